@@ -1,0 +1,2 @@
+// Placeholder: being implemented (see the matching header).
+#include "aegis/protocol/certificate.hpp"
