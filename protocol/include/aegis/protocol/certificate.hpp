@@ -39,6 +39,9 @@ struct Certificate {
 };
 
 std::string_view role_name(Role r) noexcept;
+// Checks every rule of §7 on a value (serial, subject id, role, text lengths, validity
+// period); decoding applies the same rules. Callers check before issue_certificate.
+Status check_certificate(const Certificate& c);
 Bytes encode_certificate(const Certificate& c);
 Result<Certificate> decode_certificate(ByteView bytes);
 

@@ -67,5 +67,8 @@ class Writer;
 class Node;
 void write_sealed_blob(Writer& w, const SealedBlob& b);
 SealedBlob read_sealed_blob(const Node& n);
+// The blob as a whole value (test vectors, tools); envelopes nest it with write/read above.
+Bytes encode_sealed_blob(const SealedBlob& b);
+Result<SealedBlob> decode_sealed_blob(ByteView bytes);
 
 }  // namespace aegis::protocol
