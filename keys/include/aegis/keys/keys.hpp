@@ -147,4 +147,29 @@ Result<Bytes> read_file(const std::filesystem::path& path, std::size_t max_size)
 // Fresh randomness for one seal (protocol::seal takes it as an argument).
 protocol::SealRandomness fresh_seal_randomness();
 
+// ---- Helpers for the CLI and the daemon ----------------------------------------------------
+// A passphrase held in sodium_malloc'd memory and wiped on destruction.
+class Passphrase {
+ public:
+  explicit Passphrase(std::string_view text);
+  Passphrase(Passphrase&&) noexcept;
+  Passphrase& operator=(Passphrase&&) noexcept;
+  ~Passphrase();
+  std::string_view view() const;
+
+ private:
+  std::unique_ptr<SecretBuffer> secret_;
+};
+// Reads a passphrase file: its whole content minus one trailing "\n" (or "\r\n"); at most 1024
+// bytes; refused when empty (invalid_argument).
+Result<Passphrase> read_passphrase_file(const std::filesystem::path& path);
+
+// Role by name: protocol::role_name(r), with '-' accepted for '_' ("shield-officer").
+std::optional<Role> parse_role(std::string_view name);
+
+// Z85 (ZeroMQ RFC 32/Z85): `bytes.size()` must be a multiple of 4 (asserted); decoding returns
+// nullopt for a length not a multiple of 5 or a character outside the alphabet.
+std::string z85_encode(ByteView bytes);
+std::optional<Bytes> z85_decode(std::string_view text);
+
 }  // namespace aegis::keys
