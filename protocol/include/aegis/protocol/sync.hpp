@@ -1,0 +1,86 @@
+// Sync messages between an authority and the index (docs/PROTOCOL.md §12). Each ZeroMQ message
+// carries exactly one frame holding one canonical msgpack value [1, type, fields...]. Pure: the
+// daemon moves the bytes; the state machines in sync_session.hpp decide what to send.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "aegis/protocol/bytes.hpp"
+#include "aegis/protocol/codec.hpp"
+#include "aegis/protocol/result.hpp"
+
+namespace aegis::protocol {
+
+inline constexpr std::uint64_t kSyncVersion = 1;
+inline constexpr std::size_t kMaxBatch = 1024;                // envelopes or feed items
+inline constexpr std::size_t kMaxMessageSize = 16u << 20;     // bytes of one frame (ZMQ_MAXMSGSIZE)
+
+// authority → index: "I am authority_id; I durably hold your feed up to feed_seq".
+struct Hello {
+  std::string authority_id;
+  std::uint64_t feed_seq = 0;
+  bool operator==(const Hello&) const = default;
+};
+// index → authority: where this authority's chain stands at the index.
+struct Welcome {
+  std::uint64_t applied_seq = 0;
+  Hash applied_hash{};
+  bool operator==(const Welcome&) const = default;
+};
+// authority → index: consecutive envelopes (wire bytes), 1..kMaxBatch.
+struct Push {
+  std::vector<Bytes> envelopes;
+  bool operator==(const Push&) const = default;
+};
+// index → authority: durably applied up to applied_seq (highest contiguous).
+struct Ack {
+  std::uint64_t applied_seq = 0;
+  Hash applied_hash{};
+  bool operator==(const Ack&) const = default;
+};
+// index → authority: the envelope at seq failed verification (code = errc_name); nothing at
+// or after seq in its batch was applied.
+struct Reject {
+  std::uint64_t seq = 0;
+  std::string code;
+  std::string detail;
+  bool operator==(const Reject&) const = default;
+};
+// index → authority: consecutive feed items (wire bytes), 1..kMaxBatch.
+struct FeedBatch {
+  std::vector<Bytes> items;
+  bool operator==(const FeedBatch&) const = default;
+};
+// authority → index: durably stored the feed up to feed_seq.
+struct FeedAck {
+  std::uint64_t feed_seq = 0;
+  bool operator==(const FeedAck&) const = default;
+};
+struct Ping {
+  std::uint64_t nonce = 0;
+  bool operator==(const Ping&) const = default;
+};
+struct Pong {
+  std::uint64_t nonce = 0;
+  bool operator==(const Pong&) const = default;
+};
+// index → authority: the session is refused (e.g. not_authorised, protocol_error).
+struct Refused {
+  std::string code;
+  std::string detail;
+  bool operator==(const Refused&) const = default;
+};
+
+using Message = std::variant<Hello, Welcome, Push, Ack, Reject, FeedBatch, FeedAck, Ping, Pong,
+                             Refused>;
+
+// Type codes on the wire: Hello 1, Welcome 2, Push 3, Ack 4, Reject 5, FeedBatch 6, FeedAck 7,
+// Ping 8, Pong 9, Refused 10.
+Bytes encode_message(const Message& m);
+Result<Message> decode_message(ByteView bytes);
+std::string_view message_name(const Message& m) noexcept;
+
+}  // namespace aegis::protocol
