@@ -1,0 +1,15 @@
+// The `aegis` command groups (docs/store.md, "CLI"). `aegis keys` is in keys_commands.hpp.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli_common.hpp"
+
+namespace aegis::cli {
+
+void add_store_commands(CLI::App& app, const GlobalOptions& g);  // store init
+void add_record_commands(CLI::App& app,
+                         const GlobalOptions& g);              // record add|update|show|delete|list
+void add_log_commands(CLI::App& app, const GlobalOptions& g);  // log list|verify
+
+}  // namespace aegis::cli

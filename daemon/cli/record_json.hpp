@@ -1,0 +1,33 @@
+// The record JSON format of the CLI (docs/store.md, "Record JSON"): ChildRecord <-> JSON.
+// Reading is strict: unknown fields, wrong types and bad dates or codes are errors naming the
+// JSON path ("record.details.contacts[1].phones[0]"), the same paths protocol::check_record
+// uses, so every refusal reads the same whichever layer made it.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "aegis/protocol/record.hpp"
+#include "aegis/protocol/result.hpp"
+
+namespace aegis::cli {
+
+struct JsonError {
+  std::string path;     // e.g. "record.identity.date_of_birth"
+  std::string problem;  // e.g. "not a valid date (expected YYYY-MM-DD)"
+  std::string message() const { return path + ": " + problem; }
+};
+
+// Maps a parsed JSON document to a record. Checks the JSON shape only; the caller runs
+// protocol::check_record for the domain rules (lengths, identifiers...).
+protocol::Result<protocol::ChildRecord, JsonError> record_from_json(const nlohmann::json& j);
+
+// Every field, absent optionals as null, in the documented order; record_from_json reads it
+// back to the same record.
+nlohmann::ordered_json record_to_json(const protocol::ChildRecord& r);
+
+// Parses JSON text strictly (a duplicate key is an error, unlike plain nlohmann::json::parse).
+protocol::Result<nlohmann::json, JsonError> parse_json_text(const std::string& text);
+
+}  // namespace aegis::cli

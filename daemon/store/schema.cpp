@@ -1,0 +1,64 @@
+// Schema versions of the store, oldest first (docs/store.md). A released step is never edited:
+// a change of schema is a new step appended here and kSchemaVersion raised with it.
+#include "store/schema.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "store/store.hpp"
+
+namespace aegis::store::schema {
+namespace {
+
+// Step i (0-based) takes the database from version i to version i + 1.
+constexpr std::array<std::string_view, 1> kSteps = {
+    // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY NOT NULL
+) STRICT;
+CREATE TABLE outbox (
+  seq        INTEGER PRIMARY KEY,                     -- 1, 2, 3... the envelope's seq (rowid)
+  record_id  TEXT NOT NULL,
+  op         INTEGER NOT NULL CHECK (op IN (1, 2)),   -- 1 upsert, 2 delete
+  created_ms INTEGER NOT NULL,                        -- the envelope's timestamp_ms
+  hash       BLOB NOT NULL CHECK (length(hash) = 32), -- envelope_hash(envelope)
+  envelope   BLOB NOT NULL                            -- the wire bytes (encoded Signed)
+) STRICT;
+CREATE TABLE records (
+  record_id  TEXT PRIMARY KEY,
+  body       BLOB,                                    -- encode_child_record; NULL when deleted
+  shielded   INTEGER NOT NULL CHECK (shielded IN (0, 1)),
+  deleted    INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  last_seq   INTEGER NOT NULL REFERENCES outbox (seq),
+  updated_ms INTEGER NOT NULL,
+  CHECK ((deleted = 0) = (body IS NOT NULL))
+) STRICT;
+)sql",
+};
+static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");
+
+}  // namespace
+
+Result<int> user_version(sql::Db& db) {
+  Result<sql::Statement> q = db.prepare("PRAGMA user_version", "read schema version");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return static_cast<int>(q->int64(0));
+}
+
+Status migrate(sql::Db& db, int from) {
+  for (int version = from; version < kSchemaVersion; ++version) {
+    const std::string what =
+        "migrate schema " + std::to_string(version) + " -> " + std::to_string(version + 1);
+    if (Status s = db.exec(kSteps[static_cast<std::size_t>(version)], what); !s) return s;
+    if (Status s = db.exec("PRAGMA user_version = " + std::to_string(version + 1), what); !s)
+      return s;
+  }
+  return protocol::Ok{};
+}
+
+}  // namespace aegis::store::schema

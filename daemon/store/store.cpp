@@ -1,0 +1,550 @@
+// The authority's store: records, outbox and the one-transaction-per-change rule (see store.hpp
+// and docs/store.md).
+#include "store/store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "store/schema.hpp"
+
+namespace aegis::store {
+
+using protocol::Bytes;
+using protocol::ByteView;
+using protocol::ChildRecord;
+using protocol::Envelope;
+using protocol::Hash;
+using protocol::Operation;
+
+std::string_view store_errc_name(StoreErrc code) noexcept {
+  switch (code) {
+    case StoreErrc::sqlite: return "sqlite";
+    case StoreErrc::io: return "io";
+    case StoreErrc::exists: return "exists";
+    case StoreErrc::not_found: return "not_found";
+    case StoreErrc::not_initialised: return "not_initialised";
+    case StoreErrc::schema_too_new: return "schema_too_new";
+    case StoreErrc::wrong_authority: return "wrong_authority";
+    case StoreErrc::invalid_argument: return "invalid_argument";
+    case StoreErrc::invalid_record: return "invalid_record";
+    case StoreErrc::seal_failed: return "seal_failed";
+    case StoreErrc::corrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// SQLite integers are signed 64-bit; seqs and times stay far below 2^63.
+std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+std::optional<Hash> to_hash(const Bytes& b) {
+  if (b.size() != protocol::kHashSize) return std::nullopt;
+  Hash h{};
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+// Overwrites secret bytes so the compiler cannot drop the stores.
+template <typename T>
+void wipe(T& value) {
+  auto* p = reinterpret_cast<volatile unsigned char*>(&value);
+  for (std::size_t i = 0; i < sizeof(T); ++i) p[i] = 0;
+}
+
+std::string record_label(std::string_view record_id) { return "record " + std::string(record_id); }
+
+// The last envelope as the writer needs it.
+struct Head {
+  std::uint64_t seq = 0;
+  Hash hash{};
+  std::uint64_t created_ms = 0;
+};
+
+Result<Head> read_head(sql::Db& db) {
+  Result<sql::Statement> q =
+      db.prepare("SELECT seq, hash, created_ms FROM outbox ORDER BY seq DESC LIMIT 1",
+                 "read the last envelope");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  Head head;
+  if (!*row) return head;
+  head.seq = u64(q->int64(0));
+  std::optional<Hash> h = to_hash(q->blob(1));
+  if (!h)
+    return store_error(StoreErrc::corrupt,
+                       "outbox seq " + std::to_string(head.seq) + ": hash is not 32 bytes");
+  head.hash = *h;
+  head.created_ms = u64(q->int64(2));
+  return head;
+}
+
+// The record row as a change needs it.
+struct Current {
+  bool live = false;  // a row that is not a tombstone
+  bool shielded = false;
+  Bytes body;  // canonical encoding (empty unless live)
+  std::uint64_t last_seq = 0;
+  std::optional<Hash> last_hash;  // hash of the envelope at last_seq
+};
+
+Result<Current> read_current(sql::Db& db, std::string_view record_id) {
+  Result<sql::Statement> q = db.prepare(
+      "SELECT r.deleted, r.shielded, r.body, r.last_seq, o.hash FROM records r "
+      "LEFT JOIN outbox o ON o.seq = r.last_seq WHERE r.record_id = ?1",
+      record_label(record_id) + ": read the record");
+  if (!q) return q.error();
+  q->bind(1, record_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  Current c;
+  if (!*row) return c;
+  c.live = q->int64(0) == 0;
+  c.shielded = q->int64(1) != 0;
+  if (c.live) c.body = q->blob(2);
+  c.last_seq = u64(q->int64(3));
+  if (!q->is_null(4)) c.last_hash = to_hash(q->blob(4));
+  return c;
+}
+
+// The next envelope's header fields: seq and prev_hash continue `head`.
+Envelope next_envelope(std::string_view authority_id, const Head& head, const Signing& signing,
+                       Operation op, std::string_view record_id) {
+  Envelope e;
+  e.authority_id = std::string(authority_id);
+  e.seq = head.seq + 1;
+  e.prev_hash = head.hash;
+  // Timestamps never go backwards along the chain, even when the clock does.
+  e.timestamp_ms = std::max(signing.now_ms(), head.created_ms);
+  e.signer_serial = signing.signer_serial;
+  e.op = op;
+  e.record_id = std::string(record_id);
+  return e;
+}
+
+Result<std::string> read_meta(sql::Db& db, std::string_view key) {
+  Result<sql::Statement> q = db.prepare("SELECT value FROM meta WHERE key = ?1", "read meta");
+  if (!q) return q.error();
+  q->bind(1, key);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row)
+    return store_error(StoreErrc::not_initialised, "meta." + std::string(key) + " missing");
+  return q->text(0);
+}
+
+// Value: std::int64_t or std::string_view (Statement::bind overloads).
+template <typename Value>
+Status write_meta(sql::Db& db, std::string_view key, Value value) {
+  Result<sql::Statement> q =
+      db.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)", "write meta");
+  if (!q) return q.error();
+  q->bind(1, key);
+  q->bind(2, value);
+  return q->run();
+}
+
+// Decodes an envelope that was already verified (or written by us): structure only.
+Result<Envelope> decode_stored_envelope(ByteView wire, std::uint64_t seq) {
+  auto fail = [&](const protocol::Error& e) {
+    return store_error(StoreErrc::corrupt,
+                       "outbox seq " + std::to_string(seq) + ": " + e.message());
+  };
+  protocol::DecodeLimits limits;
+  limits.max_input = protocol::kMaxEnvelopeSize;
+  protocol::Result<protocol::Signed> s = protocol::decode_signed(wire, "envelope", limits);
+  if (!s) return fail(s.error());
+  protocol::Result<Envelope> e = protocol::decode_envelope_body(s->body);
+  if (!e) return fail(e.error());
+  return std::move(e).value();
+}
+
+}  // namespace
+
+std::vector<protocol::BoxPublicKey> seal_recipients(const protocol::BoxPublicKey& own_box_key,
+                                                    const protocol::Trust& trust,
+                                                    std::uint64_t now_ms) {
+  std::vector<protocol::BoxPublicKey> out{own_box_key};
+  for (const protocol::Certificate* c : trust.active(protocol::Role::shield_officer, now_ms))
+    if (std::find(out.begin(), out.end(), c->box_key) == out.end()) out.push_back(c->box_key);
+  return out;
+}
+
+// ---- Opening -------------------------------------------------------------------------------
+
+Result<Store> Store::create(const std::filesystem::path& file, std::string_view authority_id,
+                            std::uint64_t now_ms, const OpenOptions& options) {
+  if (!protocol::valid_authority_id(authority_id))
+    return store_error(StoreErrc::invalid_argument,
+                       "authority id '" + std::string(authority_id) + "' is not valid");
+  // Create the file ourselves: O_EXCL refuses an existing one without a race, and mode 0600
+  // keeps personal data from other users (SQLite gives its -wal and -shm files the same mode).
+  // An existing file is accepted only if it holds no schema at all: the leftover of a create
+  // interrupted before its commit (checked inside the transaction below).
+  const StoreError exists =
+      store_error(StoreErrc::exists, "database " + file.string() + " already exists");
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return store_error(StoreErrc::io, "create " + file.string() + ": " + std::strerror(errno));
+  }
+
+  Result<sql::Db> db = sql::Db::open(file, options.busy_timeout_ms);
+  if (!db) return fd >= 0 ? db.error() : exists;
+  {
+    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "create store");
+    if (!tx) return tx.error();
+    Result<int> version = schema::user_version(*db);
+    if (!version) return version.error();
+    Result<sql::Statement> objects =
+        db->prepare("SELECT count(*) FROM sqlite_schema", "create store");
+    if (!objects) return objects.error();
+    if (Result<bool> row = objects->step(); !row) return row.error();
+    if (*version != 0 || objects->int64(0) != 0) return exists;
+    if (Status s = schema::migrate(*db, 0); !s) return s.error();
+    if (Status s = write_meta(*db, "authority_id", authority_id); !s) return s.error();
+    if (Status s = write_meta(*db, "created_ms", i64(now_ms)); !s) return s.error();
+    if (Status s = write_meta(*db, "format", std::string_view("aegis-authority-store")); !s)
+      return s.error();
+    if (Status s = tx->commit(); !s) return s.error();
+  }
+  return Store(std::move(db).value(), std::string(authority_id), now_ms);
+}
+
+Result<Store> Store::open(const std::filesystem::path& file, std::string_view authority_id,
+                          const OpenOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    return store_error(StoreErrc::not_found,
+                       "no database at " + file.string() + " (run `aegis store init`)");
+  Result<sql::Db> db = sql::Db::open(file, options.busy_timeout_ms);
+  if (!db) return db.error();
+
+  auto check_version = [&](int version) -> Status {
+    if (version > kSchemaVersion)
+      return store_error(StoreErrc::schema_too_new,
+                         "database " + file.string() + " has schema version " +
+                             std::to_string(version) + "; this aegis knows up to " +
+                             std::to_string(kSchemaVersion) + ": upgrade aegis");
+    if (version == 0)
+      return store_error(StoreErrc::not_initialised,
+                         file.string() + " is not an aegis store (schema version 0)");
+    return protocol::Ok{};
+  };
+  Result<int> version = schema::user_version(*db);
+  if (!version) return version.error();
+  if (Status s = check_version(*version); !s) return s.error();
+  if (*version < kSchemaVersion) {
+    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "migrate store");
+    if (!tx) return tx.error();
+    version = schema::user_version(*db);  // another process may have migrated meanwhile
+    if (!version) return version.error();
+    if (Status s = check_version(*version); !s) return s.error();
+    if (Status s = schema::migrate(*db, *version); !s) return s.error();
+    if (Status s = tx->commit(); !s) return s.error();
+  }
+
+  Result<std::string> owner = read_meta(*db, "authority_id");
+  if (!owner) return owner.error();
+  if (*owner != authority_id)
+    return store_error(StoreErrc::wrong_authority,
+                       "database " + file.string() + " belongs to authority '" + *owner +
+                           "', not '" + std::string(authority_id) + "'");
+  Result<std::string> created = read_meta(*db, "created_ms");
+  if (!created) return created.error();
+  std::uint64_t created_ms = 0;
+  const char* end = created->data() + created->size();
+  if (auto [p, err] = std::from_chars(created->data(), end, created_ms);
+      err != std::errc{} || p != end)
+    return store_error(StoreErrc::corrupt, "meta.created_ms is not a number");
+  return Store(std::move(db).value(), std::move(owner).value(), created_ms);
+}
+
+// ---- Changes -------------------------------------------------------------------------------
+
+Result<Change> Store::upsert(const ChildRecord& record, const Signing& signing, Expect expect) {
+  if (protocol::Status s = protocol::check_record(record); !s)
+    return store_error(StoreErrc::invalid_record, s.error().message());
+  const std::string label = record_label(record.record_id);
+  const Bytes body = protocol::encode_child_record(record);
+
+  Result<sql::Transaction> tx = sql::Transaction::begin(db_, "upsert " + label);
+  if (!tx) return tx.error();
+  Result<Head> head = read_head(db_);
+  if (!head) return head.error();
+  Result<Current> current = read_current(db_, record.record_id);
+  if (!current) return current.error();
+  if (current->live && current->body == body) {  // canonical bytes: equal bytes <=> equal records
+    if (!current->last_hash)
+      return store_error(StoreErrc::corrupt, label + ": its last envelope is missing");
+    return Change{false, current->last_seq, *current->last_hash};  // rolls back: nothing written
+  }
+  if (expect == Expect::absent && current->live)
+    return store_error(StoreErrc::exists, label + " already exists with other content");
+  if (expect == Expect::present && !current->live)
+    return store_error(StoreErrc::not_found, label + " not found");
+
+  protocol::SealRandomness rnd{};
+  if (record.shielded()) rnd = signing.seal_randomness();
+  protocol::Result<protocol::RecordPayload> payload =
+      protocol::make_payload(record, authority_id_, signing.seal_recipients, rnd);
+  wipe(rnd);
+  if (!payload)
+    return store_error(StoreErrc::seal_failed, label + ": " + payload.error().message());
+
+  Envelope e = next_envelope(authority_id_, *head, signing, Operation::upsert, record.record_id);
+  e.payload = std::move(payload).value();
+  Result<Change> change = append(e, signing.signer, &body, record.shielded());
+  if (!change) return change;
+  if (Status s = tx->commit(); !s) return s.error();
+  return change;
+}
+
+Result<Change> Store::remove(std::string_view record_id, const Signing& signing) {
+  if (!protocol::valid_record_id(record_id))
+    return store_error(StoreErrc::invalid_argument, "record id is not valid");
+  const std::string label = record_label(record_id);
+
+  Result<sql::Transaction> tx = sql::Transaction::begin(db_, "delete " + label);
+  if (!tx) return tx.error();
+  Result<Head> head = read_head(db_);
+  if (!head) return head.error();
+  Result<Current> current = read_current(db_, record_id);
+  if (!current) return current.error();
+  if (!current->live) return store_error(StoreErrc::not_found, label + " not found");
+
+  const Envelope e = next_envelope(authority_id_, *head, signing, Operation::remove, record_id);
+  Result<Change> change = append(e, signing.signer, nullptr, current->shielded);
+  if (!change) return change;
+  if (Status s = tx->commit(); !s) return s.error();
+  return change;
+}
+
+Result<Change> Store::append(const Envelope& e, const protocol::Signer& signer, const Bytes* body,
+                             bool shielded) {
+  const std::string what = (body ? "upsert " : "delete ") + record_label(e.record_id);
+  const Bytes wire = protocol::sign_envelope(e, signer);
+  if (wire.size() > protocol::kMaxEnvelopeSize)
+    return store_error(StoreErrc::invalid_record, what + ": envelope of " +
+                                                      std::to_string(wire.size()) +
+                                                      " bytes exceeds the limit of " +
+                                                      std::to_string(protocol::kMaxEnvelopeSize));
+  const Hash hash = protocol::envelope_hash(wire);
+
+  Result<sql::Statement> out = db_.prepare(
+      "INSERT INTO outbox (seq, record_id, op, created_ms, hash, envelope) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      what + ": insert outbox");
+  if (!out) return out.error();
+  out->bind(1, i64(e.seq));
+  out->bind(2, e.record_id);
+  out->bind(3, static_cast<std::int64_t>(e.op));
+  out->bind(4, i64(e.timestamp_ms));
+  out->bind(5, ByteView(hash));
+  out->bind(6, ByteView(wire));
+  if (Status s = out->run(); !s) return s.error();
+
+  Result<sql::Statement> rec =
+      body ? db_.prepare(
+                 "INSERT INTO records (record_id, body, shielded, deleted, last_seq, updated_ms) "
+                 "VALUES (?1, ?2, ?3, 0, ?4, ?5) ON CONFLICT (record_id) DO UPDATE SET "
+                 "body = excluded.body, shielded = excluded.shielded, deleted = 0, "
+                 "last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
+                 what + ": write record")
+           : db_.prepare(
+                 "UPDATE records SET body = NULL, deleted = 1, shielded = ?3, last_seq = ?4, "
+                 "updated_ms = ?5 WHERE record_id = ?1",
+                 what + ": write tombstone");
+  if (!rec) return rec.error();
+  rec->bind(1, e.record_id);
+  if (body) rec->bind(2, ByteView(*body));
+  rec->bind(3, static_cast<std::int64_t>(shielded));
+  rec->bind(4, i64(e.seq));
+  rec->bind(5, i64(e.timestamp_ms));
+  if (Status s = rec->run(); !s) return s.error();
+  return Change{true, e.seq, hash};
+}
+
+// ---- Reading -------------------------------------------------------------------------------
+
+Result<StoredRecord> Store::get(std::string_view record_id) {
+  const std::string label = record_label(record_id);
+  Result<sql::Statement> q = db_.prepare(
+      "SELECT body, last_seq, updated_ms FROM records WHERE record_id = ?1 AND deleted = 0",
+      "read " + label);
+  if (!q) return q.error();
+  q->bind(1, record_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return store_error(StoreErrc::not_found, label + " not found");
+  protocol::Result<ChildRecord> record = protocol::decode_child_record(q->blob(0));
+  if (!record) return store_error(StoreErrc::corrupt, label + ": " + record.error().message());
+  return StoredRecord{std::move(record).value(), u64(q->int64(1)), u64(q->int64(2))};
+}
+
+Result<std::vector<RecordSummary>> Store::list_records(bool include_deleted) {
+  Result<sql::Statement> q = db_.prepare(
+      include_deleted ? "SELECT record_id, shielded, deleted, last_seq, updated_ms FROM records "
+                        "ORDER BY record_id"
+                      : "SELECT record_id, shielded, deleted, last_seq, updated_ms FROM records "
+                        "WHERE deleted = 0 ORDER BY record_id",
+      "list records");
+  if (!q) return q.error();
+  std::vector<RecordSummary> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(RecordSummary{q->text(0), q->int64(1) != 0, q->int64(2) != 0, u64(q->int64(3)),
+                                u64(q->int64(4))});
+  }
+}
+
+Result<std::vector<OutboxEntry>> Store::read_outbox(std::uint64_t from_seq, std::size_t limit) {
+  Result<sql::Statement> q = db_.prepare(
+      "SELECT seq, record_id, op, created_ms, hash, envelope FROM outbox "
+      "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+      "read outbox");
+  if (!q) return q.error();
+  q->bind(1, i64(from_seq));
+  q->bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
+  std::vector<OutboxEntry> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    OutboxEntry entry;
+    entry.seq = u64(q->int64(0));
+    entry.record_id = q->text(1);
+    entry.op = static_cast<Operation>(q->int64(2));
+    entry.created_ms = u64(q->int64(3));
+    std::optional<Hash> h = to_hash(q->blob(4));
+    if (!h)
+      return store_error(StoreErrc::corrupt,
+                         "outbox seq " + std::to_string(entry.seq) + ": hash is not 32 bytes");
+    entry.hash = *h;
+    entry.envelope = q->blob(5);
+    out.push_back(std::move(entry));
+  }
+}
+
+Result<protocol::ChainState> Store::last() {
+  Result<Head> head = read_head(db_);
+  if (!head) return head.error();
+  return protocol::ChainState{head->seq, head->hash};
+}
+
+// ---- Verifying -----------------------------------------------------------------------------
+
+Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint64_t now_ms) {
+  // One read transaction, so a concurrent writer cannot move the ground between the passes.
+  if (Status s = db_.exec("BEGIN", "verify chain: begin"); !s) return s.error();
+  struct EndRead {
+    sql::Db& db;
+    ~EndRead() { (void)db.exec("ROLLBACK", "verify chain: end"); }
+  } end_read{db_};
+
+  ChainReport report;
+  auto problem = [&](std::uint64_t seq, std::string code, std::string detail) {
+    report.problem = ChainProblem{seq, std::move(code), std::move(detail)};
+    return report;
+  };
+
+  // Pass 1: the outbox, in seq order, through the same verifier the index runs.
+  Result<sql::Statement> q =
+      db_.prepare("SELECT seq, record_id, op, created_ms, hash, envelope FROM outbox ORDER BY seq",
+                  "verify chain: read outbox");
+  if (!q) return q.error();
+  protocol::ChainState chain;
+  std::unordered_map<std::string, std::pair<std::uint64_t, Operation>> latest;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::uint64_t seq = u64(q->int64(0));
+    const Bytes wire = q->blob(5);
+    protocol::Result<protocol::VerifiedEnvelope> v =
+        protocol::verify_envelope(wire, trust, chain, now_ms);
+    if (!v) return problem(seq, std::string(protocol::errc_name(v.error().code)), v.error().detail);
+    const Envelope& e = v->envelope;
+    const std::string at = "outbox seq " + std::to_string(seq) + ": ";
+    if (e.authority_id != authority_id_)
+      return problem(seq, "wrong_authority", at + "envelope of authority '" + e.authority_id + "'");
+    if (e.seq != seq)
+      return problem(seq, "seq_mismatch", at + "envelope says seq " + std::to_string(e.seq));
+    if (q->blob(4) != Bytes(v->hash.begin(), v->hash.end()))
+      return problem(seq, "hash_mismatch", at + "hash column differs from the envelope's hash");
+    if (q->text(1) != e.record_id)
+      return problem(seq, "record_id_mismatch", at + "record_id column differs from the envelope");
+    if (q->int64(2) != static_cast<std::int64_t>(e.op))
+      return problem(seq, "op_mismatch", at + "op column differs from the envelope");
+    if (u64(q->int64(3)) != e.timestamp_ms)
+      return problem(seq, "time_mismatch", at + "created_ms column differs from the envelope");
+    latest[e.record_id] = {seq, e.op};
+    chain = protocol::advance(chain, *v);
+    ++report.verified;
+  }
+
+  // Pass 2: every record row is the state its latest envelope wrote.
+  Result<sql::Statement> r = db_.prepare(
+      "SELECT r.record_id, r.body, r.shielded, r.deleted, r.last_seq, o.envelope "
+      "FROM records r LEFT JOIN outbox o ON o.seq = r.last_seq ORDER BY r.last_seq",
+      "verify chain: read records");
+  if (!r) return r.error();
+  for (;;) {
+    Result<bool> row = r->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::string id = r->text(0);
+    const std::uint64_t last_seq = u64(r->int64(4));
+    const bool deleted = r->int64(3) != 0;
+    const std::string at = record_label(id) + ": ";
+    auto it = latest.find(id);
+    if (it == latest.end())
+      return problem(last_seq, "record_without_envelope", at + "no envelope in the outbox");
+    const auto [seq, op] = it->second;
+    latest.erase(it);
+    if (seq != last_seq)
+      return problem(last_seq, "stale_last_seq",
+                     at + "last_seq " + std::to_string(last_seq) +
+                         " but its latest envelope is seq " + std::to_string(seq));
+    if (deleted != (op == Operation::remove))
+      return problem(seq, "record_mismatch",
+                     at + (deleted ? "deleted" : "live") + " but its latest envelope is " +
+                         (deleted ? "an upsert" : "a delete"));
+    if (deleted) continue;
+    protocol::Result<ChildRecord> stored = protocol::decode_child_record(r->blob(1));
+    if (!stored)
+      return problem(seq, "record_mismatch",
+                     at + "body does not decode: " + stored.error().message());
+    Result<Envelope> e = decode_stored_envelope(r->blob(5), seq);
+    if (!e) return e.error();
+    const protocol::RecordPayload& p = *e->payload;
+    const bool same =
+        stored->record_id == id && stored->identity == p.identity &&
+        stored->shielded() == p.shielded() && (r->int64(2) != 0) == p.shielded() &&
+        (p.shielded() || std::get<protocol::ChildDetails>(p.details) == stored->details);
+    if (!same) return problem(seq, "record_mismatch", at + "body differs from its latest envelope");
+  }
+  if (!latest.empty()) {
+    auto first = std::min_element(latest.begin(), latest.end(), [](const auto& a, const auto& b) {
+      return a.second.first < b.second.first;
+    });
+    return problem(first->second.first, "missing_record",
+                   record_label(first->first) + ": has envelopes but no record row");
+  }
+  return report;
+}
+
+}  // namespace aegis::store
