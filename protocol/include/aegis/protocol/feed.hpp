@@ -49,6 +49,9 @@ struct FeedItem {
 
 // True for exactly kNationalIdLen characters of 0-9 A-H J K M N P-T V-Z.
 bool valid_national_id(std::string_view id) noexcept;
+// The national id spelling of 80 bits (10 bytes, most significant bit first, 5 bits per
+// character): how the index turns its chosen bits (random or derived) into an id.
+std::string encode_national_id(const ByteArray<10>& bits);
 
 Bytes encode_feed_item_body(const FeedItem& f);
 Result<FeedItem> decode_feed_item_body(ByteView bytes);
@@ -66,5 +69,10 @@ struct VerifiedFeedItem {
 Result<VerifiedFeedItem> verify_feed_item(ByteView wire, const Trust& trust,
                                           std::string_view authority_id, const ChainState& chain,
                                           std::uint64_t now_ms);
+
+// Advances the feed chain over an accepted item.
+inline ChainState advance(const ChainState&, const VerifiedFeedItem& v) {
+  return ChainState{v.item.seq, v.hash};
+}
 
 }  // namespace aegis::protocol

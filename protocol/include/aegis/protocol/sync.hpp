@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -17,6 +20,16 @@ namespace aegis::protocol {
 inline constexpr std::uint64_t kSyncVersion = 1;
 inline constexpr std::size_t kMaxBatch = 1024;                // envelopes or feed items
 inline constexpr std::size_t kMaxMessageSize = 16u << 20;     // bytes of one frame (ZMQ_MAXMSGSIZE)
+inline constexpr std::size_t kMaxCodeLen = 32;                // Reject.code, Refused.code
+inline constexpr std::size_t kMaxDetailLen = 200;             // Reject.detail, Refused.detail
+
+// Refused.code values this implementation sends (any snake_case token of 1..kMaxCodeLen bytes
+// decodes; a receiver treats an unknown one like protocol_error).
+inline constexpr std::string_view kRefusedNotAuthorised = "not_authorised";  // unknown, revoked
+                                                                             // or mismatched id
+inline constexpr std::string_view kRefusedProtocolError = "protocol_error";  // undecodable or
+                                                                             // unexpected message
+inline constexpr std::string_view kRefusedUnavailable = "unavailable";  // shutting down or busy
 
 // authority → index: "I am authority_id; I durably hold your feed up to feed_seq".
 struct Hello {
@@ -81,6 +94,21 @@ using Message = std::variant<Hello, Welcome, Push, Ack, Reject, FeedBatch, FeedA
 // Ping 8, Pong 9, Refused 10.
 Bytes encode_message(const Message& m);
 Result<Message> decode_message(ByteView bytes);
+// "hello", "welcome", "push", "ack", "reject", "feed_batch", "feed_ack", "ping", "pong",
+// "refused".
 std::string_view message_name(const Message& m) noexcept;
+
+// How many leading items of `items` fit in one Push or FeedBatch: at most kMaxBatch, and the
+// encoded message at most kMaxMessageSize. Always at least 1 when `items` is not empty (every
+// item is at most kMaxEnvelopeSize). A sender that was asked for a range sends this prefix.
+std::size_t batch_prefix(std::span<const Bytes> items) noexcept;
+
+// A Reject for `seq` carrying `error` (code = errc_name, detail clipped to kMaxDetailLen bytes
+// on a UTF-8 boundary), and a Refused likewise: values that always encode validly.
+Reject make_reject(std::uint64_t seq, const Error& error);
+Refused make_refused(std::string_view code, std::string_view detail);
+
+// The Errc whose errc_name is `name` (as carried by Reject.code); nullopt for any other text.
+std::optional<Errc> errc_from_name(std::string_view name) noexcept;
 
 }  // namespace aegis::protocol
