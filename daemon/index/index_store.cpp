@@ -1,0 +1,672 @@
+// The index store: opening, apply_batch (classify, verify, store, feed: one transaction), the
+// feed and status queries. verify_all is in index_verify.cpp. See index_store.hpp and
+// docs/index-store.md.
+#include "index/index_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/seal.hpp"
+#include "aegis/protocol/signed.hpp"
+#include "aegis/protocol/sync.hpp"
+#include "index/index_impl.hpp"
+#include "index/schema.hpp"
+#include "index/verify_batch.hpp"
+
+namespace aegis::index {
+
+using protocol::Bytes;
+using protocol::ByteView;
+using protocol::ChainState;
+using protocol::Errc;
+using protocol::FeedItem;
+using protocol::FeedKind;
+using protocol::Hash;
+using protocol::Operation;
+
+std::string_view index_errc_name(IndexErrc code) noexcept {
+  switch (code) {
+    case IndexErrc::sqlite: return "sqlite";
+    case IndexErrc::io: return "io";
+    case IndexErrc::exists: return "exists";
+    case IndexErrc::not_found: return "not_found";
+    case IndexErrc::not_initialised: return "not_initialised";
+    case IndexErrc::schema_too_new: return "schema_too_new";
+    case IndexErrc::invalid_argument: return "invalid_argument";
+    case IndexErrc::corrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::string_view kFormat = "aegis-index-store";
+
+// The statements of the write path, prepared once per connection.
+constexpr std::string_view kSelectAuthority =
+    "SELECT aid, applied_seq, applied_hash, feed_seq, feed_hash FROM authorities "
+    "WHERE authority_id = ?1";
+constexpr std::string_view kInsertAuthority =
+    "INSERT INTO authorities (authority_id, first_seen_ms, last_received_ms, applied_hash, "
+    "feed_hash) VALUES (?1, ?2, ?2, zeroblob(32), zeroblob(32)) RETURNING aid";
+constexpr std::string_view kInsertEnvelope =
+    "INSERT INTO envelopes (id, received_ms, wire) VALUES (?1, ?2, ?3)";
+constexpr std::string_view kSelectRecord =
+    "SELECT national_id, deleted FROM records WHERE aid = ?1 AND record_id = ?2";
+constexpr std::string_view kUpsertRecord =
+    "INSERT INTO records (aid, record_id, national_id, last_seq, deleted, shielded) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (aid, record_id) DO UPDATE SET "
+    "national_id = excluded.national_id, last_seq = excluded.last_seq, "
+    "deleted = excluded.deleted, shielded = excluded.shielded";
+constexpr std::string_view kInsertFeed = "INSERT INTO feed (id, wire) VALUES (?1, ?2)";
+constexpr std::string_view kUpdateHead =
+    "UPDATE authorities SET applied_seq = ?2, applied_hash = ?3, feed_seq = ?4, feed_hash = ?5, "
+    "live_records = live_records + ?6, last_received_ms = ?7 WHERE aid = ?1";
+// The same refusal as the authority's latest one: count it instead of adding a row.
+constexpr std::string_view kRepeatRejection =
+    "UPDATE rejections SET repeats = repeats + 1, last_ms = ?5 "
+    "WHERE id = (SELECT max(id) FROM rejections WHERE aid = ?1) "
+    "AND seq = ?2 AND code = ?3 AND detail = ?4 RETURNING id";
+constexpr std::string_view kInsertRejection =
+    "INSERT INTO rejections (aid, seq, code, detail, first_ms, last_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+
+unsigned thread_count(unsigned wanted) {
+  if (wanted > 0) return wanted;
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+}
+
+Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) {
+  Result<sql::Statement> q = db.prepare("SELECT value FROM meta WHERE key = ?1", "read meta");
+  if (!q) return q.error();
+  q->bind(1, key);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->text(0));
+}
+
+// How a batch divides before any signature is checked (peek_envelope only).
+struct Plan {
+  std::vector<std::size_t> candidates;  // indexes of envelopes with seq applied+1, applied+2...
+  std::size_t duplicates = 0;
+  bool gap = false;                      // ended at a seq beyond the next expected
+  std::optional<std::uint64_t> foreign;  // ended at an envelope of another authority (its seq)
+};
+
+Plan plan_batch(std::string_view sender, const std::vector<Bytes>& envelopes,
+                std::uint64_t applied_seq) {
+  Plan plan;
+  std::uint64_t expected = applied_seq + 1;
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    std::optional<EnvelopePeek> peek = peek_envelope(envelopes[i]);
+    if (!peek) {  // unreadable: verify_envelope will name the exact error
+      plan.candidates.push_back(i);
+      break;
+    }
+    if (peek->authority_id != sender) {
+      plan.foreign = peek->seq;
+      break;
+    }
+    if (peek->seq < expected) {
+      ++plan.duplicates;
+      continue;
+    }
+    if (peek->seq > expected) {
+      plan.gap = true;
+      break;
+    }
+    plan.candidates.push_back(i);
+    ++expected;
+  }
+  return plan;
+}
+
+}  // namespace
+
+// ---- Opening --------------------------------------------------------------------------------
+
+Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
+    const std::filesystem::path& file, sql::Db db, const OpenOptions& options) {
+  auto impl = std::unique_ptr<Impl>(new Impl{file, std::move(db), {}, options, nullptr});
+  struct Spec {
+    std::optional<sql::Statement> Statements::*member;
+    std::string_view sql;
+    std::string_view what;
+  };
+  const Spec specs[] = {
+      {&Statements::select_authority, kSelectAuthority, "read authority"},
+      {&Statements::insert_authority, kInsertAuthority, "add authority"},
+      {&Statements::insert_envelope, kInsertEnvelope, "store envelope"},
+      {&Statements::select_record, kSelectRecord, "read record"},
+      {&Statements::upsert_record, kUpsertRecord, "write record"},
+      {&Statements::insert_feed, kInsertFeed, "append feed item"},
+      {&Statements::update_head, kUpdateHead, "update authority head"},
+      {&Statements::repeat_rejection, kRepeatRejection, "count rejection"},
+      {&Statements::insert_rejection, kInsertRejection, "record rejection"},
+  };
+  for (const Spec& s : specs) {
+    Result<sql::Statement> st = impl->db.prepare(s.sql, s.what);
+    if (!st) return st.error();
+    (impl->st.*(s.member)).emplace(std::move(st).value());
+  }
+  if (options.checkpoint_wal_frames > 0) {
+    auto cp = sql::BackgroundCheckpoint::start(impl->db, file, options.checkpoint_wal_frames);
+    if (!cp) return cp.error();
+    impl->checkpoint = std::move(cp).value();
+  }
+  impl->threads = thread_count(options.verify_threads);
+  return impl;
+}
+
+IndexStore::IndexStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IndexStore::IndexStore(IndexStore&&) noexcept = default;
+IndexStore& IndexStore::operator=(IndexStore&&) noexcept = default;
+IndexStore::~IndexStore() = default;
+
+Result<IndexStore> IndexStore::create(const std::filesystem::path& file, std::uint64_t now_ms,
+                                      const OpenOptions& options) {
+  // O_EXCL refuses an existing file without a race; mode 0600 keeps the data from other users
+  // (SQLite gives its -wal and -shm files the same mode). An existing file is accepted only if it
+  // holds no schema at all: the leftover of a create interrupted before its commit (checked
+  // inside the transaction below).
+  const IndexError exists =
+      index_error(IndexErrc::exists, "database " + file.string() + " already exists");
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  else if (errno != EEXIST)
+    return index_error(IndexErrc::io, "create " + file.string() + ": " + std::strerror(errno));
+
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib});
+  if (!db) return fd >= 0 ? db.error() : exists;
+  {
+    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "create index store");
+    if (!tx) return tx.error();
+    Result<sql::Statement> objects =
+        db->prepare("SELECT count(*) FROM sqlite_schema", "create index store");
+    if (!objects) return objects.error();
+    if (Result<bool> row = objects->step(); !row) return row.error();
+    if (objects->int64(0) != 0) return exists;
+    objects->reset();
+    if (Status s = schema::migrate(*db, 0); !s) return s.error();
+    const std::string meta = "INSERT INTO meta (key, value) VALUES ('format', '" +
+                             std::string(kFormat) + "'), ('created_ms', " +
+                             std::to_string(i64(now_ms)) + ")";
+    if (Status s = db->exec(meta, "write meta"); !s) return s.error();
+    if (Status s = tx->commit(); !s) return s.error();
+  }
+  Result<std::unique_ptr<Impl>> impl = Impl::connect(file, std::move(db).value(), options);
+  if (!impl) return impl.error();
+  return IndexStore(std::move(impl).value());
+}
+
+Result<IndexStore> IndexStore::open(const std::filesystem::path& file,
+                                    const OpenOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    return index_error(IndexErrc::not_found, "no database at " + file.string());
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib});
+  if (!db) return db.error();
+
+  auto check_version = [&](int version) -> Status {
+    if (version > schema::kSchemaVersion)
+      return index_error(IndexErrc::schema_too_new,
+                         "database " + file.string() + " has schema version " +
+                             std::to_string(version) + "; this aegis knows up to " +
+                             std::to_string(schema::kSchemaVersion) + ": upgrade aegis");
+    if (version == 0)
+      return index_error(IndexErrc::not_initialised,
+                         file.string() + " is not an aegis index store (schema version 0)");
+    return protocol::Ok{};
+  };
+  Result<int> version = schema::user_version(*db);
+  if (!version) return version.error();
+  if (Status s = check_version(*version); !s) return s.error();
+  Result<std::optional<std::string>> format = read_meta(*db, "format");
+  if (!format) return format.error();
+  if (*format != std::optional<std::string>(std::string(kFormat)))
+    return index_error(IndexErrc::not_initialised,
+                       file.string() + " is not an aegis index store (meta.format)");
+  if (*version < schema::kSchemaVersion) {
+    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "migrate index store");
+    if (!tx) return tx.error();
+    version = schema::user_version(*db);  // another process may have migrated meanwhile
+    if (!version) return version.error();
+    if (Status s = check_version(*version); !s) return s.error();
+    if (Status s = schema::migrate(*db, *version); !s) return s.error();
+    if (Status s = tx->commit(); !s) return s.error();
+  }
+  Result<std::unique_ptr<Impl>> impl = Impl::connect(file, std::move(db).value(), options);
+  if (!impl) return impl.error();
+  return IndexStore(std::move(impl).value());
+}
+
+// ---- Reading heads --------------------------------------------------------------------------
+
+Result<std::optional<IndexStore::Impl::HeadRow>> IndexStore::Impl::read_head(
+    std::string_view authority_id) {
+  sql::Use q(*st.select_authority);
+  q->bind(1, authority_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<HeadRow>();
+  HeadRow h;
+  h.aid = q->int64(0);
+  auto applied_hash = to_hash(q->blob_view(2));
+  auto feed_hash = to_hash(q->blob_view(4));
+  if (!applied_hash || !feed_hash)
+    return index_error(IndexErrc::corrupt, "authority " + std::string(authority_id) +
+                                               ": stored head hash is not 32 bytes");
+  h.applied = {u64(q->int64(1)), *applied_hash};
+  h.feed = {u64(q->int64(3)), *feed_hash};
+  return std::optional<HeadRow>(h);
+}
+
+Result<ChainState> IndexStore::chain_state(std::string_view authority_id) {
+  Result<std::optional<Impl::HeadRow>> head = impl_->read_head(authority_id);
+  if (!head) return head.error();
+  return *head ? (*head)->applied : ChainState{};
+}
+
+// ---- apply_batch ----------------------------------------------------------------------------
+
+// The writes of one batch, inside its transaction.
+class IndexStore::Impl::BatchWriter {
+ public:
+  BatchWriter(Impl& impl, std::string_view authority_id, const HeadRow& head,
+              std::uint64_t now_ms, const IndexSigning& signing, ApplyResult& out)
+      : m_(impl), authority_id_(authority_id), head_(head), applied_(head.applied),
+        feed_(head.feed), now_ms_(now_ms), signing_(signing), out_(out) {}
+
+  const ChainState& applied() const { return applied_; }
+
+  // Stores one verified envelope and the record state it writes.
+  Status apply(ByteView wire, const protocol::VerifiedEnvelope& v) {
+    const protocol::Envelope& e = v.envelope;
+    {
+      sql::Use q(*m_.st.insert_envelope);
+      q->bind(1, schema::log_key(head_.aid, e.seq));
+      q->bind(2, i64(now_ms_));
+      q->bind(3, wire);
+      if (Status s = q->run(); !s) return s;
+    }
+    std::optional<std::string> national_id;
+    bool was_live = false;
+    {
+      sql::Use q(*m_.st.select_record);
+      q->bind(1, head_.aid);
+      q->bind(2, e.record_id);
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (*row) {
+        if (!q->is_null(0)) national_id = q->text(0);
+        was_live = q->int64(1) == 0;
+      }
+    }
+    const bool upsert = e.op == Operation::upsert;
+    if (upsert && !national_id) {  // the first upsert of this record: give it its national id
+      national_id = protocol::encode_national_id(signing_.national_id_bits());
+      FeedItem item;
+      item.kind = FeedKind::national_id;
+      item.record_id = e.record_id;
+      item.national_id = *national_id;
+      if (Status s = append_feed(std::move(item)); !s) return s;
+    }
+    if (upsert && !was_live) ++live_delta_;
+    if (!upsert && was_live) --live_delta_;
+    sql::Use q(*m_.st.upsert_record);
+    q->bind(1, head_.aid);
+    q->bind(2, e.record_id);
+    if (national_id) q->bind(3, *national_id);
+    else q->bind_null(3);
+    q->bind(4, i64(e.seq));
+    q->bind(5, std::int64_t{upsert ? 0 : 1});
+    q->bind(6, std::int64_t{upsert && e.payload->shielded() ? 1 : 0});
+    if (Status s = q->run(); !s) return s;
+    applied_ = protocol::advance(applied_, v);
+    ++out_.applied_count;
+    return protocol::Ok{};
+  }
+
+  // The batch's last writes: the `applied` feed item (when anything was applied) and the head.
+  Status finish() {
+    if (out_.applied_count > 0) {
+      FeedItem item;
+      item.kind = FeedKind::applied;
+      item.applied_seq = applied_.last_seq;
+      item.applied_hash = applied_.last_hash;
+      if (Status s = append_feed(std::move(item)); !s) return s;
+    }
+    sql::Use q(*m_.st.update_head);
+    q->bind(1, head_.aid);
+    q->bind(2, i64(applied_.last_seq));
+    q->bind(3, ByteView(applied_.last_hash));
+    q->bind(4, i64(feed_.last_seq));
+    q->bind(5, ByteView(feed_.last_hash));
+    q->bind(6, live_delta_);
+    q->bind(7, i64(now_ms_));
+    return q->run();
+  }
+
+  Status record_rejection(const Rejection& r) {
+    const std::string code(protocol::errc_name(r.code));
+    {
+      sql::Use q(*m_.st.repeat_rejection);
+      q->bind(1, head_.aid);
+      q->bind(2, i64(r.seq));
+      q->bind(3, code);
+      q->bind(4, r.detail);
+      q->bind(5, i64(now_ms_));
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (*row) return protocol::Ok{};
+    }
+    sql::Use q(*m_.st.insert_rejection);
+    q->bind(1, head_.aid);
+    q->bind(2, i64(r.seq));
+    q->bind(3, code);
+    q->bind(4, r.detail);
+    q->bind(5, i64(now_ms_));
+    return q->run();
+  }
+
+ private:
+  Status append_feed(FeedItem item) {
+    item.authority_id = std::string(authority_id_);
+    item.seq = feed_.last_seq + 1;
+    item.prev_hash = feed_.last_hash;
+    item.timestamp_ms = now_ms_;
+    item.signer_serial = signing_.signer_serial;
+    Bytes wire = protocol::sign_feed_item(item, signing_.signer);
+    sql::Use q(*m_.st.insert_feed);
+    q->bind(1, schema::log_key(head_.aid, item.seq));
+    q->bind(2, ByteView(wire));
+    if (Status s = q->run(); !s) return s;
+    feed_ = {item.seq, protocol::feed_item_hash(wire)};
+    out_.feed_items.push_back(std::move(wire));
+    return protocol::Ok{};
+  }
+
+  Impl& m_;
+  std::string_view authority_id_;
+  const HeadRow& head_;
+  ChainState applied_;
+  ChainState feed_;
+  std::int64_t live_delta_ = 0;
+  std::uint64_t now_ms_;
+  const IndexSigning& signing_;
+  ApplyResult& out_;
+};
+
+Result<ApplyResult> IndexStore::apply_batch(std::string_view sender,
+                                            const std::vector<Bytes>& envelopes,
+                                            const protocol::Trust& trust, std::uint64_t now_ms,
+                                            const IndexSigning& signing) {
+  if (!protocol::valid_authority_id(sender))
+    return index_error(IndexErrc::invalid_argument,
+                       "apply batch: sender '" + std::string(sender) + "' is not an authority id");
+  if (envelopes.size() > protocol::kMaxBatch)
+    return index_error(IndexErrc::invalid_argument,
+                       "apply batch from " + std::string(sender) + ": " +
+                           std::to_string(envelopes.size()) + " envelopes, more than " +
+                           std::to_string(protocol::kMaxBatch));
+  Impl& m = *impl_;
+  const std::string what = "apply batch from " + std::string(sender);
+  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, what);
+  if (!tx) return tx.error();
+
+  Result<std::optional<Impl::HeadRow>> found = m.read_head(sender);
+  if (!found) return found.error();
+  Impl::HeadRow head;
+  if (*found) {
+    head = **found;
+  } else {
+    sql::Use q(*m.st.insert_authority);
+    q->bind(1, sender);
+    q->bind(2, i64(now_ms));
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    head.aid = q->int64(0);
+  }
+
+  ApplyResult out;
+  const Plan plan = plan_batch(sender, envelopes, head.applied.last_seq);
+  out.duplicates = plan.duplicates;
+  Impl::BatchWriter writer(m, sender, head, now_ms, signing, out);
+
+  std::vector<VerifyItem> items;
+  items.reserve(plan.candidates.size());
+  for (std::size_t i : plan.candidates) items.push_back({envelopes[i], now_ms});
+  std::optional<IndexError> failure;
+  verify_in_order(items, trust, head.applied, m.threads,
+                  [&](std::size_t k, protocol::Result<protocol::VerifiedEnvelope>&& v) {
+                    const std::uint64_t seq = head.applied.last_seq + k + 1;
+                    if (!v) {
+                      out.rejection = Rejection{seq, v.error().code, v.error().detail};
+                      return false;
+                    }
+                    if (seq > schema::kMaxSeq) {
+                      out.rejection = Rejection{seq, Errc::too_large,
+                                                "envelope.seq: beyond what the index stores"};
+                      return false;
+                    }
+                    if (Status s = writer.apply(items[k].wire, *v); !s) {
+                      failure = s.error();
+                      return false;
+                    }
+                    return true;
+                  });
+  if (failure) return *failure;  // the transaction rolls back: nothing of the batch is stored
+  if (!out.rejection) {  // every candidate was applied: the batch ended where the plan did
+    if (plan.foreign)
+      out.rejection = Rejection{*plan.foreign, Errc::wrong_role,
+                                "envelope.authority_id: not the sender's authority (" +
+                                    std::string(sender) + ")"};
+    out.gap = plan.gap;
+  }
+  if (Status s = writer.finish(); !s) return s.error();
+  if (out.rejection)
+    if (Status s = writer.record_rejection(*out.rejection); !s) return s.error();
+  if (Status s = tx->commit(); !s) return s.error();
+  out.applied = writer.applied();
+  return out;
+}
+
+// ---- Feed -----------------------------------------------------------------------------------
+
+Result<std::vector<Bytes>> IndexStore::feed_range(std::string_view authority_id,
+                                                  std::uint64_t from_seq, std::size_t max) {
+  std::vector<Bytes> out;
+  Result<std::optional<Impl::HeadRow>> head = impl_->read_head(authority_id);
+  if (!head) return head.error();
+  if (!*head || max == 0 || from_seq > schema::kMaxSeq) return out;
+  Result<sql::Statement> q = impl_->db.prepare(
+      "SELECT wire FROM feed WHERE id BETWEEN ?1 AND ?2 ORDER BY id LIMIT ?3", "read feed");
+  if (!q) return q.error();
+  q->bind(1, schema::log_key((*head)->aid, std::max<std::uint64_t>(from_seq, 1)));
+  q->bind(2, schema::log_key((*head)->aid, schema::kMaxSeq));
+  q->bind(3, static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX)));
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(q->blob(0));
+  }
+}
+
+Status IndexStore::feed_acked(std::string_view authority_id, std::uint64_t seq) {
+  Result<std::optional<Impl::HeadRow>> head = impl_->read_head(authority_id);
+  if (!head) return head.error();
+  if (!*head)
+    return index_error(IndexErrc::not_found, "feed ack: unknown authority " +
+                                                 std::string(authority_id));
+  if (seq > (*head)->feed.last_seq)
+    return index_error(IndexErrc::invalid_argument,
+                       "feed ack from " + std::string(authority_id) + ": seq " +
+                           std::to_string(seq) + " is beyond the feed head " +
+                           std::to_string((*head)->feed.last_seq));
+  Result<sql::Statement> q = impl_->db.prepare(
+      "UPDATE authorities SET feed_acked = max(feed_acked, ?2) WHERE aid = ?1", "feed ack");
+  if (!q) return q.error();
+  q->bind(1, (*head)->aid);
+  q->bind(2, i64(seq));
+  return q->run();
+}
+
+// ---- Records and status ---------------------------------------------------------------------
+
+Result<std::optional<CurrentRecord>> IndexStore::record(std::string_view authority_id,
+                                                        std::string_view record_id) {
+  Impl& m = *impl_;
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "read record");
+  if (!tx) return tx.error();
+  Result<std::optional<Impl::HeadRow>> head = m.read_head(authority_id);
+  if (!head) return head.error();
+  if (!*head) return std::optional<CurrentRecord>();
+  Result<sql::Statement> q = m.db.prepare(
+      "SELECT national_id, last_seq, deleted, shielded FROM records "
+      "WHERE aid = ?1 AND record_id = ?2",
+      "read record");
+  if (!q) return q.error();
+  q->bind(1, (*head)->aid);
+  q->bind(2, record_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<CurrentRecord>();
+  CurrentRecord r;
+  r.record_id = std::string(record_id);
+  if (!q->is_null(0)) r.national_id = q->text(0);
+  r.last_seq = u64(q->int64(1));
+  r.deleted = q->int64(2) != 0;
+  r.shielded = q->int64(3) != 0;
+  if (r.deleted) return std::optional<CurrentRecord>(std::move(r));
+
+  const std::string label =
+      "record " + std::string(authority_id) + "/" + std::string(record_id);
+  Result<sql::Statement> env =
+      m.db.prepare("SELECT wire FROM envelopes WHERE id = ?1", "read record envelope");
+  if (!env) return env.error();
+  env->bind(1, schema::log_key((*head)->aid, r.last_seq));
+  Result<bool> found = env->step();
+  if (!found) return found.error();
+  if (!*found)
+    return index_error(IndexErrc::corrupt,
+                       label + ": envelope " + std::to_string(r.last_seq) + " is missing");
+  // Verified on receipt: decoding is enough here.
+  auto wrapper = protocol::decode_signed(env->blob_view(0), "envelope");
+  if (!wrapper) return index_error(IndexErrc::corrupt, label + ": " + wrapper.error().message());
+  auto e = protocol::decode_envelope_body(wrapper->body);
+  if (!e) return index_error(IndexErrc::corrupt, label + ": " + e.error().message());
+  if (e->record_id != record_id || e->seq != r.last_seq || !e->payload)
+    return index_error(IndexErrc::corrupt, label + ": its envelope does not write it");
+  r.identity = e->payload->identity;
+  if (const auto* clear = std::get_if<protocol::ChildDetails>(&e->payload->details))
+    r.details = protocol::encode_child_details(*clear);
+  else
+    r.details = protocol::encode_sealed_blob(std::get<protocol::SealedBlob>(e->payload->details));
+  return std::optional<CurrentRecord>(std::move(r));
+}
+
+namespace {
+
+constexpr std::string_view kStatusColumns =
+    "SELECT a.authority_id, a.applied_seq, a.applied_hash, a.first_seen_ms, a.last_received_ms, "
+    "a.live_records, a.feed_seq, a.feed_acked, "
+    "(SELECT coalesce(sum(r.repeats), 0) FROM rejections r WHERE r.aid = a.aid) "
+    "FROM authorities a ";
+
+AuthorityStatus read_status(const sql::Statement& q) {
+  AuthorityStatus s;
+  s.authority_id = q.text(0);
+  s.applied_seq = u64(q.int64(1));
+  if (auto h = to_hash(q.blob_view(2))) s.applied_hash = *h;
+  s.first_seen_ms = u64(q.int64(3));
+  s.last_received_ms = u64(q.int64(4));
+  s.live_records = u64(q.int64(5));
+  s.feed_seq = u64(q.int64(6));
+  s.feed_acked = u64(q.int64(7));
+  s.rejections = u64(q.int64(8));
+  return s;
+}
+
+}  // namespace
+
+Result<AuthorityStatus> IndexStore::authority_status(std::string_view authority_id) {
+  Result<sql::Statement> q = impl_->db.prepare(std::string(kStatusColumns) +
+                                                   "WHERE a.authority_id = ?1",
+                                               "read authority status");
+  if (!q) return q.error();
+  q->bind(1, authority_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row)
+    return index_error(IndexErrc::not_found, "unknown authority " + std::string(authority_id));
+  return read_status(*q);
+}
+
+Result<std::vector<AuthorityStatus>> IndexStore::status() {
+  Result<sql::Statement> q = impl_->db.prepare(
+      std::string(kStatusColumns) + "ORDER BY a.authority_id", "read status");
+  if (!q) return q.error();
+  std::vector<AuthorityStatus> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(read_status(*q));
+  }
+}
+
+Result<Totals> IndexStore::totals() {
+  Result<sql::Statement> q = impl_->db.prepare(
+      "SELECT count(*), coalesce(sum(applied_seq), 0), coalesce(sum(live_records), 0), "
+      "coalesce(sum(feed_seq), 0), (SELECT coalesce(sum(repeats), 0) FROM rejections) "
+      "FROM authorities",
+      "read totals");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  Totals t;
+  t.authorities = u64(q->int64(0));
+  t.envelopes = u64(q->int64(1));
+  t.live_records = u64(q->int64(2));
+  t.feed_items = u64(q->int64(3));
+  t.rejections = u64(q->int64(4));
+  if (impl_->checkpoint) t.checkpoint_error = impl_->checkpoint->last_error();
+  return t;
+}
+
+Result<std::vector<RejectionEntry>> IndexStore::rejections(std::string_view authority_id,
+                                                           std::size_t max) {
+  Result<sql::Statement> q = impl_->db.prepare(
+      "SELECT a.authority_id, r.seq, r.code, r.detail, r.first_ms, r.last_ms, r.repeats "
+      "FROM rejections r JOIN authorities a ON a.aid = r.aid "
+      "WHERE ?1 = '' OR a.authority_id = ?1 ORDER BY r.id DESC LIMIT ?2",
+      "read rejections");
+  if (!q) return q.error();
+  q->bind(1, authority_id);
+  q->bind(2, static_cast<std::int64_t>(std::min<std::size_t>(max, INT64_MAX)));
+  std::vector<RejectionEntry> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    RejectionEntry e;
+    e.authority_id = q->text(0);
+    e.seq = u64(q->int64(1));
+    e.code = q->text(2);
+    e.detail = q->text(3);
+    e.first_ms = u64(q->int64(4));
+    e.last_ms = u64(q->int64(5));
+    e.repeats = u64(q->int64(6));
+    out.push_back(std::move(e));
+  }
+}
+
+}  // namespace aegis::index

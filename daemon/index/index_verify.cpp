@@ -1,0 +1,272 @@
+// IndexStore::verify_all: re-verifies everything the index stored, from the stored bytes
+// (docs/index-store.md, "Verifying the store").
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/signed.hpp"
+#include "index/index_impl.hpp"
+#include "index/schema.hpp"
+#include "index/verify_batch.hpp"
+
+namespace aegis::index {
+
+using protocol::Bytes;
+using protocol::ChainState;
+
+namespace {
+
+constexpr std::size_t kChunk = 1024;  // envelopes read and verified at a time
+
+// What the envelopes say a record row must hold.
+struct RecordTruth {
+  std::uint64_t last_seq = 0;
+  bool deleted = false;
+  bool shielded = false;
+};
+
+struct AuthorityRow {
+  std::int64_t aid = 0;
+  std::string authority_id;
+  ChainState applied;
+  ChainState feed;
+  std::uint64_t live_records = 0;
+};
+
+IntegrityProblem problem(std::string area, std::uint64_t seq, std::string code,
+                         std::string detail) {
+  return IntegrityProblem{std::move(area), seq, std::move(code), std::move(detail)};
+}
+
+// Checks one authority; the problem found (if any) goes into `check`.
+class AuthorityVerifier {
+ public:
+  AuthorityVerifier(sql::Db& db, const protocol::Trust& trust, unsigned threads,
+                    const AuthorityRow& a, AuthorityCheck& check)
+      : db_(db), trust_(trust), threads_(threads), a_(a), check_(check) {}
+
+  Status run() {
+    if (Status s = envelopes(); !s || check_.problem) return s;
+    if (!same_chain(chain_, a_.applied)) {
+      check_.problem = problem("head", a_.applied.last_seq, "head_mismatch",
+                               "authorities.applied_seq/hash is not the last stored envelope");
+      return protocol::Ok{};
+    }
+    if (Status s = records(); !s || check_.problem) return s;
+    return feed();
+  }
+
+ private:
+  Status envelopes() {
+    Result<sql::Statement> q = db_.prepare(
+        "SELECT id, received_ms, wire FROM envelopes WHERE id > ?1 AND id <= ?2 ORDER BY id "
+        "LIMIT ?3",
+        "read envelopes");
+    if (!q) return q.error();
+    std::int64_t after = schema::log_key(a_.aid, 0);
+    for (;;) {
+      std::vector<std::uint64_t> seqs;
+      std::vector<Bytes> wires;
+      std::vector<VerifyItem> items;
+      q->reset();
+      q->bind(1, after);
+      q->bind(2, schema::log_key(a_.aid, schema::kMaxSeq));
+      q->bind(3, static_cast<std::int64_t>(kChunk));
+      for (;;) {
+        Result<bool> row = q->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        after = q->int64(0);
+        seqs.push_back(u64(after) & schema::kMaxSeq);
+        items.push_back({{}, u64(q->int64(1))});  // verified at the time it was received
+        wires.push_back(q->blob(2));
+      }
+      q->reset();
+      if (wires.empty()) return protocol::Ok{};
+      for (std::size_t k = 0; k < wires.size(); ++k) items[k].wire = wires[k];
+      verify_in_order(items, trust_, chain_, threads_,
+                      [&](std::size_t k, protocol::Result<protocol::VerifiedEnvelope>&& v) {
+                        return accept(seqs[k], v);
+                      });
+      if (check_.problem) return protocol::Ok{};
+    }
+  }
+
+  bool accept(std::uint64_t row_seq,
+              const protocol::Result<protocol::VerifiedEnvelope>& v) {
+    if (!v) {
+      check_.problem = problem("envelope", row_seq, std::string(protocol::errc_name(v.error().code)),
+                               v.error().detail);
+      return false;
+    }
+    const protocol::Envelope& e = v->envelope;
+    if (e.authority_id != a_.authority_id) {
+      check_.problem = problem("envelope", row_seq, "wrong_authority",
+                               "envelope names authority " + e.authority_id);
+      return false;
+    }
+    if (e.seq != row_seq) {
+      check_.problem = problem("envelope", row_seq, "seq_mismatch",
+                               "the row's key says seq " + std::to_string(row_seq) +
+                                   ", its envelope " + std::to_string(e.seq));
+      return false;
+    }
+    const bool upsert = e.op == protocol::Operation::upsert;
+    truth_[e.record_id] = RecordTruth{e.seq, !upsert, upsert && e.payload->shielded()};
+    chain_ = protocol::advance(chain_, *v);
+    ++check_.envelopes;
+    return true;
+  }
+
+  Status records() {
+    Result<sql::Statement> q = db_.prepare(
+        "SELECT record_id, national_id, last_seq, deleted, shielded FROM records "
+        "WHERE aid = ?1",
+        "read records");
+    if (!q) return q.error();
+    q->bind(1, a_.aid);
+    std::uint64_t live = 0;
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      const std::string record_id = q->text(0);
+      const std::uint64_t last_seq = u64(q->int64(2));
+      const RecordTruth stored{last_seq, q->int64(3) != 0, q->int64(4) != 0};
+      auto it = truth_.find(record_id);
+      if (it == truth_.end()) {
+        check_.problem = problem("record", last_seq, "record_without_envelope",
+                                 "record " + record_id + " has no envelope");
+        return protocol::Ok{};
+      }
+      if (stored.last_seq != it->second.last_seq) {
+        check_.problem = problem("record", last_seq, "stale_last_seq",
+                                 "record " + record_id + ": its latest envelope is " +
+                                     std::to_string(it->second.last_seq));
+        return protocol::Ok{};
+      }
+      if (stored.deleted != it->second.deleted || stored.shielded != it->second.shielded) {
+        check_.problem = problem("record", last_seq, "record_mismatch",
+                                 "record " + record_id + ": deleted/shielded differ from " +
+                                     "its envelope");
+        return protocol::Ok{};
+      }
+      if (!q->is_null(1)) national_ids_[record_id] = q->text(1);
+      if (!stored.deleted) ++live;
+      ++check_.records;
+    }
+    if (check_.records != truth_.size()) {
+      check_.problem = problem("record", 0, "record_missing",
+                               std::to_string(truth_.size() - check_.records) +
+                                   " record(s) written by envelopes have no row");
+      return protocol::Ok{};
+    }
+    if (live != a_.live_records)
+      check_.problem = problem("record", 0, "count_mismatch",
+                               "authorities.live_records is " + std::to_string(a_.live_records) +
+                                   ", the rows say " + std::to_string(live));
+    return protocol::Ok{};
+  }
+
+  Status feed() {
+    Result<sql::Statement> q = db_.prepare(
+        "SELECT id, wire FROM feed WHERE id > ?1 AND id <= ?2 ORDER BY id", "read feed");
+    if (!q) return q.error();
+    q->bind(1, schema::log_key(a_.aid, 0));
+    q->bind(2, schema::log_key(a_.aid, schema::kMaxSeq));
+    ChainState chain;
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      const std::uint64_t seq = u64(q->int64(0)) & schema::kMaxSeq;
+      const protocol::ByteView wire = q->blob_view(1);
+      // Verified as the authority would, at the time the index signed it.
+      auto wrapper = protocol::decode_signed(wire, "feed item");
+      if (!wrapper) return fail_feed(seq, wrapper.error());
+      auto body = protocol::decode_feed_item_body(wrapper->body);
+      if (!body) return fail_feed(seq, body.error());
+      auto v = protocol::verify_feed_item(wire, trust_, a_.authority_id, chain,
+                                          body->timestamp_ms);
+      if (!v) return fail_feed(seq, v.error());
+      if (v->item.seq != seq) {
+        check_.problem = problem("feed", seq, "seq_mismatch", "the row's key and its item differ");
+        return protocol::Ok{};
+      }
+      if (v->item.kind == protocol::FeedKind::national_id) {
+        auto it = national_ids_.find(v->item.record_id);
+        if (it == national_ids_.end() || it->second != v->item.national_id) {
+          check_.problem = problem("feed", seq, "national_id_mismatch",
+                                   "record " + v->item.record_id +
+                                       ": the feed and the record row disagree");
+          return protocol::Ok{};
+        }
+      }
+      chain = protocol::advance(chain, *v);
+      ++check_.feed_items;
+    }
+    if (!same_chain(chain, a_.feed))
+      check_.problem = problem("feed", a_.feed.last_seq, "head_mismatch",
+                               "authorities.feed_seq/hash is not the last stored feed item");
+    return protocol::Ok{};
+  }
+
+  Status fail_feed(std::uint64_t seq, const protocol::Error& e) {
+    check_.problem = problem("feed", seq, std::string(protocol::errc_name(e.code)), e.detail);
+    return protocol::Ok{};
+  }
+
+  sql::Db& db_;
+  const protocol::Trust& trust_;
+  unsigned threads_;
+  const AuthorityRow& a_;
+  AuthorityCheck& check_;
+  ChainState chain_;
+  std::unordered_map<std::string, RecordTruth> truth_;
+  std::unordered_map<std::string, std::string> national_ids_;
+};
+
+}  // namespace
+
+Result<VerifyReport> IndexStore::verify_all(const protocol::Trust& trust) {
+  Impl& m = *impl_;
+  // One snapshot for the whole check; writers (another process) go on meanwhile.
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "verify index store");
+  if (!tx) return tx.error();
+  Result<sql::Statement> q = m.db.prepare(
+      "SELECT aid, authority_id, applied_seq, applied_hash, feed_seq, feed_hash, live_records "
+      "FROM authorities ORDER BY authority_id",
+      "read authorities");
+  if (!q) return q.error();
+  std::vector<AuthorityRow> rows;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    AuthorityRow a;
+    a.aid = q->int64(0);
+    a.authority_id = q->text(1);
+    auto applied_hash = to_hash(q->blob_view(3));
+    auto feed_hash = to_hash(q->blob_view(5));
+    if (!applied_hash || !feed_hash)
+      return index_error(IndexErrc::corrupt,
+                         "authority " + a.authority_id + ": stored head hash is not 32 bytes");
+    a.applied = {u64(q->int64(2)), *applied_hash};
+    a.feed = {u64(q->int64(4)), *feed_hash};
+    a.live_records = u64(q->int64(6));
+    rows.push_back(std::move(a));
+  }
+  VerifyReport report;
+  for (const AuthorityRow& a : rows) {
+    AuthorityCheck check;
+    check.authority_id = a.authority_id;
+    if (Status s = AuthorityVerifier(m.db, trust, m.threads, a, check).run(); !s)
+      return s.error();
+    report.authorities.push_back(std::move(check));
+  }
+  return report;
+}
+
+}  // namespace aegis::index

@@ -1,0 +1,93 @@
+// Schema versions of the index store, oldest first (docs/index-store.md). A released step is
+// never edited: a change of schema is a new step appended here and kSchemaVersion raised with it.
+#include "index/schema.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+namespace aegis::index::schema {
+namespace {
+
+// Step i (0-based) takes the database from version i to version i + 1.
+constexpr std::array<std::string_view, 1> kSteps = {
+    // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
+    //    state), feed (signed items per authority), rejections (no payload, ever).
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY NOT NULL
+) STRICT;
+CREATE TABLE authorities (
+  aid              INTEGER PRIMARY KEY,
+  authority_id     TEXT NOT NULL UNIQUE,
+  first_seen_ms    INTEGER NOT NULL,
+  last_received_ms INTEGER NOT NULL,                             -- last batch from it
+  applied_seq      INTEGER NOT NULL DEFAULT 0,                   -- the chain head (= Ack)
+  applied_hash     BLOB NOT NULL CHECK (length(applied_hash) = 32),
+  live_records     INTEGER NOT NULL DEFAULT 0,                   -- records not deleted
+  feed_seq         INTEGER NOT NULL DEFAULT 0,                   -- the feed head
+  feed_hash        BLOB NOT NULL CHECK (length(feed_hash) = 32),
+  feed_acked       INTEGER NOT NULL DEFAULT 0 CHECK (feed_acked BETWEEN 0 AND feed_seq)
+) STRICT;
+CREATE TABLE envelopes (
+  id          INTEGER PRIMARY KEY,                               -- aid << 40 | seq
+  received_ms INTEGER NOT NULL,
+  wire        BLOB NOT NULL,                                     -- exactly as received
+  aid         INTEGER GENERATED ALWAYS AS (id >> 40) VIRTUAL,
+  seq         INTEGER GENERATED ALWAYS AS (id & 1099511627775) VIRTUAL
+) STRICT;
+CREATE TABLE records (
+  aid         INTEGER NOT NULL REFERENCES authorities (aid),
+  record_id   TEXT NOT NULL,
+  national_id TEXT,                                              -- set by the first upsert
+  last_seq    INTEGER NOT NULL,                                  -- envelope holding the state
+  deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  shielded    INTEGER NOT NULL CHECK (shielded IN (0, 1)),
+  PRIMARY KEY (aid, record_id),
+  CHECK (deleted = 1 OR national_id IS NOT NULL),
+  CHECK (deleted = 0 OR shielded = 0)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE feed (
+  id       INTEGER PRIMARY KEY,                                  -- aid << 40 | feed_seq
+  wire     BLOB NOT NULL,                                        -- signed by the index
+  aid      INTEGER GENERATED ALWAYS AS (id >> 40) VIRTUAL,
+  feed_seq INTEGER GENERATED ALWAYS AS (id & 1099511627775) VIRTUAL
+) STRICT;
+CREATE TABLE rejections (
+  id       INTEGER PRIMARY KEY,
+  aid      INTEGER NOT NULL REFERENCES authorities (aid),
+  seq      INTEGER NOT NULL,                                     -- of the refused envelope
+  code     TEXT NOT NULL,                                        -- protocol error name
+  detail   TEXT NOT NULL,                                        -- field path and reason
+  first_ms INTEGER NOT NULL,
+  last_ms  INTEGER NOT NULL,
+  repeats  INTEGER NOT NULL DEFAULT 1 CHECK (repeats >= 1)       -- same refusal, resent
+) STRICT;
+CREATE INDEX rejections_by_authority ON rejections (aid, id);
+)sql",
+};
+static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");
+
+}  // namespace
+
+Result<int> user_version(sql::Db& db) {
+  Result<sql::Statement> q = db.prepare("PRAGMA user_version", "read schema version");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return static_cast<int>(q->int64(0));
+}
+
+Status migrate(sql::Db& db, int from) {
+  for (int version = from; version < kSchemaVersion; ++version) {
+    const std::string what =
+        "migrate schema " + std::to_string(version) + " -> " + std::to_string(version + 1);
+    if (Status s = db.exec(kSteps[static_cast<std::size_t>(version)], what); !s) return s;
+    if (Status s = db.exec("PRAGMA user_version = " + std::to_string(version + 1), what); !s)
+      return s;
+  }
+  return protocol::Ok{};
+}
+
+}  // namespace aegis::index::schema

@@ -1,0 +1,29 @@
+// The index store's schema and its versioned migrations (docs/index-store.md, "Schema").
+// PRAGMA user_version holds the version; each migration step moves it by one.
+#pragma once
+
+#include <cstdint>
+
+#include "index/errors.hpp"
+#include "index/sqlite.hpp"
+
+namespace aegis::index::schema {
+
+// The schema version this build writes. Older databases are migrated on open; newer ones are
+// refused with schema_too_new.
+inline constexpr int kSchemaVersion = 1;
+
+// envelopes.id and feed.id pack (aid, seq) into one integer key: aid << 40 | seq, so each
+// authority's log is one contiguous, append-only run of a rowid B-tree.
+inline constexpr int kSeqBits = 40;
+inline constexpr std::uint64_t kMaxSeq = (std::uint64_t{1} << kSeqBits) - 1;
+inline constexpr std::int64_t log_key(std::int64_t aid, std::uint64_t seq) {
+  return static_cast<std::int64_t>((static_cast<std::uint64_t>(aid) << kSeqBits) | seq);
+}
+
+// PRAGMA user_version of the open database.
+Result<int> user_version(sql::Db& db);
+// Applies every step after `from` up to kSchemaVersion. The caller holds the transaction.
+Status migrate(sql::Db& db, int from);
+
+}  // namespace aegis::index::schema

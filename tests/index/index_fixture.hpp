@@ -1,0 +1,258 @@
+// Shared setup for the index store tests: a real database in a TempDir, the federation of
+// tests/protocol/envelope_fixtures.hpp plus a third authority (york), per-authority chain
+// builders signing real envelopes, the index's signer, a deterministic national id source, and
+// raw SQLite access through a separate connection (for fault injection and tampering).
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+
+#include "../protocol/envelope_fixtures.hpp"
+#include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/sync.hpp"
+#include "index/index_store.hpp"
+#include "test_support.hpp"
+
+namespace aegis::test::index_fixtures {
+
+using namespace aegis::protocol;
+using namespace aegis::test::envelope_fixtures;
+using aegis::index::ApplyResult;
+using aegis::index::IndexStore;
+
+inline constexpr std::uint64_t kYorkSerial = 7;
+inline constexpr std::uint8_t kYorkSeed = 0x17;
+inline constexpr std::uint64_t kUnknownSerial = 99;
+
+// envelope_fixtures' trust (kent, leeds, index, officer, kent revoked, kent expired) plus york.
+inline Trust make_index_trust() {
+  std::vector<Certificate> certs = verify_certificates();
+  certs.push_back(fixtures::make_certificate(kYorkSerial, "york", Role::authority, kYorkSeed));
+  TrustBundle bundle;
+  bundle.bundle_version = 7;
+  bundle.issued_ms = kNowMs - kDayMs;
+  bundle.expires_ms = kNowMs + 30 * kDayMs;
+  bundle.revoked_serials = revoked_serials();
+  return Trust(bundle, certs);
+}
+
+// Signs the consecutive envelopes of one authority, as its store would.
+class Chain {
+ public:
+  Chain(std::string authority, std::uint64_t serial, std::uint8_t seed)
+      : authority_(std::move(authority)), serial_(serial), seed_(seed) {}
+
+  static Chain kent() { return Chain("kent", kKentSerial, kKentSeed); }
+  static Chain leeds() { return Chain("leeds", kLeedsSerial, kLeedsSeed); }
+  static Chain york() { return Chain("york", kYorkSerial, kYorkSeed); }
+
+  Bytes upsert(const ChildRecord& r) {
+    Envelope e = next(Operation::upsert, r.record_id);
+    e.payload = payload_for(r, authority_);
+    return sign(e);
+  }
+  Bytes remove(const std::string& record_id) { return sign(next(Operation::remove, record_id)); }
+  // Signs with another certificate (serial) and key (seed) than the authority's own.
+  Bytes upsert_signed_by(const ChildRecord& r, std::uint64_t serial, std::uint8_t seed) {
+    Envelope e = next(Operation::upsert, r.record_id);
+    e.payload = payload_for(r, authority_);
+    e.signer_serial = serial;
+    return sign(e, seed);
+  }
+  // The next envelope with a wrong prev_hash (a forked history).
+  Bytes upsert_forked(const ChildRecord& r) {
+    Envelope e = next(Operation::upsert, r.record_id);
+    e.payload = payload_for(r, authority_);
+    e.prev_hash[0] ^= 0xff;
+    return sign(e);
+  }
+
+  const ChainState& head() const { return head_; }
+  const std::string& authority() const { return authority_; }
+
+ private:
+  Envelope next(Operation op, const std::string& record_id) const {
+    Envelope e;
+    e.authority_id = authority_;
+    e.seq = head_.last_seq + 1;
+    e.prev_hash = head_.last_hash;
+    e.timestamp_ms = kNowMs - kDayMs + e.seq * 1000;
+    e.signer_serial = serial_;
+    e.op = op;
+    e.record_id = record_id;
+    return e;
+  }
+  Bytes sign(const Envelope& e, std::uint8_t seed_byte = 0) {
+    Bytes wire = sign_envelope(e, SeedSigner(seed(seed_byte ? seed_byte : seed_)));
+    head_ = {e.seq, envelope_hash(wire)};
+    return wire;
+  }
+
+  std::string authority_;
+  std::uint64_t serial_;
+  std::uint8_t seed_;
+  ChainState head_;
+};
+
+// A child record with its own id and name (sample_child's fields otherwise).
+inline ChildRecord child(const std::string& record_id, const std::string& family = "Hartley") {
+  ChildRecord r = sample_child(record_id);
+  r.identity.name.family = family;
+  return r;
+}
+
+// Deterministic 80-bit national id sources (splitmix64), distinct per seed.
+inline aegis::index::NationalIdSource counter_bits(std::uint64_t seed_value = 1) {
+  auto state = std::make_shared<std::uint64_t>(seed_value);
+  return [state] {
+    auto next = [&] {
+      std::uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      return z ^ (z >> 31);
+    };
+    aegis::index::NationalIdBits bits{};
+    std::uint64_t a = next(), b = next();
+    for (int i = 0; i < 8; ++i) bits[i] = static_cast<std::uint8_t>(a >> (8 * i));
+    bits[8] = static_cast<std::uint8_t>(b);
+    bits[9] = static_cast<std::uint8_t>(b >> 8);
+    return bits;
+  };
+}
+
+// A separate SQLite connection to the index's file, as another process (or an attacker with
+// file access) would have.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& file) {
+    REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK);
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    INFO(sql << ": " << (err ? err : ""));
+    sqlite3_free(err);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  std::int64_t scalar(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    std::int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+  }
+  // Flips the low bit of byte `offset` of the `wire` column of row `id` of `table`.
+  void flip_wire_byte(const std::string& table, std::int64_t id, std::size_t offset) {
+    sqlite3_stmt* s = nullptr;
+    const std::string read = "SELECT wire FROM " + table + " WHERE id = ?1";
+    REQUIRE(sqlite3_prepare_v2(db_, read.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
+    Bytes wire(p, p + sqlite3_column_bytes(s, 0));
+    sqlite3_finalize(s);
+    REQUIRE(offset < wire.size());
+    wire[offset] ^= 0x01;
+    const std::string write = "UPDATE " + table + " SET wire = ?2 WHERE id = ?1";
+    REQUIRE(sqlite3_prepare_v2(db_, write.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, wire.data(), static_cast<int>(wire.size()), SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(s) == SQLITE_DONE);
+    sqlite3_finalize(s);
+  }
+  // Every row of every table, in key order, as text: two equal dumps are equal databases.
+  std::string dump() {
+    std::string out;
+    for (const char* sql :
+         {"SELECT * FROM meta ORDER BY key", "SELECT * FROM authorities ORDER BY aid",
+          "SELECT id, received_ms, hex(wire) FROM envelopes ORDER BY id",
+          "SELECT * FROM records ORDER BY aid, record_id",
+          "SELECT id, hex(wire) FROM feed ORDER BY id",
+          "SELECT * FROM rejections ORDER BY id"}) {
+      sqlite3_stmt* s = nullptr;
+      REQUIRE(sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) == SQLITE_OK);
+      out += sql;
+      out += '\n';
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(s); ++c) {
+          const unsigned char* t = sqlite3_column_text(s, c);
+          out += t ? reinterpret_cast<const char*>(t) : "NULL";
+          out += '|';
+        }
+        out += '\n';
+      }
+      sqlite3_finalize(s);
+    }
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+inline Bytes read_file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A fresh index database and everything apply_batch needs.
+struct IndexFixture {
+  explicit IndexFixture(aegis::index::OpenOptions options = {})
+      : file(dir / "index.db"), trust(make_index_trust()),
+        signing{index_signer, kIndexSerial, counter_bits()},
+        store(open_new(file, options)) {}
+
+  static IndexStore open_new(const std::filesystem::path& f,
+                             const aegis::index::OpenOptions& options) {
+    auto s = IndexStore::create(f, kNowMs, options);
+    INFO((s ? std::string() : s.error().message()));
+    REQUIRE(s.ok());
+    return std::move(s).value();
+  }
+
+  ApplyResult apply(const std::string& sender, const std::vector<Bytes>& batch,
+                    std::uint64_t now = kNowMs) {
+    auto r = store.apply_batch(sender, batch, trust, now, signing);
+    INFO((r ? std::string() : r.error().message()));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }
+
+  // Verifies the whole feed of `authority` as the authority does; returns the items.
+  std::vector<FeedItem> verified_feed(const std::string& authority) {
+    auto wires = store.feed_range(authority, 1, 1u << 20);
+    REQUIRE(wires.ok());
+    std::vector<FeedItem> items;
+    ChainState chain;
+    for (const Bytes& w : *wires) {
+      auto v = verify_feed_item(w, trust, authority, chain, kNowMs);
+      INFO((v ? std::string() : v.error().message()));
+      REQUIRE(v.ok());
+      chain = advance(chain, *v);
+      items.push_back(v->item);
+    }
+    return items;
+  }
+
+  TempDir dir{"aegis-index"};
+  std::filesystem::path file;
+  Trust trust;
+  SeedSigner index_signer{seed(kIndexSeed)};
+  aegis::index::IndexSigning signing;
+  IndexStore store;
+};
+
+}  // namespace aegis::test::index_fixtures
