@@ -9,58 +9,17 @@
 #include <iostream>
 #include <iterator>
 
-#include "aegis/protocol/certificate.hpp"
-#include "aegis/protocol/signed.hpp"
+#include "node/node.hpp"
 
 namespace aegis::cli {
 
 namespace {
 
-constexpr std::size_t kMaxTrustBundleSize = 16u << 20;
-constexpr std::size_t kMaxCertificateSize = 64u << 10;
-
-[[noreturn]] void fail_key(const std::string& what, const keys::KeyError& e) {
-  fail(kExitConfig, std::string(keys::key_errc_name(e.code)), what + ": " + e.message());
-}
-
-protocol::SignPublicKey load_root(const config::Config& c) {
-  auto root = keys::load_root_public_key(c.keys.root_public_key);
-  if (!root) fail_key("keys.root_public_key", root.error());
-  return *root;
-}
-
-keys::Identity load_identity(const config::Config& c) {
-  std::optional<keys::Passphrase> passphrase;
-  if (c.keys.passphrase_file) {
-    auto p = keys::read_passphrase_file(*c.keys.passphrase_file);
-    if (!p) fail_key("keys.passphrase_file", p.error());
-    passphrase = std::move(p).value();
-  }
-  auto id = keys::load_identity(c.keys.identity,
-                                passphrase ? std::optional(passphrase->view()) : std::nullopt);
-  if (!id) fail_key("keys.identity", id.error());
-  if (id->subject_id() != c.subject_id || id->role() != protocol::Role::authority)
-    fail(kExitConfig, "wrong_identity",
-         "keys.identity: " + c.keys.identity.string() + " is the " +
-             std::string(protocol::role_name(id->role())) + " identity of '" + id->subject_id() +
-             "', not the authority identity of '" + c.subject_id + "'");
-  return std::move(id).value();
-}
-
-// The serial of this node's certificate: configured directly, or read from the certificate file.
-std::uint64_t certificate_serial(const config::Config& c) {
-  if (c.keys.certificate_serial) return *c.keys.certificate_serial;
-  auto bytes = keys::read_file(*c.keys.certificate, kMaxCertificateSize);
-  if (!bytes) fail_key("keys.certificate", bytes.error());
-  auto wire = protocol::decode_signed(*bytes, "certificate");
-  if (!wire)
-    fail(kExitConfig, std::string(protocol::errc_name(wire.error().code)),
-         "keys.certificate: " + c.keys.certificate->string() + ": " + wire.error().message());
-  auto cert = protocol::verify_certificate(*wire, load_root(c));
-  if (!cert)
-    fail(kExitConfig, std::string(protocol::errc_name(cert.error().code)),
-         "keys.certificate: " + c.keys.certificate->string() + ": " + cert.error().message());
-  return cert->serial;
+// A node loading failure (config key, code, message) as a config error of the CLI.
+template <typename T>
+T take(node::Result<T> r) {
+  if (!r) fail(kExitConfig, r.error().code, r.error().message);
+  return std::move(r).value();
 }
 
 }  // namespace
@@ -150,32 +109,14 @@ store::Store open_store(const config::Config& c) {
 }
 
 protocol::Trust load_trust(const config::Config& c, std::uint64_t now) {
-  const protocol::SignPublicKey root = load_root(c);
-  auto bytes = keys::read_file(c.keys.trust_bundle, kMaxTrustBundleSize);
-  if (!bytes) fail_key("keys.trust_bundle", bytes.error());
-  auto trust = protocol::verify_trust_bundle(*bytes, root, now, 0);
-  if (!trust)
-    fail(kExitConfig, std::string(protocol::errc_name(trust.error().code)),
-         "keys.trust_bundle: " + c.keys.trust_bundle.string() + ": " + trust.error().message());
-  return std::move(trust).value();
+  return take(node::load_trust(c, now));
 }
 
 Authority::Authority(const config::Config& c, std::uint64_t now)
-    : identity_(load_identity(c)), trust_(load_trust(c, now)) {
-  const std::uint64_t serial = certificate_serial(c);
+    : identity_(take(node::load_identity(c))), trust_(take(node::load_trust(c, now))) {
+  const std::uint64_t serial = take(node::certificate_serial(c));
   // Refuse to sign anything that `aegis log verify` (and the index) would then refuse.
-  const protocol::Certificate* cert = trust_.by_serial(serial);
-  const std::string which = "certificate " + std::to_string(serial);
-  if (!cert) fail(kExitConfig, "unknown_signer", which + " is not in the trust bundle");
-  if (cert->role != protocol::Role::authority || cert->subject_id != c.subject_id)
-    fail(kExitConfig, "wrong_role",
-         which + " is not the authority certificate of '" + c.subject_id + "'");
-  if (cert->sign_key != identity_.sign_public_key() || cert->box_key != identity_.box_public_key())
-    fail(kExitConfig, "wrong_identity",
-         which + " does not certify the keys of " + c.keys.identity.string());
-  if (trust_.is_revoked(serial)) fail(kExitConfig, "revoked_signer", which + " is revoked");
-  if (!cert->valid_at(now)) fail(kExitConfig, "expired_signer", which + " is not valid now");
-
+  (void)take(node::own_certificate(c, trust_, identity_, serial, now));
   signing_ = std::make_unique<store::Signing>(store::Signing{
       identity_, serial, store::seal_recipients(identity_.box_public_key(), trust_, now),
       [] { return now_ms(); }, [] { return keys::fresh_seal_randomness(); }});

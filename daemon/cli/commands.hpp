@@ -11,5 +11,6 @@ void add_store_commands(CLI::App& app, const GlobalOptions& g);  // store init
 void add_record_commands(CLI::App& app,
                          const GlobalOptions& g);              // record add|update|show|delete|list
 void add_log_commands(CLI::App& app, const GlobalOptions& g);  // log list|verify
+void add_status_commands(CLI::App& app, const GlobalOptions& g);  // status (either role)
 
 }  // namespace aegis::cli

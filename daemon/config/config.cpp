@@ -1,6 +1,7 @@
 // The TOML config file (see config.hpp and docs/config.md).
 #include "config/config.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <initializer_list>
 
@@ -123,12 +124,55 @@ class Parser {
   std::optional<ConfigError> error_;
 };
 
+// [sync]: the keys of the node's role are required, the other role's keys are refused.
+void parse_sync(Parser& p, const toml::table& t, Config& c) {
+  p.check_keys(t, "sync", {"index_endpoint", "index_id", "listen", "batch_max", "window",
+                           "ack_timeout_ms", "heartbeat_ms", "reconnect_max_ms"});
+  SyncConfig s;
+  const bool authority = c.role == protocol::Role::authority;
+  auto endpoint = [&](std::string_view key, bool mine) -> std::string {
+    if (!mine) {
+      if (const toml::node* n = t.get(key))
+        p.fail(&n->source(), Parser::name("sync", key),
+               std::string("only for role = \"") + (authority ? "index" : "authority") + "\"");
+      return {};
+    }
+    std::optional<std::string> v = p.string(t, "sync", key, true);
+    if (v && !valid_tcp_endpoint(*v))
+      p.fail(&t.get(key)->source(), Parser::name("sync", key),
+             "'" + *v + "' is not tcp://HOST:PORT (port 1..65535)");
+    return v.value_or("");
+  };
+  s.index_endpoint = endpoint("index_endpoint", authority);
+  s.listen = endpoint("listen", !authority);
+  if (authority) {
+    if (std::optional<std::string> id = p.string(t, "sync", "index_id", true)) {
+      if (!protocol::valid_authority_id(*id))
+        p.fail(&t.get("index_id")->source(), "sync.index_id", "'" + *id + "' is not a valid id");
+      s.index_id = *id;
+    }
+  } else if (const toml::node* n = t.get("index_id")) {
+    p.fail(&n->source(), "sync.index_id", "only for role = \"authority\"");
+  }
+  if (auto v = p.integer(t, "sync", "batch_max", 1, static_cast<std::int64_t>(protocol::kMaxBatch)))
+    s.batch_max = static_cast<std::uint32_t>(*v);
+  if (auto v = p.integer(t, "sync", "window", 1, 64)) s.window = static_cast<std::uint32_t>(*v);
+  if (auto v = p.integer(t, "sync", "ack_timeout_ms", 100, 3600000))
+    s.ack_timeout_ms = static_cast<std::uint64_t>(*v);
+  if (auto v = p.integer(t, "sync", "heartbeat_ms", 100, 600000))
+    s.heartbeat_ms = static_cast<std::uint64_t>(*v);
+  if (auto v = p.integer(t, "sync", "reconnect_max_ms", 100, 3600000))
+    s.reconnect_max_ms = static_cast<std::uint64_t>(*v);
+  c.sync = std::move(s);
+}
+
 Result<Config> parse_document(const toml::table& doc, const std::filesystem::path& file) {
   Parser p(file.string(), file.parent_path());
   Config c;
   c.file = file;
 
-  p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store"});
+  p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store", "sync", "admin",
+                         "limits"});
   if (std::optional<std::string> role = p.string(doc, "", "role", true)) {
     if (*role == "authority") {
       c.role = protocol::Role::authority;
@@ -174,6 +218,37 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
       c.store.busy_timeout_ms = static_cast<int>(*v);
   }
 
+  if (const toml::table* sync = p.table(doc, "", "sync", false)) parse_sync(p, *sync, c);
+
+  c.admin.socket = c.data_dir / std::string(kDefaultAdminSocketName);
+  const toml::node* socket_node = nullptr;
+  if (const toml::table* admin = p.table(doc, "", "admin", false)) {
+    p.check_keys(*admin, "admin", {"socket"});
+    if (auto v = p.path(*admin, "admin", "socket", false)) c.admin.socket = *v;
+    socket_node = admin->get("socket");
+  }
+  if (!p.failed() && c.admin.socket.string().size() > kMaxAdminSocketPath)
+    p.fail(socket_node ? &socket_node->source() : nullptr, "admin.socket",
+           "'" + c.admin.socket.string() + "' is longer than " +
+               std::to_string(kMaxAdminSocketPath) + " bytes (a Unix socket path)" +
+               (socket_node ? "" : "; set admin.socket to a shorter path"));
+
+  if (const toml::table* limits = p.table(doc, "", "limits", false)) {
+    p.check_keys(*limits, "limits",
+                 {"max_message_size", "send_hwm", "recv_hwm", "handshake_ms", "linger_ms"});
+    if (auto v = p.integer(*limits, "limits", "max_message_size", 4096,
+                            static_cast<std::int64_t>(protocol::kMaxMessageSize)))
+      c.limits.max_message_size = static_cast<std::uint64_t>(*v);
+    if (auto v = p.integer(*limits, "limits", "send_hwm", 1, 100000))
+      c.limits.send_hwm = static_cast<int>(*v);
+    if (auto v = p.integer(*limits, "limits", "recv_hwm", 1, 100000))
+      c.limits.recv_hwm = static_cast<int>(*v);
+    if (auto v = p.integer(*limits, "limits", "handshake_ms", 100, 600000))
+      c.limits.handshake_ms = static_cast<int>(*v);
+    if (auto v = p.integer(*limits, "limits", "linger_ms", 0, 600000))
+      c.limits.linger_ms = static_cast<int>(*v);
+  }
+
   if (p.failed()) return p.error();
   return c;
 }
@@ -193,6 +268,31 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
                        std::to_string(e.source().begin.column) + ": not valid TOML: " + desc};
   }
   return parse_document(doc, absolute);
+}
+
+Result<protocol::Ok> check_daemon_config(const Config& c) {
+  if (!c.sync)
+    return ConfigError{c.file.string() + ": sync: missing (aegisd needs a [sync] table with " +
+                       (c.role == protocol::Role::authority ? "index_endpoint and index_id"
+                                                            : "listen") +
+                       ")"};
+  return protocol::Ok{};
+}
+
+bool valid_tcp_endpoint(std::string_view endpoint) {
+  constexpr std::string_view scheme = "tcp://";
+  if (endpoint.substr(0, scheme.size()) != scheme) return false;
+  const std::string_view rest = endpoint.substr(scheme.size());
+  const std::size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = rest.substr(0, colon);
+  const std::string_view port = rest.substr(colon + 1);
+  for (char ch : host)
+    if (ch == '/' || ch == ' ' || ch == ';' || ch == '\t') return false;
+  unsigned value = 0;
+  const char* end = port.data() + port.size();
+  auto [ptr, ec] = std::from_chars(port.data(), end, value);
+  return !port.empty() && ec == std::errc{} && ptr == end && value >= 1 && value <= 65535;
 }
 
 Result<Config> load_config(const std::filesystem::path& file) {

@@ -13,6 +13,7 @@
 
 #include "aegis/protocol/certificate.hpp"
 #include "aegis/protocol/result.hpp"
+#include "aegis/protocol/sync.hpp"
 
 namespace aegis::config {
 
@@ -41,6 +42,33 @@ struct StoreConfig {
   int busy_timeout_ms = 5000;  // how long a change waits for another writer, 0..600000
 };
 
+// [sync]: the connection between an authority and the index (docs/config.md, docs/aegisd.md).
+// Optional for the CLI; aegisd needs it (check_daemon_config).
+struct SyncConfig {
+  std::string index_endpoint;  // authority: "tcp://HOST:PORT" of the index
+  std::string index_id;        // authority: subject id of the index certificate (its CURVE key)
+  std::string listen;          // index: "tcp://HOST:PORT" to bind
+  std::uint32_t batch_max = 256;             // envelopes (or feed items) per message, 1..1024
+  std::uint32_t window = 4;                  // messages sent and not yet answered, 1..64
+  std::uint64_t ack_timeout_ms = 10000;      // no answer for this long: resync
+  std::uint64_t heartbeat_ms = 5000;         // ZMTP heartbeat; a peer silent 3x this is dead
+  std::uint64_t reconnect_max_ms = 30000;    // reconnect backoff ceiling (starts at 100 ms)
+};
+
+// [admin]: the local admin socket the `aegis` CLI talks to (optional section).
+struct AdminConfig {
+  std::filesystem::path socket;  // default: data_dir/aegisd.sock
+};
+
+// [limits]: bounds on what a peer can make this node hold (optional section).
+struct LimitsConfig {
+  std::uint64_t max_message_size = protocol::kMaxMessageSize;  // bytes of one message, 4096..that
+  int send_hwm = 1000;         // messages queued towards one peer, 1..100000
+  int recv_hwm = 1000;         // messages queued from one peer, 1..100000
+  int handshake_ms = 10000;    // a connection must finish CURVE + ZAP within this, 100..600000
+  int linger_ms = 1000;        // on shutdown, how long unsent messages may wait, 0..600000
+};
+
 struct Config {
   std::filesystem::path file;                       // the config file this was read from (absolute)
   protocol::Role role = protocol::Role::authority;  // authority or index
@@ -48,12 +76,26 @@ struct Config {
   std::filesystem::path data_dir;
   KeysConfig keys;
   StoreConfig store;
+  std::optional<SyncConfig> sync;  // absent when the file has no [sync] table
+  AdminConfig admin;
+  LimitsConfig limits;
 };
+
+// The name of the admin socket inside data_dir when [admin] socket is not set.
+inline constexpr std::string_view kDefaultAdminSocketName = "aegisd.sock";
+// The longest admin socket path (a Unix socket address holds 107 bytes plus a terminator).
+inline constexpr std::size_t kMaxAdminSocketPath = 107;
 
 // Reads and parses the file.
 Result<Config> load_config(const std::filesystem::path& file);
 // Parses `text` as if read from `file` (names it in errors; resolves relative paths against
 // its directory).
 Result<Config> parse_config(std::string_view text, const std::filesystem::path& file);
+// What aegisd needs beyond a parsable file: a [sync] table with the keys of its role.
+Result<protocol::Ok> check_daemon_config(const Config& c);
+
+// True for "tcp://HOST:PORT" with a non-empty host (a name, an IPv4 address, "*" or "[v6]")
+// and a port 1..65535.
+bool valid_tcp_endpoint(std::string_view endpoint);
 
 }  // namespace aegis::config

@@ -12,7 +12,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 1> kSteps = {
+constexpr std::array<std::string_view, 2> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
@@ -35,6 +35,32 @@ CREATE TABLE records (
   last_seq   INTEGER NOT NULL REFERENCES outbox (seq),
   updated_ms INTEGER NOT NULL,
   CHECK ((deleted = 0) = (body IS NOT NULL))
+) STRICT;
+)sql",
+    // 2: sync (docs/store.md §10, docs/sync.md): the feed received from the index (wire bytes as
+    // received, its chain is the table itself), the national id per record, sync state.
+    R"sql(
+CREATE TABLE feed (
+  seq         INTEGER PRIMARY KEY,                     -- 1, 2, 3... the item's seq (rowid)
+  kind        INTEGER NOT NULL CHECK (kind IN (1, 2)), -- 1 applied, 2 national_id
+  received_ms INTEGER NOT NULL,
+  hash        BLOB NOT NULL CHECK (length(hash) = 32), -- feed_item_hash(item)
+  item        BLOB NOT NULL                            -- the wire bytes (encoded Signed)
+) STRICT;
+CREATE TABLE national_ids (
+  record_id   TEXT PRIMARY KEY,
+  national_id TEXT NOT NULL,
+  feed_seq    INTEGER NOT NULL REFERENCES feed (seq)   -- the item that assigned it
+) STRICT;
+CREATE TABLE sync_state (
+  index_id      TEXT PRIMARY KEY,
+  acked_seq     INTEGER NOT NULL,                      -- the index's latest Welcome/Ack
+  acked_ms      INTEGER NOT NULL,
+  reject_seq    INTEGER,                               -- the latest rejection, if any
+  reject_code   TEXT,
+  reject_detail TEXT,
+  reject_ms     INTEGER,
+  CHECK ((reject_seq IS NULL) = (reject_code IS NULL))
 ) STRICT;
 )sql",
 };

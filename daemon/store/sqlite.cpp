@@ -76,6 +76,12 @@ void Statement::bind(int index, protocol::ByteView blob) {
                               static_cast<int>(blob.size()), SQLITE_TRANSIENT));
 }
 
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+  bind_rc_ = SQLITE_OK;
+}
+
 void Statement::bind_null(int index) { note_bind(sqlite3_bind_null(stmt_.get(), index)); }
 
 Result<bool> Statement::step() {

@@ -46,6 +46,9 @@ class Statement {
   void bind(int index, protocol::ByteView blob);
   void bind_null(int index);
 
+  // Makes a statement kept by its owner ready to run again: resets it and clears its bindings.
+  void reset();
+
   // Runs one step: true when a row is available, false when done.
   Result<bool> step();
   // Runs to completion (for statements that return no rows).

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "store/columns.hpp"
 #include "store/schema.hpp"
 
 namespace aegis::store {
@@ -42,17 +43,6 @@ std::string_view store_errc_name(StoreErrc code) noexcept {
 }
 
 namespace {
-
-// SQLite integers are signed 64-bit; seqs and times stay far below 2^63.
-std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
-
-std::optional<Hash> to_hash(const Bytes& b) {
-  if (b.size() != protocol::kHashSize) return std::nullopt;
-  Hash h{};
-  std::copy(b.begin(), b.end(), h.begin());
-  return h;
-}
 
 // Overwrites secret bytes so the compiler cannot drop the stores.
 template <typename T>

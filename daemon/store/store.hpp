@@ -31,7 +31,7 @@ namespace aegis::store {
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -106,6 +106,32 @@ struct ChainReport {
   bool intact() const { return !problem.has_value(); }
 };
 
+// ---- Sync (docs/store.md §10) ---------------------------------------------------------------
+
+// A rejection the index reported for one of this authority's envelopes.
+struct SyncReject {
+  std::uint64_t seq = 0;
+  std::string code;    // a protocol error name (errc_name)
+  std::string detail;  // names fields and seqs only
+  std::uint64_t at_ms = 0;
+};
+
+// What this authority last heard from the index, kept across restarts (for status; the index's
+// Welcome is what resumes a session).
+struct SyncState {
+  std::uint64_t acked_seq = 0;
+  std::uint64_t acked_ms = 0;
+  std::optional<SyncReject> last_reject;
+};
+
+// The outcome of storing a FeedBatch.
+struct FeedOutcome {
+  std::uint64_t feed_seq = 0;  // the feed position now durably stored
+  std::size_t stored = 0;      // new items stored (replayed ones are skipped)
+  // The first item that failed verification; it and the items after it were not stored.
+  std::optional<protocol::Error> problem;
+};
+
 struct OpenOptions {
   int busy_timeout_ms = 5000;  // how long a change waits for another writer's lock
 };
@@ -143,6 +169,33 @@ class Store {
   // The Result's error is only for failures to read the database.
   Result<ChainReport> verify_chain(const protocol::Trust& trust, std::uint64_t now_ms);
 
+  // ---- Sync ----
+  // The wire bytes of envelopes from_seq..to_seq (inclusive) in seq order; fewer when the outbox
+  // ends first. The push path: one prepared statement, kept and reused.
+  Result<std::vector<protocol::Bytes>> read_envelopes(std::uint64_t from_seq,
+                                                      std::uint64_t to_seq);
+  // The envelope's timestamp_ms at `seq` (when it was committed); nullopt when there is none.
+  Result<std::optional<std::uint64_t>> envelope_time(std::uint64_t seq);
+
+  // The last stored feed item's (seq, hash); zeros when none.
+  Result<protocol::ChainState> feed_head();
+  // Verifies `items` in order with protocol::verify_feed_item (signed by an index certificate
+  // of `index_id`, addressed to this authority, continuing the stored feed chain) and stores
+  // those that continue it in ONE transaction: the feed rows and the national ids they assign.
+  // Items at or below the stored head are skipped (a resend). Stops at the first item that
+  // fails; the ones before it are stored.
+  Result<FeedOutcome> store_feed(const std::vector<protocol::Bytes>& items,
+                                 const protocol::Trust& trust, std::string_view index_id,
+                                 std::uint64_t now_ms);
+  // The national id the index assigned to `record_id` (nullopt: none yet).
+  Result<std::optional<std::string>> national_id(std::string_view record_id);
+  Result<std::uint64_t> national_id_count();
+
+  Result<SyncState> sync_state(std::string_view index_id);
+  // Records the index's acknowledgement; clears a rejection it overtook (acked_seq >= its seq).
+  Status save_acked(std::string_view index_id, std::uint64_t acked_seq, std::uint64_t now_ms);
+  Status save_reject(std::string_view index_id, const SyncReject& reject);
+
  private:
   Store(sql::Db db, std::string authority_id, std::uint64_t created_ms)
       : db_(std::move(db)), authority_id_(std::move(authority_id)), created_ms_(created_ms) {}
@@ -153,6 +206,7 @@ class Store {
   sql::Db db_;
   std::string authority_id_;
   std::uint64_t created_ms_ = 0;
+  std::optional<sql::Statement> read_envelopes_;  // after db_: finalized before it closes
 };
 
 }  // namespace aegis::store

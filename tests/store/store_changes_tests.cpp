@@ -108,7 +108,7 @@ TEST_CASE("open: a plain SQLite file that is not a store is not_initialised") {
   CHECK(s.error().code == StoreErrc::not_initialised);
 }
 
-TEST_CASE("open: the database uses WAL, foreign keys and schema version 1") {
+TEST_CASE("open: the database uses WAL, foreign keys and the current schema version") {
   StoreFixture f;
   { store::Store s = f.create(); }
   RawDb raw(f.file);

@@ -1,0 +1,347 @@
+// The index role of aegisd (see index_node.hpp).
+#include "index_node.hpp"
+
+#include <stdexcept>
+
+#include <sys/random.h>
+
+#include "aegis/protocol/sync.hpp"
+#include "clock.hpp"
+#include "log.hpp"
+#include "socket_limits.hpp"
+
+namespace aegis::daemon {
+namespace {
+
+constexpr int kTickMs = 100;
+
+index::IndexStore open_or_create(const config::Config& c, std::uint64_t now_ms) {
+  const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
+  index::OpenOptions options;
+  options.busy_timeout_ms = c.store.busy_timeout_ms;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(file, ec);
+  auto s = exists ? index::IndexStore::open(file, options)
+                  : index::IndexStore::create(file, now_ms, options);
+  if (!s) throw std::runtime_error("index store: " + s.error().message());
+  if (!exists) log::info("index_store_created", {{"file", file.string()}});
+  return std::move(s).value();
+}
+
+// 80 bits from the OS for one national id.
+index::NationalIdBits random_bits() {
+  index::NationalIdBits bits{};
+  std::size_t done = 0;
+  while (done < bits.size()) {
+    const ssize_t n = ::getrandom(bits.data() + done, bits.size() - done, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return bits;
+}
+
+}  // namespace
+
+IndexNode::IndexNode(const config::Config& config, const keys::Identity& identity,
+                     std::uint64_t serial, std::shared_ptr<const protocol::Trust> trust,
+                     zmq::context_t& context, std::uint64_t now_ms)
+    : config_(config),
+      identity_(identity),
+      serial_(serial),
+      trust_(std::move(trust)),
+      store_(open_or_create(config, now_ms)),
+      signing_{identity_, serial_, [] { return random_bits(); }},
+      zap_(context, trust_),
+      now_ms_(now_ms) {
+  const transport::CurveKeys keys(identity_.curve_public_key(), identity_.curve_secret_z85());
+  server_ = std::make_unique<transport::IndexServer>(context, keys, config_.sync->listen,
+                                                     transport_limits(config_));
+}
+
+void IndexNode::watches(std::vector<Watch>& out) {
+  out.push_back({zap_.socket().handle(), -1, [this] { on_zap(); }});
+  if (!server_) return;
+  out.push_back({server_->socket().handle(), -1, [this] { on_message(); }});
+  out.push_back({server_->monitor().socket().handle(), -1, [this] { on_monitor(); }});
+}
+
+void IndexNode::on_zap() {
+  now_ms_ = now_ms();
+  for (const transport::ZapDecision& d : zap_.handle_pending(now_ms_)) {
+    if (d.admitted) {
+      log::info("admitted", {{"authority", d.authority_id}, {"address", d.address}});
+    } else {
+      ++refused_connections_;
+      log::warning("connection_refused", {{"reason", d.reason}, {"address", d.address}});
+    }
+  }
+}
+
+void IndexNode::on_monitor() {
+  bool dropped = false;
+  while (std::optional<transport::Event> ev = server_->monitor().receive())
+    dropped = dropped || ev->kind == transport::EventKind::disconnected;
+  if (!dropped) return;
+  // Some connection went away; ROUTER_MANDATORY tells which: a send to it is unreachable.
+  now_ms_ = now_ms();
+  for (auto& [authority, peer] : peers_) {
+    if (!peer.welcomed) continue;
+    const protocol::Bytes ping = protocol::encode_message(protocol::Ping{0});
+    if (server_->send(peer.routing_id, ping) == transport::SendResult::unreachable) {
+      log::info("disconnected", {{"authority", authority}});
+      peer.welcomed = false;
+    }
+  }
+}
+
+void IndexNode::on_message() {
+  now_ms_ = now_ms();
+  while (server_) {
+    std::optional<transport::Incoming> in = server_->receive();
+    if (!in) return;
+    handle(*in);
+  }
+}
+
+void IndexNode::send(const std::string& routing_id, const protocol::Message& m) {
+  // A message that cannot go now (queue full, peer gone) is dropped: the authority's timeouts
+  // resync and the feed window resends.
+  (void)server_->send(routing_id, protocol::encode_message(m));
+}
+
+void IndexNode::refuse(const transport::Incoming& in, std::string_view code,
+                       const std::string& detail) {
+  log::warning("refused", {{"authority", in.authority_id}, {"code", code}, {"detail", detail}});
+  send(in.routing_id, protocol::make_refused(code, detail));
+}
+
+void IndexNode::handle(const transport::Incoming& in) {
+  const std::string& authority = in.authority_id;
+  if (authority.empty()) return;  // cannot happen with ZAP enforced; never trusted anyway
+  if (!trust_->active_subject(authority, protocol::Role::authority, now_ms_)) {
+    peers_.erase(authority);
+    refuse(in, protocol::kRefusedNotAuthorised,
+           "the certificate of '" + authority + "' is not active");
+    return;
+  }
+  if (!in.single_frame) {
+    refuse(in, protocol::kRefusedProtocolError, "a message is one frame");
+    return;
+  }
+  protocol::Result<protocol::Message> m = protocol::decode_message(in.payload);
+  if (!m) {
+    refuse(in, protocol::kRefusedProtocolError, m.error().message());
+    return;
+  }
+  if (const auto* hello = std::get_if<protocol::Hello>(&*m)) {
+    on_hello(in, *hello);
+    return;
+  }
+  auto it = peers_.find(authority);
+  Peer* peer = it != peers_.end() && it->second.welcomed && it->second.routing_id == in.routing_id
+                   ? &it->second
+                   : nullptr;
+  if (peer) {
+    peer->last_heard_ms = now_ms_;
+    ++peer->messages;
+  }
+  if (const auto* ping = std::get_if<protocol::Ping>(&*m)) {
+    send(in.routing_id, protocol::Pong{ping->nonce});
+  } else if (std::holds_alternative<protocol::Pong>(*m)) {
+    // liveness only
+  } else if (const auto* push = std::get_if<protocol::Push>(&*m)) {
+    if (!peer) {
+      refuse(in, protocol::kRefusedProtocolError, "push before hello on this connection");
+      return;
+    }
+    on_push(in, *peer, *push);
+  } else if (const auto* ack = std::get_if<protocol::FeedAck>(&*m)) {
+    if (peer) on_feed_ack(authority, *peer, *ack);
+  } else {
+    refuse(in, protocol::kRefusedProtocolError,
+           std::string(protocol::message_name(*m)) + " is not sent by an authority");
+  }
+}
+
+void IndexNode::on_hello(const transport::Incoming& in, const protocol::Hello& h) {
+  const std::string& authority = in.authority_id;
+  if (h.authority_id != authority) {
+    refuse(in, protocol::kRefusedNotAuthorised,
+           "hello names '" + h.authority_id + "' but the connection is certified for '" +
+               authority + "'");
+    return;
+  }
+  auto head = store_.chain_state(authority);
+  if (!head) {
+    log::error("store_failed", {{"what", head.error().message()}});
+    return;  // no Welcome: the authority says Hello again after its timeout
+  }
+  std::uint64_t feed_tail = 0;
+  if (auto st = store_.authority_status(authority); st) {
+    feed_tail = st->feed_seq;
+  } else if (st.error().code != index::IndexErrc::not_found) {
+    log::error("store_failed", {{"what", st.error().message()}});
+    return;
+  }
+  std::uint64_t feed_held = h.feed_seq;
+  if (feed_held > feed_tail) {
+    log::warning("feed_diverged", {{"authority", authority},
+                                   {"feed_seq", h.feed_seq},
+                                   {"feed_tail", feed_tail}});
+    feed_held = feed_tail;
+  } else if (feed_held > 0) {
+    if (auto s = store_.feed_acked(authority, feed_held); !s)
+      log::error("store_failed", {{"what", s.error().message()}});
+  }
+  const config::SyncConfig& sync = *config_.sync;
+  auto [it, inserted] = peers_.try_emplace(authority,
+                                           Peer{in.routing_id, protocol::RangeSender(sync.batch_max,
+                                                                                     sync.window)});
+  Peer& peer = it->second;
+  if (!inserted) peer = Peer{in.routing_id, protocol::RangeSender(sync.batch_max, sync.window)};
+  peer.welcomed = true;
+  peer.last_heard_ms = now_ms_;
+  peer.messages = 1;
+  peer.feed.restart(feed_held);
+  peer.feed.set_tail(feed_tail);
+  send(in.routing_id, protocol::Welcome{head->last_seq, head->last_hash});
+  log::info("connected", {{"authority", authority},
+                          {"applied_seq", head->last_seq},
+                          {"feed_seq", feed_held}});
+  pump_feed(authority, peer);
+}
+
+void IndexNode::on_push(const transport::Incoming& in, Peer& peer, const protocol::Push& p) {
+  const std::string& authority = in.authority_id;
+  auto r = store_.apply_batch(authority, p.envelopes, *trust_, now_ms_, signing_);
+  if (!r) {
+    log::error("apply_failed", {{"authority", authority}, {"what", r.error().message()}});
+    return;  // nothing of it was stored; the authority resends after its timeout
+  }
+  ++batches_;
+  if (r->rejection) {
+    const index::Rejection& rej = *r->rejection;
+    log::warning("rejected", {{"authority", authority},
+                              {"seq", rej.seq},
+                              {"code", protocol::errc_name(rej.code)},
+                              {"detail", rej.detail}});
+    send(in.routing_id, protocol::make_reject(rej.seq, protocol::Error{rej.code, rej.detail}));
+  } else {
+    send(in.routing_id, protocol::Ack{r->applied.last_seq, r->applied.last_hash});
+  }
+  if (!r->feed_items.empty()) {
+    peer.feed.set_tail(peer.feed.tail() + r->feed_items.size());
+    pump_feed(authority, peer);
+  }
+}
+
+void IndexNode::on_feed_ack(const std::string& authority, Peer& peer,
+                            const protocol::FeedAck& a) {
+  if (a.feed_seq > peer.feed.tail()) return;  // beyond anything sent: ignored
+  if (!peer.feed.answered(a.feed_seq, now_ms_)) return;
+  if (auto s = store_.feed_acked(authority, a.feed_seq); !s)
+    log::error("store_failed", {{"what", s.error().message()}});
+  pump_feed(authority, peer);
+}
+
+void IndexNode::pump_feed(const std::string& authority, Peer& peer) {
+  for (const protocol::SendRange& range : peer.feed.take(now_ms_)) {
+    auto items = store_.feed_range(authority, range.from_seq,
+                                   static_cast<std::size_t>(range.to_seq - range.from_seq + 1));
+    if (!items) {
+      log::error("store_failed", {{"what", items.error().message()}});
+      return;
+    }
+    if (items->empty()) return;
+    items->resize(protocol::batch_prefix(*items));
+    send(peer.routing_id, protocol::FeedBatch{std::move(items).value()});
+  }
+}
+
+int IndexNode::tick(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  const config::SyncConfig& sync = *config_.sync;
+  for (auto& [authority, peer] : peers_) {
+    if (!peer.welcomed) continue;
+    if (peer.feed.timed_out(now_ms_, sync.ack_timeout_ms)) {
+      peer.feed.restart(peer.feed.acked());  // resend from what it acknowledged
+      pump_feed(authority, peer);
+    }
+    // Authorities ping after heartbeat_ms of silence: this much silence means it is gone.
+    if (now_ms_ > peer.last_heard_ms + 3 * sync.heartbeat_ms + sync.ack_timeout_ms) {
+      log::info("disconnected", {{"authority", authority}, {"reason", "silent"}});
+      peer.welcomed = false;
+    }
+  }
+  return kTickMs;
+}
+
+nlohmann::ordered_json IndexNode::status(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  nlohmann::ordered_json peers = nlohmann::ordered_json::array();
+  auto all = store_.status();
+  if (!all) throw std::runtime_error("index store: " + all.error().message());
+  for (const index::AuthorityStatus& a : *all) {
+    auto it = peers_.find(a.authority_id);
+    const bool connected = it != peers_.end() && it->second.welcomed;
+    nlohmann::ordered_json p = {
+        {"peer", a.authority_id},
+        {"connection", connected ? "connected" : "disconnected"},
+        {"applied_seq", a.applied_seq},
+        {"live_records", a.live_records},
+        {"rejections", a.rejections},
+        {"feed_seq", a.feed_seq},
+        {"feed_acked_seq", a.feed_acked},
+        {"feed_sent_seq", it != peers_.end() ? it->second.feed.highest_sent() : 0},
+        {"last_received_ms", a.last_received_ms},
+    };
+    auto rejections = store_.rejections(a.authority_id, 1);
+    if (rejections && !rejections->empty()) {
+      const index::RejectionEntry& r = rejections->front();
+      p["last_reject"] = {{"seq", r.seq}, {"code", r.code}, {"detail", r.detail},
+                          {"at_ms", r.last_ms}, {"repeats", r.repeats}};
+    } else {
+      p["last_reject"] = nullptr;
+    }
+    peers.push_back(std::move(p));
+  }
+  nlohmann::ordered_json out = {{"listen", server_ ? server_->endpoint() : config_.sync->listen},
+                                {"refused_connections", refused_connections_},
+                                {"batches", batches_}};
+  if (auto t = store_.totals(); t)
+    out["totals"] = {{"authorities", t->authorities}, {"envelopes", t->envelopes},
+                     {"live_records", t->live_records}, {"rejections", t->rejections},
+                     {"feed_items", t->feed_items}};
+  out["peers"] = std::move(peers);
+  return out;
+}
+
+void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
+                              std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  trust_ = trust;
+  zap_.set_trust(std::move(trust));  // every later handshake is judged by the new bundle
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    if (trust_->active_subject(it->first, protocol::Role::authority, now_ms_)) {
+      ++it;
+      continue;
+    }
+    log::warning("refused", {{"authority", it->first}, {"code", protocol::kRefusedNotAuthorised},
+                             {"detail", "certificate no longer active"}});
+    if (it->second.welcomed)
+      send(it->second.routing_id,
+           protocol::make_refused(protocol::kRefusedNotAuthorised,
+                                  "the certificate of '" + it->first + "' is no longer active"));
+    it = peers_.erase(it);
+  }
+}
+
+void IndexNode::stop(std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  server_.reset();  // stops accepting; queued answers go out within ZMQ_LINGER
+}
+
+}  // namespace aegis::daemon

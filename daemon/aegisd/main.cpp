@@ -1,0 +1,252 @@
+// aegisd: the aegis daemon, one binary for both roles (docs/aegisd.md). Parses the command line,
+// loads and checks the config, the node's identity, certificate and trust bundle, then runs the
+// role's event loop: one thread polling the sync sockets, the admin socket and a signalfd.
+// Exit codes: 0 stopped cleanly (SIGTERM/SIGINT) or --check-config passed; 1 failed at run time
+// (store, sockets, another aegisd on the data directory); 2 usage; 3 config error.
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <zmq.hpp>
+
+#include "admin.hpp"
+#include "authority_node.hpp"
+#include "clock.hpp"
+#include "config/config.hpp"
+#include "index_node.hpp"
+#include "log.hpp"
+#include "node/node.hpp"
+#include "signals.hpp"
+#include "transport/admin_socket.hpp"
+
+namespace aegis::daemon {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitConfig = 3;
+constexpr std::string_view kVersion = "0.1.0";
+
+// A config-level problem: one line naming the key, exit 3.
+class ConfigProblem : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Everything the file and the files it names must satisfy before the daemon starts.
+struct Loaded {
+  config::Config config;
+  node::Node node;
+};
+
+Loaded load(const std::string& path, std::uint64_t now) {
+  auto c = config::load_config(path);
+  if (!c) throw ConfigProblem(c.error().message);
+  if (auto ok = config::check_daemon_config(*c); !ok) throw ConfigProblem(ok.error().message);
+  auto n = node::load_node(*c, now);
+  if (!n) throw ConfigProblem(c->file.string() + ": " + n.error().message);
+  if (c->role == protocol::Role::authority &&
+      !n->trust.active_subject(c->sync->index_id, protocol::Role::index, now))
+    throw ConfigProblem(c->file.string() + ": sync.index_id: the trust bundle has no active " +
+                        "index certificate for '" + c->sync->index_id + "'");
+  return Loaded{std::move(c).value(), std::move(n).value()};
+}
+
+// The data directory (created 0700 if missing) and an exclusive lock on it, so two daemons
+// never share one store or one admin socket.
+int lock_data_dir(const std::filesystem::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw std::runtime_error("data_dir " + dir.string() + ": " + std::strerror(errno));
+  const std::filesystem::path file = dir / "aegisd.lock";
+  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error(file.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    throw std::runtime_error("another aegisd is running on data_dir " + dir.string());
+  }
+  return fd;
+}
+
+class Daemon {
+ public:
+  Daemon(Loaded& loaded, std::uint64_t now)
+      : config_(loaded.config),
+        node_(loaded.node),
+        trust_(std::make_shared<const protocol::Trust>(std::move(loaded.node.trust))),
+        started_ms_(now) {
+    if (config_.role == protocol::Role::authority)
+      role_ = std::make_unique<AuthorityNode>(config_, node_.identity, trust_, context_, now);
+    else
+      role_ = std::make_unique<IndexNode>(config_, node_.identity, node_.serial, trust_, context_,
+                                          now);
+    admin_socket_ = std::make_unique<transport::AdminServer>(context_, config_.admin.socket);
+    admin_.on("status", [this] { return nlohmann::ordered_json{{"status", status()}}; });
+    admin_.on("nudge", [this] {
+      role_->nudge(now_ms());
+      return nlohmann::ordered_json::object();
+    });
+  }
+
+  int run() {
+    const std::string role(protocol::role_name(config_.role));
+    log::info("ready", {{"role", role},
+                        {"id", config_.subject_id},
+                        {"endpoint", config_.role == protocol::Role::authority
+                                         ? config_.sync->index_endpoint
+                                         : config_.sync->listen},
+                        {"admin", config_.admin.socket.string()},
+                        {"trust_version", trust_->version()},
+                        {"pid", static_cast<std::uint64_t>(::getpid())}});
+    std::uint64_t next_tick = 0;
+    while (!stopping_) {
+      std::vector<Watch> watches;
+      role_->watches(watches);
+      watches.push_back({admin_socket_->socket().handle(), -1, [this] { on_admin(); }});
+      watches.push_back({nullptr, signals_.fd(), [this] { on_signal(); }});
+      std::vector<zmq::pollitem_t> items;
+      for (const Watch& w : watches) items.push_back({w.socket, w.fd, ZMQ_POLLIN, 0});
+      const std::uint64_t now = now_ms();
+      const auto wait = std::chrono::milliseconds(next_tick > now ? next_tick - now : 0);
+      zmq::poll(items.data(), items.size(), wait);
+      for (std::size_t i = 0; i < items.size() && !stopping_; ++i)
+        if (items[i].revents & ZMQ_POLLIN) watches[i].on_readable();
+      if (stopping_) break;
+      const std::uint64_t t = now_ms();
+      if (t >= next_tick) next_tick = t + static_cast<std::uint64_t>(role_->tick(t));
+    }
+    role_->stop(now_ms());
+    log::info("stopped", {{"role", role}, {"id", config_.subject_id}});
+    return kExitOk;
+  }
+
+ private:
+  nlohmann::ordered_json status() {
+    const std::uint64_t now = now_ms();
+    nlohmann::ordered_json s = {{"role", protocol::role_name(config_.role)},
+                                {"id", config_.subject_id},
+                                {"version", kVersion},
+                                {"pid", ::getpid()},
+                                {"started_ms", started_ms_},
+                                {"now_ms", now},
+                                {"trust_version", trust_->version()},
+                                {"trust_expires_ms", trust_->expires_ms()}};
+    const nlohmann::ordered_json role = role_->status(now);
+    for (auto& [k, v] : role.items()) s[k] = v;
+    return s;
+  }
+
+  void on_admin() {
+    while (std::optional<transport::AdminRequest> req = admin_socket_->receive())
+      admin_socket_->reply(*req, admin_.handle(req->text));
+  }
+
+  void on_signal() {
+    while (std::optional<SignalEvent> ev = signals_.read()) {
+      if (*ev == SignalEvent::stop) {
+        log::info("stopping", {{"reason", "signal"}});
+        stopping_ = true;
+        return;
+      }
+      reload();
+    }
+  }
+
+  // SIGHUP: the trust bundle again, refusing any version below the current one; on any error
+  // the current bundle stays in force.
+  void reload() {
+    const std::uint64_t now = now_ms();
+    auto fresh = node::load_trust(config_, now, trust_->version());
+    if (!fresh) {
+      log::error("reload_failed", {{"code", fresh.error().code},
+                                   {"detail", fresh.error().message},
+                                   {"trust_version", trust_->version()}});
+      return;
+    }
+    if (auto own = node::own_certificate(config_, *fresh, node_.identity, node_.serial, now); !own)
+      log::warning("own_certificate_inactive", {{"code", own.error().code},
+                                                {"detail", own.error().message}});
+    trust_ = std::make_shared<const protocol::Trust>(std::move(fresh).value());
+    log::info("trust_reloaded", {{"trust_version", trust_->version()}});
+    role_->trust_changed(trust_, now);
+  }
+
+  const config::Config& config_;
+  node::Node& node_;
+  std::shared_ptr<const protocol::Trust> trust_;
+  std::uint64_t started_ms_;
+  zmq::context_t context_{1};
+  Signals signals_;
+  std::unique_ptr<Role> role_;  // after context_: closed before it terminates
+  std::unique_ptr<transport::AdminServer> admin_socket_;
+  Admin admin_;
+  bool stopping_ = false;
+};
+
+int run_daemon(const std::string& config_path, bool check_only) {
+  std::optional<Loaded> loaded;
+  try {
+    loaded.emplace(load(config_path, now_ms()));
+  } catch (const ConfigProblem& e) {
+    std::cerr << "aegisd: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  if (check_only) {
+    std::cout << "config ok\n";
+    return kExitOk;
+  }
+  try {
+    const int lock = lock_data_dir(loaded->config.data_dir);
+    int rc = kExitFailed;
+    {
+      Daemon daemon(*loaded, now_ms());
+      rc = daemon.run();
+    }
+    ::close(lock);
+    return rc;
+  } catch (const std::exception& e) {
+    log::error("failed", {{"what", e.what()}});
+    return kExitFailed;
+  }
+}
+
+}  // namespace
+}  // namespace aegis::daemon
+
+int main(int argc, char** argv) {
+  using namespace aegis::daemon;
+  CLI::App app{"aegisd: the aegis daemon (role authority or index, chosen by the config file)"};
+  std::string config_path(aegis::config::kDefaultConfigPath);
+  bool check_only = false;
+  bool version = false;
+  app.add_option("--config", config_path, "config file")->capture_default_str();
+  app.add_flag("--check-config", check_only,
+               "validate the config file and the key, certificate and trust files it names, "
+               "then exit (0: \"config ok\"; 3: one line naming the bad key)");
+  app.add_flag("--version", version, "print the version and exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (version) {
+    std::cout << "aegisd " << kVersion << "\n";
+    return kExitOk;
+  }
+  try {
+    block_signals();  // before ZeroMQ starts its I/O thread, so it inherits the mask
+  } catch (const std::exception& e) {
+    std::cerr << "aegisd: " << e.what() << "\n";
+    return kExitFailed;
+  }
+  return run_daemon(config_path, check_only);
+}
