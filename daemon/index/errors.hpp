@@ -4,8 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "aegis/protocol/result.hpp"
+#include "sqlite/error.hpp"
 
 namespace aegis::index {
 
@@ -23,6 +25,11 @@ enum class IndexErrc {
 std::string_view index_errc_name(IndexErrc code) noexcept;
 
 struct IndexError {
+  IndexError(IndexErrc c, std::string d) : code(c), detail(std::move(d)) {}
+  // The one place a failure of the shared SQLite layer (sqlite/error.hpp) becomes a IndexError:
+  // code sqlite, the same detail.
+  explicit IndexError(const sqlite::DbError& e) : code(IndexErrc::sqlite), detail(e.detail) {}
+
   IndexErrc code;
   std::string detail;
   std::string message() const { return std::string(index_errc_name(code)) + ": " + detail; }

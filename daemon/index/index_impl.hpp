@@ -12,9 +12,11 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
-#include "index/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 
 namespace aegis::index {
+
+namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the authority store
 
 // SQLite integers are signed 64-bit; seqs and times stay far below 2^63.
 inline std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }

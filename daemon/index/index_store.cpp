@@ -183,7 +183,7 @@ Result<IndexStore> IndexStore::create(const std::filesystem::path& file, std::ui
   else if (errno != EEXIST)
     return index_error(IndexErrc::io, "create " + file.string() + ": " + std::strerror(errno));
 
-  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib});
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib, true});
   if (!db) return fd >= 0 ? db.error() : exists;
   {
     Result<sql::Transaction> tx = sql::Transaction::begin(*db, "create index store");
@@ -194,7 +194,7 @@ Result<IndexStore> IndexStore::create(const std::filesystem::path& file, std::ui
     if (Result<bool> row = objects->step(); !row) return row.error();
     if (objects->int64(0) != 0) return exists;
     objects->reset();
-    if (Status s = schema::migrate(*db, 0); !s) return s.error();
+    if (Status s = sql::migrate(*db, schema::steps(), 0); !s) return s.error();
     const std::string meta = "INSERT INTO meta (key, value) VALUES ('format', '" +
                              std::string(kFormat) + "'), ('created_ms', " +
                              std::to_string(i64(now_ms)) + ")";
@@ -211,21 +211,19 @@ Result<IndexStore> IndexStore::open(const std::filesystem::path& file,
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec))
     return index_error(IndexErrc::not_found, "no database at " + file.string());
-  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib});
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms, options.cache_mib, true});
   if (!db) return db.error();
 
   auto check_version = [&](int version) -> Status {
     if (version > schema::kSchemaVersion)
       return index_error(IndexErrc::schema_too_new,
-                         "database " + file.string() + " has schema version " +
-                             std::to_string(version) + "; this aegis knows up to " +
-                             std::to_string(schema::kSchemaVersion) + ": upgrade aegis");
+                         sql::too_new_detail(file, version, schema::steps()));
     if (version == 0)
       return index_error(IndexErrc::not_initialised,
                          file.string() + " is not an aegis index store (schema version 0)");
     return protocol::Ok{};
   };
-  Result<int> version = schema::user_version(*db);
+  Result<int> version = sql::user_version(*db);
   if (!version) return version.error();
   if (Status s = check_version(*version); !s) return s.error();
   Result<std::optional<std::string>> format = read_meta(*db, "format");
@@ -234,13 +232,9 @@ Result<IndexStore> IndexStore::open(const std::filesystem::path& file,
     return index_error(IndexErrc::not_initialised,
                        file.string() + " is not an aegis index store (meta.format)");
   if (*version < schema::kSchemaVersion) {
-    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "migrate index store");
-    if (!tx) return tx.error();
-    version = schema::user_version(*db);  // another process may have migrated meanwhile
+    version = sql::upgrade(*db, schema::steps(), "migrate index store");
     if (!version) return version.error();
     if (Status s = check_version(*version); !s) return s.error();
-    if (Status s = schema::migrate(*db, *version); !s) return s.error();
-    if (Status s = tx->commit(); !s) return s.error();
   }
   Result<std::unique_ptr<Impl>> impl = Impl::connect(file, std::move(db).value(), options);
   if (!impl) return impl.error();

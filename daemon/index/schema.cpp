@@ -3,7 +3,6 @@
 #include "index/schema.hpp"
 
 #include <array>
-#include <string>
 #include <string_view>
 
 namespace aegis::index::schema {
@@ -71,23 +70,6 @@ static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema ve
 
 }  // namespace
 
-Result<int> user_version(sql::Db& db) {
-  Result<sql::Statement> q = db.prepare("PRAGMA user_version", "read schema version");
-  if (!q) return q.error();
-  Result<bool> row = q->step();
-  if (!row) return row.error();
-  return static_cast<int>(q->int64(0));
-}
-
-Status migrate(sql::Db& db, int from) {
-  for (int version = from; version < kSchemaVersion; ++version) {
-    const std::string what =
-        "migrate schema " + std::to_string(version) + " -> " + std::to_string(version + 1);
-    if (Status s = db.exec(kSteps[static_cast<std::size_t>(version)], what); !s) return s;
-    if (Status s = db.exec("PRAGMA user_version = " + std::to_string(version + 1), what); !s)
-      return s;
-  }
-  return protocol::Ok{};
-}
+sqlite::MigrationSteps steps() { return kSteps; }
 
 }  // namespace aegis::index::schema

@@ -1,11 +1,11 @@
 // The index store's schema and its versioned migrations (docs/index-store.md, "Schema").
-// PRAGMA user_version holds the version; each migration step moves it by one.
+// PRAGMA user_version holds the version; each migration step moves it by one (applied by
+// sqlite/migrations.hpp).
 #pragma once
 
 #include <cstdint>
 
-#include "index/errors.hpp"
-#include "index/sqlite.hpp"
+#include "sqlite/migrations.hpp"
 
 namespace aegis::index::schema {
 
@@ -21,9 +21,7 @@ inline constexpr std::int64_t log_key(std::int64_t aid, std::uint64_t seq) {
   return static_cast<std::int64_t>((static_cast<std::uint64_t>(aid) << kSeqBits) | seq);
 }
 
-// PRAGMA user_version of the open database.
-Result<int> user_version(sql::Db& db);
-// Applies every step after `from` up to kSchemaVersion. The caller holds the transaction.
-Status migrate(sql::Db& db, int from);
+// The migration steps, oldest first: step i (0-based) takes the database from version i to i + 1.
+sqlite::MigrationSteps steps();
 
 }  // namespace aegis::index::schema

@@ -4,8 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "aegis/protocol/result.hpp"
+#include "sqlite/error.hpp"
 
 namespace aegis::store {
 
@@ -26,6 +28,11 @@ enum class StoreErrc {
 std::string_view store_errc_name(StoreErrc code) noexcept;
 
 struct StoreError {
+  StoreError(StoreErrc c, std::string d) : code(c), detail(std::move(d)) {}
+  // The one place a failure of the shared SQLite layer (sqlite/error.hpp) becomes a StoreError:
+  // code sqlite, the same detail.
+  explicit StoreError(const sqlite::DbError& e) : code(StoreErrc::sqlite), detail(e.detail) {}
+
   StoreErrc code;
   std::string detail;
   std::string message() const { return std::string(store_errc_name(code)) + ": " + detail; }

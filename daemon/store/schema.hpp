@@ -1,15 +1,13 @@
 // The store's schema and its versioned migrations (docs/store.md, "Schema" and "Migrations").
-// PRAGMA user_version holds the version; each migration step moves it by one.
+// PRAGMA user_version holds the version; each migration step moves it by one (applied by
+// sqlite/migrations.hpp).
 #pragma once
 
-#include "store/errors.hpp"
-#include "store/sqlite.hpp"
+#include "sqlite/migrations.hpp"
 
 namespace aegis::store::schema {
 
-// PRAGMA user_version of the open database.
-Result<int> user_version(sql::Db& db);
-// Applies every step after `from` up to kSchemaVersion. The caller holds the transaction.
-Status migrate(sql::Db& db, int from);
+// The migration steps, oldest first: step i (0-based) takes the database from version i to i + 1.
+sqlite::MigrationSteps steps();
 
 }  // namespace aegis::store::schema

@@ -190,19 +190,19 @@ Result<Store> Store::create(const std::filesystem::path& file, std::string_view 
     return store_error(StoreErrc::io, "create " + file.string() + ": " + std::strerror(errno));
   }
 
-  Result<sql::Db> db = sql::Db::open(file, options.busy_timeout_ms);
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms});
   if (!db) return fd >= 0 ? db.error() : exists;
   {
     Result<sql::Transaction> tx = sql::Transaction::begin(*db, "create store");
     if (!tx) return tx.error();
-    Result<int> version = schema::user_version(*db);
+    Result<int> version = sql::user_version(*db);
     if (!version) return version.error();
     Result<sql::Statement> objects =
         db->prepare("SELECT count(*) FROM sqlite_schema", "create store");
     if (!objects) return objects.error();
     if (Result<bool> row = objects->step(); !row) return row.error();
     if (*version != 0 || objects->int64(0) != 0) return exists;
-    if (Status s = schema::migrate(*db, 0); !s) return s.error();
+    if (Status s = sql::migrate(*db, schema::steps(), 0); !s) return s.error();
     if (Status s = write_meta(*db, "authority_id", authority_id); !s) return s.error();
     if (Status s = write_meta(*db, "created_ms", i64(now_ms)); !s) return s.error();
     if (Status s = write_meta(*db, "format", std::string_view("aegis-authority-store")); !s)
@@ -218,31 +218,25 @@ Result<Store> Store::open(const std::filesystem::path& file, std::string_view au
   if (!std::filesystem::is_regular_file(file, ec))
     return store_error(StoreErrc::not_found,
                        "no database at " + file.string() + " (run `aegis store init`)");
-  Result<sql::Db> db = sql::Db::open(file, options.busy_timeout_ms);
+  Result<sql::Db> db = sql::Db::open(file, {options.busy_timeout_ms});
   if (!db) return db.error();
 
   auto check_version = [&](int version) -> Status {
     if (version > kSchemaVersion)
       return store_error(StoreErrc::schema_too_new,
-                         "database " + file.string() + " has schema version " +
-                             std::to_string(version) + "; this aegis knows up to " +
-                             std::to_string(kSchemaVersion) + ": upgrade aegis");
+                         sql::too_new_detail(file, version, schema::steps()));
     if (version == 0)
       return store_error(StoreErrc::not_initialised,
                          file.string() + " is not an aegis store (schema version 0)");
     return protocol::Ok{};
   };
-  Result<int> version = schema::user_version(*db);
+  Result<int> version = sql::user_version(*db);
   if (!version) return version.error();
   if (Status s = check_version(*version); !s) return s.error();
   if (*version < kSchemaVersion) {
-    Result<sql::Transaction> tx = sql::Transaction::begin(*db, "migrate store");
-    if (!tx) return tx.error();
-    version = schema::user_version(*db);  // another process may have migrated meanwhile
+    version = sql::upgrade(*db, schema::steps(), "migrate store");
     if (!version) return version.error();
     if (Status s = check_version(*version); !s) return s.error();
-    if (Status s = schema::migrate(*db, *version); !s) return s.error();
-    if (Status s = tx->commit(); !s) return s.error();
   }
 
   Result<std::string> owner = read_meta(*db, "authority_id");

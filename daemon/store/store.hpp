@@ -25,9 +25,11 @@
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "store/errors.hpp"
-#include "store/sqlite.hpp"
+#include "sqlite/sqlite.hpp"
 
 namespace aegis::store {
+
+namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index store
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.

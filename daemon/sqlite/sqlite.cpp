@@ -1,18 +1,16 @@
-// The SQLite layer of the index store (see sqlite.hpp).
-#include "index/sqlite.hpp"
+// The shared SQLite layer (see sqlite.hpp).
+#include "sqlite/sqlite.hpp"
 
 #include <sqlite3.h>
 
-namespace aegis::index::sql {
+namespace aegis::sqlite {
 
 void Db::Close::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 void Statement::Finalize::operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
 
 namespace {
 
-IndexError sqlite_error(std::string detail) {
-  return index_error(IndexErrc::sqlite, std::move(detail));
-}
+DbError sqlite_error(int code, std::string detail) { return DbError{code, std::move(detail)}; }
 
 }  // namespace
 
@@ -20,9 +18,9 @@ Result<Db> Db::open(const std::filesystem::path& path, const DbOptions& options)
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  Db db(raw);  // owns the handle even when opening failed
+  Db db(raw, options.persistent_statements);  // owns the handle even when opening failed
   if (rc != SQLITE_OK)
-    return sqlite_error("open " + path.string() + ": " +
+    return sqlite_error(rc, "open " + path.string() + ": " +
                         (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   sqlite3_extended_result_codes(raw, 1);
   if (sqlite3_busy_timeout(raw, options.busy_timeout_ms) != SQLITE_OK)
@@ -35,11 +33,12 @@ Result<Db> Db::open(const std::filesystem::path& path, const DbOptions& options)
   Result<bool> row = wal->step();
   if (!row) return row.error();
   if (!*row || wal->text(0) != "wal")
-    return sqlite_error("set journal_mode: WAL not available for " + path.string());
+    return sqlite_error(SQLITE_ERROR,
+                        "set journal_mode: WAL not available for " + path.string());
   wal->reset();
-  const std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                              "PRAGMA cache_size=-" +
-                              std::to_string(options.cache_mib * 1024) + ";";
+  std::string pragmas = "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;";
+  if (options.cache_mib > 0)
+    pragmas += " PRAGMA cache_size=-" + std::to_string(options.cache_mib * 1024) + ";";
   if (Status s = db.exec(pragmas, "set pragmas"); !s) return s.error();
   return db;
 }
@@ -53,16 +52,18 @@ Status Db::exec(std::string_view sql, std::string_view what) {
 
 Result<Statement> Db::prepare(std::string_view sql, std::string_view what) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+  const unsigned flags = persistent_ ? SQLITE_PREPARE_PERSISTENT : 0u;
+  if (sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()), flags, &stmt,
+                         nullptr) != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return error(what);
   }
   return Statement(db_.get(), stmt, std::string(what));
 }
 
-IndexError Db::error(std::string_view what) const {
-  return sqlite_error(std::string(what) + ": " + sqlite3_errmsg(db_.get()));
+DbError Db::error(std::string_view what) const {
+  return sqlite_error(sqlite3_extended_errcode(db_.get()),
+                      std::string(what) + ": " + sqlite3_errmsg(db_.get()));
 }
 
 void Statement::note_bind(int rc) {
@@ -89,11 +90,12 @@ void Statement::bind_null(int index) { note_bind(sqlite3_bind_null(stmt_.get(), 
 
 Result<bool> Statement::step() {
   if (bind_rc_ != SQLITE_OK)
-    return sqlite_error(what_ + ": bind: " + sqlite3_errstr(bind_rc_));
+    return sqlite_error(bind_rc_, what_ + ": bind: " + sqlite3_errstr(bind_rc_));
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return sqlite_error(what_ + ": " + sqlite3_errmsg(db_));
+  // sqlite3_errmsg is the message of the failed step (prepare_v2/v3 statements report it directly).
+  return sqlite_error(rc, what_ + ": " + sqlite3_errmsg(db_));
 }
 
 Status Statement::run() {
@@ -161,7 +163,7 @@ Status Transaction::commit() {
 Result<std::unique_ptr<BackgroundCheckpoint>> BackgroundCheckpoint::start(
     Db& writer, const std::filesystem::path& path, int wal_frames) {
   // A small cache: the checkpointer copies pages from the WAL, it does not read through it.
-  Result<Db> own = Db::open(path, DbOptions{5000, 2});
+  Result<Db> own = Db::open(path, DbOptions{5000, 2, true});
   if (!own) return own.error();
   return std::unique_ptr<BackgroundCheckpoint>(
       new BackgroundCheckpoint(writer, std::move(own).value(), wal_frames));
@@ -218,4 +220,4 @@ std::string BackgroundCheckpoint::last_error() const {
   return last_error_;
 }
 
-}  // namespace aegis::index::sql
+}  // namespace aegis::sqlite

@@ -1,11 +1,9 @@
-// The SQLite layer of the index store, shaped by its write path: statements are prepared once
-// and reused (Use resets them around every use, so no read is left open), and WAL checkpoints
-// run on a second connection in a background thread so they never stall the writer
-// (docs/index-store.md, "Checkpoints"). Nothing here throws; every failure is an
-// IndexError{sqlite, "<what>: <SQLite message>"}.
-//
-// Why not daemon/store/sqlite.hpp: that layer reports store::StoreError and is being extended by
-// the authority-side work; sharing it needs a neutral error type first (a later refactor).
+// The thin RAII layer over the SQLite C API shared by the authority store (daemon/store) and the
+// index store (daemon/index): one connection (Db), prepared statements (Statement, kept ones
+// reset around each use by Use), transaction guards that roll back unless committed, and WAL
+// checkpoints run on a second connection in a background thread so they never stall the writer
+// (docs/index-store.md, "Checkpoints"). Nothing here throws; every failure is a
+// DbError{code, "<what>: <SQLite message>"}, which each store maps to its own error type.
 #pragma once
 
 #include <condition_variable>
@@ -18,38 +16,42 @@
 #include <thread>
 
 #include "aegis/protocol/bytes.hpp"
-#include "index/errors.hpp"
+#include "sqlite/error.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace aegis::index::sql {
+namespace aegis::sqlite {
 
 class Statement;
 
 struct DbOptions {
   int busy_timeout_ms = 5000;
-  int cache_mib = 256;  // page cache of this connection (PRAGMA cache_size)
+  int cache_mib = 0;  // page cache of this connection (PRAGMA cache_size); 0 keeps SQLite's
+  // Statements are prepared to be kept and reused (SQLITE_PREPARE_PERSISTENT).
+  bool persistent_statements = false;
 };
 
 class Db {
  public:
   // Opens an existing file (an empty one is a new database) with WAL (checked),
-  // synchronous=FULL, foreign_keys=ON, busy_timeout and the page cache size.
+  // synchronous=FULL, foreign_keys=ON, busy_timeout and the page cache size (docs/store.md,
+  // docs/index-store.md).
   static Result<Db> open(const std::filesystem::path& path, const DbOptions& options);
 
   Status exec(std::string_view sql, std::string_view what);
   Result<Statement> prepare(std::string_view sql, std::string_view what);
-  // A failure of the last call on this connection, as an IndexError.
-  IndexError error(std::string_view what) const;
+  // A failure of the last call on this connection, as a DbError.
+  DbError error(std::string_view what) const;
   sqlite3* handle() const { return db_.get(); }
 
  private:
   struct Close {
     void operator()(sqlite3* db) const noexcept;
   };
-  explicit Db(sqlite3* db) : db_(db) {}
+  Db(sqlite3* db, bool persistent) : db_(db), persistent_(persistent) {}
   std::unique_ptr<sqlite3, Close> db_;
+  bool persistent_;
 };
 
 class Statement {
@@ -152,4 +154,4 @@ class BackgroundCheckpoint {
   std::thread thread_;
 };
 
-}  // namespace aegis::index::sql
+}  // namespace aegis::sqlite
