@@ -67,6 +67,8 @@ AuthorityNode::AuthorityNode(const config::Config& config, const keys::Identity&
       index_key_(index_key(config, *trust_, now_ms)),
       now_ms_(now_ms) {
   if (auto state = store_.sync_state(sync_.index_id); state) saved_acked_ = state->acked_seq;
+  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+    throw std::runtime_error("store: " + ok.error().message());
   connect();
 }
 
@@ -354,6 +356,8 @@ void AuthorityNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
                                   std::uint64_t now_ms) {
   now_ms_ = now_ms;
   trust_ = std::move(trust);
+  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+    log::error("store_failed", {{"detail", ok.error().message()}});
   const protocol::Certificate* cert =
       trust_->active_subject(sync_.index_id, protocol::Role::index, now_ms_);
   if (!cert) {

@@ -56,6 +56,8 @@ IndexNode::IndexNode(const config::Config& config, const keys::Identity& identit
       signing_{identity_, serial_, [] { return random_bits(); }},
       zap_(context, trust_),
       now_ms_(now_ms) {
+  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+    throw std::runtime_error("index store: " + ok.error().message());
   const transport::CurveKeys keys(identity_.curve_public_key(), identity_.curve_secret_z85());
   server_ = std::make_unique<transport::IndexServer>(context, keys, config_.sync->listen,
                                                      transport_limits(config_));
@@ -323,6 +325,8 @@ void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
                               std::uint64_t now_ms) {
   now_ms_ = now_ms;
   trust_ = trust;
+  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+    log::error("store_failed", {{"detail", ok.error().message()}});
   zap_.set_trust(std::move(trust));  // every later handshake is judged by the new bundle
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (trust_->active_subject(it->first, protocol::Role::authority, now_ms_)) {

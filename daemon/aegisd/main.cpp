@@ -13,6 +13,7 @@
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <zmq.hpp>
@@ -21,10 +22,12 @@
 #include "authority_node.hpp"
 #include "clock.hpp"
 #include "config/config.hpp"
+#include "index/index_store.hpp"
 #include "index_node.hpp"
 #include "log.hpp"
 #include "node/node.hpp"
 #include "signals.hpp"
+#include "store/store.hpp"
 #include "transport/admin_socket.hpp"
 
 namespace aegis::daemon {
@@ -48,11 +51,35 @@ struct Loaded {
   node::Node node;
 };
 
+// The highest trust bundle version the node's store has accepted, the min_version of its bundle
+// (docs/keys.md, "Rollback"). 0 without a store yet; a store that does not open is reported by
+// the role when it opens it.
+std::uint64_t stored_trust_version(const config::Config& c) {
+  std::error_code ec;
+  if (c.role == protocol::Role::authority) {
+    const std::filesystem::path file = c.data_dir / std::string(store::kDatabaseFileName);
+    if (!std::filesystem::exists(file, ec)) return 0;
+    auto s = store::Store::open(file, c.subject_id, {c.store.busy_timeout_ms});
+    if (!s) return 0;
+    auto v = s->trust_version();
+    return v ? *v : 0;
+  }
+  const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
+  if (!std::filesystem::exists(file, ec)) return 0;
+  index::OpenOptions options;
+  options.busy_timeout_ms = c.store.busy_timeout_ms;
+  options.checkpoint_wal_frames = 0;  // a short read: no background checkpointer
+  auto s = index::IndexStore::open(file, options);
+  if (!s) return 0;
+  auto v = s->trust_version();
+  return v ? *v : 0;
+}
+
 Loaded load(const std::string& path, std::uint64_t now) {
   auto c = config::load_config(path);
   if (!c) throw ConfigProblem(c.error().message);
   if (auto ok = config::check_daemon_config(*c); !ok) throw ConfigProblem(ok.error().message);
-  auto n = node::load_node(*c, now);
+  auto n = node::load_node(*c, now, stored_trust_version(*c));
   if (!n) throw ConfigProblem(c->file.string() + ": " + n.error().message);
   if (c->role == protocol::Role::authority &&
       !n->trust.active_subject(c->sync->index_id, protocol::Role::index, now))
@@ -160,8 +187,9 @@ class Daemon {
     }
   }
 
-  // SIGHUP: the trust bundle again, refusing any version below the current one; on any error
-  // the current bundle stays in force.
+  // SIGHUP: the trust bundle again, refusing any version below the current one (which is the
+  // highest the store has accepted: the role records each one); on any error the current bundle
+  // stays in force.
   void reload() {
     const std::uint64_t now = now_ms();
     auto fresh = node::load_trust(config_, now, trust_->version());

@@ -108,12 +108,17 @@ store::Store open_store(const config::Config& c) {
   return std::move(s).value();
 }
 
-protocol::Trust load_trust(const config::Config& c, std::uint64_t now) {
-  return take(node::load_trust(c, now));
+protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64_t now) {
+  auto floor = s.trust_version();
+  if (!floor) fail_store(floor.error());
+  protocol::Trust trust = take(node::load_trust(c, now, *floor));
+  if (trust.version() > *floor)
+    if (auto ok = s.record_trust_version(trust.version()); !ok) fail_store(ok.error());
+  return trust;
 }
 
-Authority::Authority(const config::Config& c, std::uint64_t now)
-    : identity_(take(node::load_identity(c))), trust_(take(node::load_trust(c, now))) {
+Authority::Authority(const config::Config& c, store::Store& s, std::uint64_t now)
+    : identity_(take(node::load_identity(c))), trust_(load_trust(c, s, now)) {
   const std::uint64_t serial = take(node::certificate_serial(c));
   // Refuse to sign anything that `aegis log verify` (and the index) would then refuse.
   (void)take(node::own_certificate(c, trust_, identity_, serial, now));

@@ -71,13 +71,15 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows);
 config::Config load_config(const GlobalOptions& g);
 std::filesystem::path database_path(const config::Config& c);
 store::Store open_store(const config::Config& c);
-protocol::Trust load_trust(const config::Config& c, std::uint64_t now);
+// The trust bundle, refused (bundle_rolled_back, exit 3) below the highest version the store
+// has accepted; a higher version is recorded in the store (docs/keys.md, "Rollback").
+protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64_t now);
 
 // What a change needs: the identity (which signs) and the verified trust, and the Signing the
 // store takes (it refers to both, so Authority is neither copied nor moved).
 class Authority {
  public:
-  Authority(const config::Config& c, std::uint64_t now);
+  Authority(const config::Config& c, store::Store& s, std::uint64_t now);
   Authority(const Authority&) = delete;
   Authority& operator=(const Authority&) = delete;
   const store::Signing& signing() const { return *signing_; }

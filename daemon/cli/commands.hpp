@@ -12,5 +12,6 @@ void add_record_commands(CLI::App& app,
                          const GlobalOptions& g);              // record add|update|show|delete|list
 void add_log_commands(CLI::App& app, const GlobalOptions& g);  // log list|verify
 void add_status_commands(CLI::App& app, const GlobalOptions& g);  // status (either role)
+void add_index_commands(CLI::App& app, const GlobalOptions& g);   // index verify (index role)
 
 }  // namespace aegis::cli

@@ -54,7 +54,7 @@ void verify(const GlobalOptions& g) {
   const config::Config c = load_config(g);
   store::Store s = open_store(c);
   const std::uint64_t now = now_ms();
-  const protocol::Trust trust = load_trust(c, now);
+  const protocol::Trust trust = load_trust(c, s, now);
   auto report = s.verify_chain(trust, now);
   if (!report) fail_store(report.error());
   if (report->intact()) {

@@ -37,7 +37,7 @@ void write(const GlobalOptions& g, const std::string& path, store::Expect expect
   const protocol::ChildRecord record = read_record(path);
   const config::Config c = load_config(g);
   store::Store s = open_store(c);
-  const Authority authority(c, now_ms());
+  const Authority authority(c, s, now_ms());
   auto change = s.upsert(record, authority.signing(), expect);
   if (!change) fail_store(change.error());
   const std::string verb = expect == store::Expect::absent ? "added" : "updated";
@@ -51,7 +51,7 @@ void write(const GlobalOptions& g, const std::string& path, store::Expect expect
 void remove(const GlobalOptions& g, const std::string& record_id) {
   const config::Config c = load_config(g);
   store::Store s = open_store(c);
-  const Authority authority(c, now_ms());
+  const Authority authority(c, s, now_ms());
   auto change = s.remove(record_id, authority.signing());
   if (!change) fail_store(change.error());
   print_result(g, change_json(record_id, *change),
@@ -106,7 +106,7 @@ void add_many(const GlobalOptions& g, const std::string& path, std::uint64_t cou
   protocol::ChildRecord record = read_record(path);
   const config::Config c = load_config(g);
   store::Store s = open_store(c);
-  const Authority authority(c, now_ms());
+  const Authority authority(c, s, now_ms());
   const std::string base = record.record_id;
   std::uint64_t added = 0, unchanged = 0, last_seq = 0;
   for (std::uint64_t n = start; n < start + count; ++n) {

@@ -2,6 +2,7 @@
 #include <system_error>
 
 #include "commands.hpp"
+#include "node/node.hpp"
 
 namespace aegis::cli {
 
@@ -22,6 +23,10 @@ void init(const GlobalOptions& g) {
   options.busy_timeout_ms = c.store.busy_timeout_ms;
   auto s = store::Store::create(db, c.subject_id, now_ms(), options);
   if (!s) fail_store(s.error());
+  // The bundle in use becomes the rollback floor (docs/keys.md, "Rollback"); init does not
+  // need a usable bundle, so one that does not load yet is simply not recorded.
+  if (auto trust = node::load_trust(c, now_ms()); trust)
+    if (auto ok = s->record_trust_version(trust->version()); !ok) fail_store(ok.error());
   print_result(g,
                {{"database", db.string()},
                 {"authority_id", c.subject_id},

@@ -241,6 +241,12 @@ Result<IndexStore> IndexStore::open(const std::filesystem::path& file,
   return IndexStore(std::move(impl).value());
 }
 
+Result<std::uint64_t> IndexStore::trust_version() { return sql::read_trust_version(impl_->db); }
+
+Status IndexStore::record_trust_version(std::uint64_t version) {
+  return sql::raise_trust_version(impl_->db, version);
+}
+
 // ---- Reading heads --------------------------------------------------------------------------
 
 Result<std::optional<IndexStore::Impl::HeadRow>> IndexStore::Impl::read_head(

@@ -214,6 +214,12 @@ class IndexStore {
   // only for failures to read the database.
   Result<VerifyReport> verify_all(const protocol::Trust& trust);
 
+  // The highest trust bundle version the index has accepted (meta.trust_version; 0: none), the
+  // min_version of every load of its bundle (docs/keys.md, "Rollback").
+  Result<std::uint64_t> trust_version();
+  // Records that `version` was accepted; the stored version only moves up.
+  Status record_trust_version(std::uint64_t version);
+
  private:
   struct Impl;
   explicit IndexStore(std::unique_ptr<Impl> impl);

@@ -95,10 +95,11 @@ Result<const protocol::Certificate*> own_certificate(const config::Config& c,
   return cert;
 }
 
-Result<Node> load_node(const config::Config& c, std::uint64_t now_ms) {
+Result<Node> load_node(const config::Config& c, std::uint64_t now_ms,
+                       std::uint64_t min_version) {
   auto identity = load_identity(c);
   if (!identity) return identity.error();
-  auto trust = load_trust(c, now_ms);
+  auto trust = load_trust(c, now_ms, min_version);
   if (!trust) return trust.error();
   auto serial = certificate_serial(c);
   if (!serial) return serial.error();

@@ -42,12 +42,14 @@ Result<const protocol::Certificate*> own_certificate(const config::Config& c,
                                                      const keys::Identity& identity,
                                                      std::uint64_t serial, std::uint64_t now_ms);
 
-// All of the above, checked together.
+// All of the above, checked together. min_version: the highest bundle version the node has
+// accepted before (kept in its store by the caller, docs/keys.md "Rollback").
 struct Node {
   keys::Identity identity;
   protocol::Trust trust;
   std::uint64_t serial = 0;  // this node's certificate
 };
-Result<Node> load_node(const config::Config& c, std::uint64_t now_ms);
+Result<Node> load_node(const config::Config& c, std::uint64_t now_ms,
+                       std::uint64_t min_version = 0);
 
 }  // namespace aegis::node

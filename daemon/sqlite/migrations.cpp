@@ -42,3 +42,28 @@ std::string too_new_detail(const std::filesystem::path& file, int version, Migra
 }
 
 }  // namespace aegis::sqlite
+
+namespace aegis::sqlite {
+
+Result<std::uint64_t> read_trust_version(Db& db) {
+  Result<Statement> q = db.prepare("SELECT value FROM meta WHERE key = ?1", "read trust version");
+  if (!q) return q.error();
+  q->bind(1, kTrustVersionKey);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(q->int64(0));
+}
+
+Status raise_trust_version(Db& db, std::uint64_t version) {
+  Result<Statement> q = db.prepare(
+      "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+      "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+      "record trust version");
+  if (!q) return q.error();
+  q->bind(1, kTrustVersionKey);
+  q->bind(2, static_cast<std::int64_t>(version));
+  return q->run();
+}
+
+}  // namespace aegis::sqlite

@@ -28,3 +28,16 @@ Result<int> upgrade(Db& db, MigrationSteps steps, std::string_view what);
 std::string too_new_detail(const std::filesystem::path& file, int version, MigrationSteps steps);
 
 }  // namespace aegis::sqlite
+
+namespace aegis::sqlite {
+
+// The highest trust bundle version a node has accepted, kept in its store's meta table (both
+// stores have `meta (key TEXT PRIMARY KEY, value ANY NOT NULL)`) under this key, so a restart
+// refuses an older bundle (docs/keys.md, "Rollback").
+inline constexpr std::string_view kTrustVersionKey = "trust_version";
+// 0 when none was recorded yet.
+Result<std::uint64_t> read_trust_version(Db& db);
+// Records `version` as accepted: the stored value only moves up (a lower one is ignored).
+Status raise_trust_version(Db& db, std::uint64_t version);
+
+}  // namespace aegis::sqlite

@@ -15,6 +15,7 @@
 
 #include "store/columns.hpp"
 #include "store/schema.hpp"
+#include "sqlite/migrations.hpp"
 
 namespace aegis::store {
 
@@ -430,6 +431,12 @@ Result<protocol::ChainState> Store::last() {
 }
 
 // ---- Verifying -----------------------------------------------------------------------------
+
+Result<std::uint64_t> Store::trust_version() { return sql::read_trust_version(db_); }
+
+Status Store::record_trust_version(std::uint64_t version) {
+  return sql::raise_trust_version(db_, version);
+}
 
 Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint64_t now_ms) {
   // One read transaction, so a concurrent writer cannot move the ground between the passes.

@@ -198,6 +198,13 @@ class Store {
   Status save_acked(std::string_view index_id, std::uint64_t acked_seq, std::uint64_t now_ms);
   Status save_reject(std::string_view index_id, const SyncReject& reject);
 
+  // ---- Trust bundle rollback (docs/keys.md, "Rollback") ----
+  // The highest trust bundle version this authority has accepted (meta.trust_version; 0: none).
+  // Every load of the bundle passes it as min_version.
+  Result<std::uint64_t> trust_version();
+  // Records that `version` was accepted; the stored version only moves up.
+  Status record_trust_version(std::uint64_t version);
+
  private:
   Store(sql::Db db, std::string authority_id, std::uint64_t created_ms)
       : db_(std::move(db)), authority_id_(std::move(authority_id)), created_ms_(created_ms) {}

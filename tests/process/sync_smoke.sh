@@ -103,6 +103,13 @@ expect_in "$work/out" "connected"
 [ "$(sqlite3 "$work/index/data/index.db" 'SELECT count(*) FROM envelopes')" = 20 ] ||
   fail "index.db holds $(sqlite3 "$work/index/data/index.db" 'SELECT count(*) FROM envelopes') envelopes"
 
+# `aegis index verify` re-verifies everything the index stored (while it runs, too).
+expect_exit 0 idx index verify
+expect_in "$work/out" "20 envelopes from 1 authorities verified, chains intact"
+expect_exit 0 idx --json index verify
+json_ok "$work/out"
+[ "$(json_get "$work/out" 'd["intact"]')" = True ] || fail "index verify --json: $(cat "$work/out")"
+
 # The admin socket is the owner's only.
 [ "$(stat -c %a "$work/data/aegisd.sock")" = 600 ] || fail "admin socket mode"
 
@@ -115,6 +122,22 @@ pids=()
 expect_in "$work/kent.log" "<6>stopped role=authority"
 expect_in "$work/index.log" "<6>stopped role=index"
 [ ! -e "$work/data/aegisd.sock" ] || fail "admin socket left behind"
+# A flipped byte in one stored envelope (seq 7, the daemons stopped): `index verify` exits 1
+# naming the authority and that seq.
+python3 - "$work/index/data/index.db" <<'EOF3'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rowid, wire = db.execute("SELECT id, wire FROM envelopes ORDER BY id LIMIT 1 OFFSET 6").fetchone()
+wire = bytearray(wire)
+wire[-5] ^= 0x01
+db.execute("UPDATE envelopes SET wire = ? WHERE id = ?", (bytes(wire), rowid))
+db.commit()
+EOF3
+expect_exit 1 idx index verify
+expect_in "$work/err" "authority kent: envelope seq 7: "
+expect_exit 1 idx --json index verify
+[ "$(json_get "$work/out" 'd["authorities"][0]["problem"]["seq"]')" = 7 ] || fail "index verify --json: $(cat "$work/out")"
+[ "$(json_get "$work/out" 'd["intact"]')" = False ] || fail "index verify --json intact"
 # No personal data in the logs: the sample child's names never appear.
 ! grep -qiE "amelia|hartley|canaryfield" "$work/kent.log" "$work/index.log" || fail "personal data in a log"
 echo "sync_smoke: ok"
