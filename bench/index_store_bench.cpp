@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "aegis/keys/keys.hpp"
+#include "bench_record.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -76,32 +77,6 @@ std::string record_id(std::size_t authority, std::uint64_t i) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "C%016llX", static_cast<unsigned long long>(mix(authority << 48 | i)));
   return buf;
-}
-
-// A typical child record (two contacts, two involvements), varied by i.
-protocol::ChildRecord bench_child(const std::string& id, std::uint64_t i) {
-  using namespace protocol;
-  ChildRecord r;
-  r.record_id = id;
-  r.identity.name = {"Olivia", "Grace", "Thompson-" + std::to_string(i % 100000)};
-  r.identity.gender = Gender::female;
-  r.identity.date_of_birth = *Date::parse("2014-05-20");
-  r.details.address = Address{{std::to_string(i % 300) + " High Street", "Canterbury"}, "CT1 1AA"};
-  r.details.upn = "A123456789012";
-  r.details.nhs_number = "9434765919";
-  Contact c;
-  c.name = {"Emma", "", "Thompson"};
-  c.relationship = "mother";
-  c.parental_responsibility = true;
-  c.phones = {"07700 900001"};
-  c.address_as_child = true;
-  r.details.contacts = {c, c};
-  Involvement s;
-  s.kind = InvolvementKind::educational_setting;
-  s.organisation = "St Mary's Primary";
-  s.role = "class teacher";
-  r.details.involvements = {s, s};
-  return r;
 }
 
 keys::Identity identity(const std::string& id, protocol::Role role, std::uint8_t b) {
@@ -224,7 +199,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     au.preloaded = records / authorities.size();
     // Filler envelope and feed item rows: real bytes of the usual size.
     const Bytes envelope_filler =
-        signed_upsert(au.id, au.serial, au.key, 1, {}, bench_child(record_id(a, 0), 0));
+        signed_upsert(au.id, au.serial, au.key, 1, {}, bench::typical_child(record_id(a, 0), 0, 0));
     protocol::FeedItem item;
     item.authority_id = au.id;
     item.seq = au.preloaded;
@@ -237,7 +212,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     const protocol::Hash feed_hash = protocol::feed_item_hash(feed_filler);
     // The head: the last preloaded envelope, really signed, so the chain goes on from it.
     const Bytes anchor = signed_upsert(au.id, au.serial, au.key, au.preloaded, {},
-                                       bench_child(record_id(a, au.preloaded - 1), 1));
+                                       bench::typical_child(record_id(a, au.preloaded - 1), 1, 1));
     au.head = {au.preloaded, protocol::envelope_hash(anchor)};
 
     sqlite3_bind_int64(add_authority, 1, aid);
@@ -278,7 +253,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
       all.emplace_back(authorities[a].id + "/" + record_id(a, i), a);
   std::sort(all.begin(), all.end());
   const Bytes filler_wire = signed_upsert(authorities[0].id, authorities[0].serial,
-                                         authorities[0].key, 1, {}, bench_child("filler", 0));
+                                         authorities[0].key, 1, {}, bench::typical_child("filler", 0, 0));
   for (const auto& [key, a] : all) {
     bind_text(add_naive, 1, key);
     bind_text(add_naive, 2, authorities[a].id);
@@ -381,7 +356,7 @@ int main(int argc, char** argv) {
         const bool fresh = i % 2 == 0;
         const std::uint64_t n =
             fresh ? authorities[a].next_new++ : (rng = mix(rng)) % authorities[a].preloaded;
-        batch.push_back(authorities[a].sign_upsert(bench_child(record_id(a, n), n + 7)));
+        batch.push_back(authorities[a].sign_upsert(bench::typical_child(record_id(a, n), n + 7, n + 7)));
       }
       work[a].push_back(std::move(batch));
     }
@@ -442,7 +417,7 @@ int main(int argc, char** argv) {
     // Light load: one envelope per batch, one at a time.
     for (int i = 0; i < 200; ++i) {
       std::vector<Bytes> one{authorities[0].sign_upsert(
-          bench_child(record_id(0, authorities[0].next_new++), 1))};
+          bench::typical_child(record_id(0, authorities[0].next_new++), 1, 1))};
       const auto t = Clock::now();
       auto r = store->apply_batch(authorities[0].id, one, trust, kNowMs, signing);
       if (!r || r->applied_count != 1) die("light load apply failed");

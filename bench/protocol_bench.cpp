@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "aegis/keys/keys.hpp"
+#include "bench_record.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
@@ -28,32 +29,6 @@ double rate(const std::function<void(std::size_t)>& op, double seconds = 1.0) {
     for (int k = 0; k < 64; ++k) op(n++);
   }
   return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-protocol::ChildRecord bench_child(std::size_t i, bool shielded) {
-  using namespace protocol;
-  ChildRecord r;
-  r.record_id = "child-" + std::to_string(i);
-  r.identity.name = {"Olivia", "Grace", "Thompson"};
-  r.identity.gender = Gender::female;
-  r.identity.date_of_birth = *Date::parse("2014-05-20");
-  r.details.address = Address{{"1 High Street", "Canterbury"}, "CT1 1AA"};
-  r.details.upn = "A123456789012";
-  r.details.nhs_number = "9434765919";
-  Contact c;
-  c.name = {"Emma", "", "Thompson"};
-  c.relationship = "mother";
-  c.parental_responsibility = true;
-  c.phones = {"07700 900001"};
-  c.address_as_child = true;
-  r.details.contacts = {c, c};
-  Involvement s;
-  s.kind = InvolvementKind::educational_setting;
-  s.organisation = "St Mary's Primary";
-  s.role = "class teacher";
-  r.details.involvements = {s, s};
-  if (shielded) r.details.shield = Shield{1, "SO-1", *Date::parse("2024-01-01")};
-  return r;
 }
 
 }  // namespace
@@ -94,7 +69,7 @@ int main() {
   std::printf("machine: raw Ed25519 sign %.0f/s, verify %.0f/s (300-byte message)\n", raw_sign, raw_verify);
 
   for (bool shielded : {false, true}) {
-    protocol::ChildRecord rec = bench_child(0, shielded);
+    protocol::ChildRecord rec = bench::typical_child("child-0", 0, 0, shielded);
     std::vector<protocol::Bytes> wires;
     protocol::Hash prev{};
     double build = rate([&](std::size_t i) {

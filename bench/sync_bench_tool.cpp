@@ -38,6 +38,7 @@
 #include <sqlite3.h>
 
 #include "aegis/keys/keys.hpp"
+#include "bench_record.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "config/config.hpp"
@@ -87,33 +88,6 @@ std::string national_id(std::uint64_t x) {
   std::string s(16, '0');
   for (int i = 0; i < 16; ++i) s[i] = kCrockford[(x = mix(x)) & 31];
   return s;
-}
-
-// A typical child record (two contacts, two involvements), varied by n and version.
-protocol::ChildRecord child(const std::string& id, std::uint64_t n, std::uint64_t version) {
-  using namespace protocol;
-  ChildRecord r;
-  r.record_id = id;
-  r.identity.name = {"Olivia", "Grace", "Benchley-" + std::to_string(n % 100000)};
-  r.identity.gender = Gender::female;
-  r.identity.date_of_birth = *Date::parse("2014-05-20");
-  r.details.address = Address{{std::to_string(version % 300 + 1) + " High Street", "Canterbury"},
-                              "CT1 1AA"};
-  r.details.upn = "A123456789012";
-  r.details.nhs_number = "9434765919";
-  Contact c;
-  c.name = {"Emma", "", "Benchley"};
-  c.relationship = "mother";
-  c.parental_responsibility = true;
-  c.phones = {"07700 900001"};
-  c.address_as_child = true;
-  r.details.contacts = {c, c};
-  Involvement s;
-  s.kind = InvolvementKind::educational_setting;
-  s.organisation = "St Mary's Primary";
-  s.role = "class teacher";
-  r.details.involvements = {s, s};
-  return r;
 }
 
 class RawDb {
@@ -252,7 +226,7 @@ int preload(const Args& args) {
       // The preloaded part is all new records; the backlog half new, half updates.
       const bool fresh = seq <= preloaded || (seq & 1) == 0 || records == 0;
       const std::uint64_t n = fresh ? records++ : (rng = mix(rng)) % records;
-      const protocol::ChildRecord r = child(record_id(aid, n), n, seq);
+      const protocol::ChildRecord r = bench::typical_child(record_id(aid, n), n, seq);
       protocol::Envelope e;
       e.authority_id = c.subject_id;
       e.seq = seq;
@@ -390,7 +364,7 @@ int verify(const Args& args) {
   }
   const double raw_rate = static_cast<double>(raw) / seconds_since(start);
 
-  const protocol::ChildRecord r = child(record_id(1, 1), 1, 1);
+  const protocol::ChildRecord r = bench::typical_child(record_id(1, 1), 1, 1);
   protocol::Envelope e;
   e.authority_id = c.subject_id;
   e.seq = 1;

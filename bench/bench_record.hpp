@@ -1,0 +1,43 @@
+// The typical child record every benchmark signs and stores: two contacts, two involvements,
+// about 400 bytes encoded. `name_variant` and `address_variant` vary the bytes so that records
+// and versions differ; `shielded` adds a shield (its details are then sealed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "aegis/protocol/record.hpp"
+
+namespace aegis::bench {
+
+inline protocol::ChildRecord typical_child(const std::string& record_id,
+                                           std::uint64_t name_variant = 0,
+                                           std::uint64_t address_variant = 0,
+                                           bool shielded = false) {
+  using namespace protocol;
+  ChildRecord r;
+  r.record_id = record_id;
+  r.identity.name = {"Olivia", "Grace", "Thompson-" + std::to_string(name_variant % 100000)};
+  r.identity.gender = Gender::female;
+  r.identity.date_of_birth = *Date::parse("2014-05-20");
+  r.details.address =
+      Address{{std::to_string(address_variant % 300 + 1) + " High Street", "Canterbury"}, "CT1 1AA"};
+  r.details.upn = "A123456789012";
+  r.details.nhs_number = "9434765919";
+  Contact c;
+  c.name = {"Emma", "", "Thompson"};
+  c.relationship = "mother";
+  c.parental_responsibility = true;
+  c.phones = {"07700 900001"};
+  c.address_as_child = true;
+  r.details.contacts = {c, c};
+  Involvement s;
+  s.kind = InvolvementKind::educational_setting;
+  s.organisation = "St Mary's Primary";
+  s.role = "class teacher";
+  r.details.involvements = {s, s};
+  if (shielded) r.details.shield = Shield{1, "SO-1", *Date::parse("2024-01-01")};
+  return r;
+}
+
+}  // namespace aegis::bench
