@@ -11,27 +11,16 @@
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/sync.hpp"
 #include "test_support.hpp"
+#include "vector_json.hpp"
 
 using namespace aegis::protocol;
 using aegis::test::load_json;
 using nlohmann::json;
+using namespace aegis::test::vectors;
 
 namespace {
 
 const std::string kDir = AEGIS_VECTORS_DIR;
-
-Bytes bytes_of(const json& j) {
-  auto b = from_hex(j.get<std::string>());
-  REQUIRE(b.has_value());
-  return *b;
-}
-
-template <std::size_t N>
-ByteArray<N> array_of(const json& j) {
-  auto a = array_from_hex<N>(j.get<std::string>());
-  REQUIRE(a.has_value());
-  return *a;
-}
 
 std::vector<Bytes> list_of(const json& j) {
   std::vector<Bytes> out;
@@ -59,35 +48,6 @@ Message message_of(const json& c) {
   return Ping{};
 }
 
-Role role_of(const std::string& name) {
-  for (Role r : {Role::authority, Role::index, Role::shield_officer})
-    if (role_name(r) == name) return r;
-  FAIL("unknown role " << name);
-  return Role::authority;
-}
-
-// The trust a feed vector file describes: its certificates and revoked serials.
-Trust trust_of(const json& file) {
-  std::vector<Certificate> certs;
-  for (const json& c : file.at("certificates")) {
-    Certificate cert;
-    cert.serial = c.at("serial").get<std::uint64_t>();
-    cert.subject_id = c.at("subject_id").get<std::string>();
-    cert.role = role_of(c.at("role").get<std::string>());
-    cert.sign_key = array_of<kSignPublicKeySize>(c.at("sign_public_key_hex"));
-    cert.not_before_ms = c.at("not_before_ms").get<std::uint64_t>();
-    cert.not_after_ms = c.at("not_after_ms").get<std::uint64_t>();
-    certs.push_back(cert);
-  }
-  TrustBundle bundle;
-  bundle.revoked_serials = file.at("revoked_serials").get<std::vector<std::uint64_t>>();
-  return Trust(bundle, certs);
-}
-
-ChainState chain_of(const json& c) {
-  return ChainState{c.at("last_seq").get<std::uint64_t>(),
-                    array_of<kHashSize>(c.at("last_hash_hex"))};
-}
 
 void check_valid_feed(const Trust& trust, const json& c) {
   const json& expect = c.at("expect");

@@ -10,27 +10,14 @@
 #include "aegis/protocol/trust_bundle.hpp"
 #include "test_support.hpp"
 #include "trust_fixtures.hpp"
+#include "vector_json.hpp"
 
 using namespace aegis::protocol;
 using namespace aegis::test;
 using json = nlohmann::json;
+using namespace aegis::test::vectors;
 
 namespace {
-
-json load(const std::string& file) { return load_json(std::string(AEGIS_VECTORS_DIR) + "/" + file); }
-
-Bytes unhex(const json& j) {
-  auto b = from_hex(j.get<std::string>());
-  REQUIRE(b.has_value());
-  return *b;
-}
-
-template <std::size_t N>
-ByteArray<N> unhex_array(const json& j) {
-  auto a = array_from_hex<N>(j.get<std::string>());
-  REQUIRE(a.has_value());
-  return *a;
-}
 
 template <typename T>
 std::string outcome(const Result<T>& r) {
@@ -40,32 +27,32 @@ std::string outcome(const Result<T>& r) {
 // ---- seal ----
 
 SeedKeyAgreement named_box_key(const json& keys, const json& name) {
-  return SeedKeyAgreement(unhex_array<32>(keys.at(name.get<std::string>()).at("box_secret")));
+  return SeedKeyAgreement(array_of<32>(keys.at(name.get<std::string>()).at("box_secret")));
 }
 
 SealRandomness randomness(const json& c) {
   SealRandomness r;
-  r.ephemeral_secret = unhex_array<32>(c.at("ephemeral_secret"));
-  r.content_key = unhex_array<32>(c.at("content_key"));
-  r.nonce = unhex_array<kSealNonceSize>(c.at("nonce"));
+  r.ephemeral_secret = array_of<32>(c.at("ephemeral_secret"));
+  r.content_key = array_of<32>(c.at("content_key"));
+  r.nonce = array_of<kSealNonceSize>(c.at("nonce"));
   return r;
 }
 
 std::vector<BoxPublicKey> recipients(const json& c) {
   std::vector<BoxPublicKey> out;
-  for (const json& r : c.at("recipients")) out.push_back(unhex_array<32>(r));
+  for (const json& r : c.at("recipients")) out.push_back(array_of<32>(r));
   return out;
 }
 
 Result<Bytes> open_case(const json& keys, const json& c) {
-  auto blob = decode_sealed_blob(unhex(c.at("sealed")));
+  auto blob = decode_sealed_blob(bytes_of(c.at("sealed")));
   if (!blob) return blob.error();
-  return open(*blob, unhex(c.at("context")), named_box_key(keys, c.at("opener")));
+  return open(*blob, bytes_of(c.at("context")), named_box_key(keys, c.at("opener")));
 }
 
 // ---- certificates and bundles ----
 
-SignPublicKey root_key(const json& v) { return unhex_array<32>(v.at("keys").at("root").at("sign_public")); }
+SignPublicKey root_key(const json& v) { return array_of<32>(v.at("keys").at("root").at("sign_public")); }
 
 Certificate certificate(const json& j) {
   Certificate c;
@@ -74,22 +61,22 @@ Certificate certificate(const json& j) {
   c.role = static_cast<Role>(j.at("role").get<int>());
   c.display_name = j.at("display_name").get<std::string>();
   c.contact_route = j.at("contact_route").get<std::string>();
-  c.sign_key = unhex_array<32>(j.at("sign_key"));
-  c.box_key = unhex_array<32>(j.at("box_key"));
-  c.curve_key = unhex_array<32>(j.at("curve_key"));
+  c.sign_key = array_of<32>(j.at("sign_key"));
+  c.box_key = array_of<32>(j.at("box_key"));
+  c.curve_key = array_of<32>(j.at("curve_key"));
   c.not_before_ms = j.at("not_before_ms").get<std::uint64_t>();
   c.not_after_ms = j.at("not_after_ms").get<std::uint64_t>();
   return c;
 }
 
 Result<Certificate> verify_certificate_case(const json& v, const json& c) {
-  auto s = decode_signed(unhex(c.at("signed")), "certificate");
+  auto s = decode_signed(bytes_of(c.at("signed")), "certificate");
   if (!s) return s.error();
   return verify_certificate(*s, root_key(v));
 }
 
 Result<Trust> verify_bundle_case(const json& v, const json& c) {
-  return verify_trust_bundle(unhex(c.at("bundle")), root_key(v),
+  return verify_trust_bundle(bytes_of(c.at("bundle")), root_key(v),
                              c.at("now_ms").get<std::uint64_t>(),
                              c.at("min_version").get<std::uint64_t>());
 }
@@ -107,16 +94,16 @@ TEST_CASE("vectors: valid_seal.json seals to the exact bytes and every opener op
   REQUIRE(v.at("cases").size() >= 4);
   for (const json& c : v.at("cases")) {
     INFO(c.at("name").get<std::string>());
-    const Bytes context = unhex(c.at("context"));
+    const Bytes context = bytes_of(c.at("context"));
     CHECK(seal_context(c.at("authority_id").get<std::string>(),
                        c.at("record_id").get<std::string>()) == context);
     const SealRandomness rnd = randomness(c);
     const auto to = recipients(c);
-    auto blob = seal(unhex(c.at("plaintext")), context, to, rnd);
+    auto blob = seal(bytes_of(c.at("plaintext")), context, to, rnd);
     REQUIRE(blob.ok());
     CHECK(to_hex(encode_sealed_blob(*blob)) == c.at("sealed").get<std::string>());
     CHECK(to_hex(blob->ephemeral) == c.at("ephemeral_public").get<std::string>());
-    auto decoded = decode_sealed_blob(unhex(c.at("sealed")));
+    auto decoded = decode_sealed_blob(bytes_of(c.at("sealed")));
     REQUIRE(decoded.ok());
     CHECK(decoded.value() == blob.value());
     // §5.3 recomputed from the document: each kek unwraps the content key.
@@ -158,8 +145,8 @@ TEST_CASE("vectors: invalid_seal.json fails every case with its error") {
     std::string got;
     if (c.at("operation") == "seal") {
       CHECK(seal_context(c.at("authority_id").get<std::string>(),
-                         c.at("record_id").get<std::string>()) == unhex(c.at("context")));
-      got = outcome(seal(unhex(c.at("plaintext")), unhex(c.at("context")), recipients(c),
+                         c.at("record_id").get<std::string>()) == bytes_of(c.at("context")));
+      got = outcome(seal(bytes_of(c.at("plaintext")), bytes_of(c.at("context")), recipients(c),
                          randomness(c)));
     } else {
       REQUIRE(c.at("operation") == "open");
@@ -172,7 +159,7 @@ TEST_CASE("vectors: invalid_seal.json fails every case with its error") {
 TEST_CASE("vectors: valid_certificate.json encodes, signs and verifies exactly") {
   const json v = load("valid_certificate.json");
   REQUIRE(v.at("cases").size() >= 4);
-  SeedSigner root(unhex_array<32>(v.at("keys").at("root").at("seed")));
+  SeedSigner root(array_of<32>(v.at("keys").at("root").at("seed")));
   REQUIRE(root.sign_public_key() == root_key(v));
   for (const json& c : v.at("cases")) {
     INFO(c.at("name").get<std::string>());
@@ -219,12 +206,12 @@ TEST_CASE("vectors: valid_trust_bundle.json verifies with the expected contents"
           active.at("shield_officer").get<std::vector<std::uint64_t>>());
     // Re-encoding the decoded body and re-signing gives the same bytes (Ed25519 is
     // deterministic), so the vectors pin the encoder as well as the verifier.
-    auto wire = decode_signed(unhex(c.at("bundle")), "trust_bundle");
+    auto wire = decode_signed(bytes_of(c.at("bundle")), "trust_bundle");
     REQUIRE(wire.ok());
     auto body = decode_trust_bundle_body(wire->body);
     REQUIRE(body.ok());
     CHECK(body->issued_ms == c.at("issued_ms").get<std::uint64_t>());
-    SeedSigner root(unhex_array<32>(v.at("keys").at("root").at("seed")));
+    SeedSigner root(array_of<32>(v.at("keys").at("root").at("seed")));
     CHECK(to_hex(issue_trust_bundle(*body, root)) == c.at("bundle").get<std::string>());
   }
 }
