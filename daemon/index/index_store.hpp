@@ -16,9 +16,10 @@
 //   FeedAck(feed_seq) from S: feed_acked(S, feed_seq).
 //   `aegis status`: status(), totals(), rejections().
 //
-// Threads: one IndexStore is used by one thread at a time (the event loop). Inside, apply_batch
-// and verify_all verify signatures on `verify_threads` threads (which never touch the database)
-// and return only when done, and a background thread checkpoints the WAL on its own connection.
+// Threads: one IndexStore is used by one thread at a time (the event loop). Inside, verify_all
+// verifies signatures on `verify_threads` threads (which never touch the database) and returns
+// only when done, and a background thread checkpoints the WAL on its own connection. apply_batch
+// verifies on the caller's thread: one signature per batch (protocol::verify_run).
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
 // about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync.
 //
@@ -56,7 +57,7 @@ inline constexpr std::string_view kDatabaseFileName = "index.db";
 struct OpenOptions {
   int busy_timeout_ms = 5000;  // how long a write waits for another writer's lock
   int cache_mib = 256;         // SQLite page cache of the writer connection
-  unsigned verify_threads = 0; // threads verifying signatures; 0 = one per CPU core (max 8)
+  unsigned verify_threads = 0; // verify_all's signature threads; 0 = one per CPU core (max 8)
   // The background thread checkpoints once the WAL holds this many pages (4 KiB each);
   // 0 = no background thread, SQLite's own automatic checkpoint inside COMMIT instead.
   int checkpoint_wal_frames = 4096;

@@ -5,7 +5,8 @@
 // envelope's seq and hash, which are known from its bytes: the chain state expected for item k
 // is {start.last_seq + k, envelope_hash(item k-1)}. So items can be verified out of order by
 // worker threads, and the result is exactly that of verifying them one by one (the caller stops
-// at the first failure, as it would sequentially).
+// at the first failure, as it would sequentially). verify_all uses it, since it must check every
+// stored signature; apply_batch checks one signature per batch instead (protocol::verify_run).
 #pragma once
 
 #include <cstddef>

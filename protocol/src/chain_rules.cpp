@@ -17,9 +17,8 @@ std::string path(const ChainedFields& f, std::string_view field) {
 
 }  // namespace
 
-Result<const Certificate*> check_signer(const ChainedFields& f, const Signed& wire,
-                                        const SignerRule& rule, const Trust& trust,
-                                        std::uint64_t now_ms) {
+Result<const Certificate*> check_certificate(const ChainedFields& f, const SignerRule& rule,
+                                             const Trust& trust, std::uint64_t now_ms) {
   const std::string at = path(f, "signer_serial");
   const Certificate* cert = trust.by_serial(f.signer_serial);
   if (cert == nullptr)
@@ -42,10 +41,24 @@ Result<const Certificate*> check_signer(const ChainedFields& f, const Signed& wi
     return make_error(Errc::expired_signer, path(f, "timestamp_ms") + serial_text(cert->serial) +
                                                 " was not valid at the " + std::string(f.object) +
                                                 "'s time");
-  if (!verify_signature(cert->sign_key, rule.domain, wire.body, wire.signature))
-    return make_error(Errc::bad_signature,
-                      path(f, "signature") + "does not verify with " + serial_text(cert->serial));
   return cert;
+}
+
+Status check_signature(const ChainedFields& f, const Signed& wire, const Certificate& cert,
+                       const SignerRule& rule) {
+  if (!verify_signature(cert.sign_key, rule.domain, wire.body, wire.signature))
+    return make_error(Errc::bad_signature,
+                      path(f, "signature") + "does not verify with " + serial_text(cert.serial));
+  return Ok{};
+}
+
+Result<const Certificate*> check_signer(const ChainedFields& f, const Signed& wire,
+                                        const SignerRule& rule, const Trust& trust,
+                                        std::uint64_t now_ms) {
+  Result<const Certificate*> cert = check_certificate(f, rule, trust, now_ms);
+  if (!cert) return cert.error();
+  if (Status s = check_signature(f, wire, **cert, rule); !s) return s.error();
+  return *cert;
 }
 
 Status check_chain(const ChainedFields& f, const ChainState& chain) {

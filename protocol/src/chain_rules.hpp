@@ -32,10 +32,18 @@ struct SignerRule {
   std::string_view domain;   // kDomainEnvelope, kDomainFeed
 };
 
-// Steps 2-5 of §6.4: the certificate named by signer_serial exists (unknown_signer), has the
-// rule's role and subject (wrong_role), is not revoked (revoked_signer), is valid at now_ms and
-// at the object's timestamp (expired_signer), and its key verifies the signature over the body
-// exactly as received (bad_signature). Returns the certificate.
+// Steps 2-4 of §6.4, no cryptography: the certificate named by signer_serial exists
+// (unknown_signer), has the rule's role and subject (wrong_role), is not revoked (revoked_signer)
+// and is valid at now_ms and at the object's timestamp (expired_signer). Returns it.
+Result<const Certificate*> check_certificate(const ChainedFields& f, const SignerRule& rule,
+                                             const Trust& trust, std::uint64_t now_ms);
+
+// Step 5 of §6.4: cert's key verifies the signature over the body exactly as received
+// (bad_signature).
+Status check_signature(const ChainedFields& f, const Signed& wire, const Certificate& cert,
+                       const SignerRule& rule);
+
+// Steps 2-5 of §6.4: check_certificate, then check_signature. Returns the certificate.
 Result<const Certificate*> check_signer(const ChainedFields& f, const Signed& wire,
                                         const SignerRule& rule, const Trust& trust,
                                         std::uint64_t now_ms);
