@@ -1,14 +1,39 @@
-// The typical child record every benchmark signs and stores: two contacts, two involvements,
-// about 400 bytes encoded. `name_variant` and `address_variant` vary the bytes so that records
-// and versions differ; `shielded` adds a shield (its details are then sealed).
+// What the benchmarks share: the typical child record every benchmark signs and stores (two
+// contacts, two involvements, about 400 bytes encoded; `name_variant` and `address_variant`
+// vary the bytes so that records and versions differ; `shielded` adds a shield, so its details
+// are sealed), record ids in random key order, and a wall-clock helper.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 #include "aegis/protocol/record.hpp"
 
 namespace aegis::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+inline std::uint64_t mix(std::uint64_t x) {  // splitmix64
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Record ids in random key order ("B" + 16 hex digits), distinct per authority and number
+// (n < 2^44).
+inline std::string record_id(std::uint64_t authority, std::uint64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "B%016llX",
+                static_cast<unsigned long long>(mix(authority << 44 | n)));
+  return buf;
+}
 
 inline protocol::ChildRecord typical_child(const std::string& record_id,
                                            std::uint64_t name_variant = 0,

@@ -31,7 +31,10 @@
 
 using namespace aegis;
 using protocol::Bytes;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::mix;
+using bench::record_id;
+using bench::seconds_since;
 
 namespace {
 
@@ -60,23 +63,6 @@ double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::uint64_t mix(std::uint64_t x) {  // splitmix64: record ids in random key order
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-std::string record_id(std::size_t authority, std::uint64_t i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "C%016llX", static_cast<unsigned long long>(mix(authority << 48 | i)));
-  return buf;
 }
 
 keys::Identity identity(const std::string& id, protocol::Role role, std::uint8_t b) {

@@ -47,7 +47,10 @@
 
 using namespace aegis;
 using protocol::Bytes;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::mix;
+using bench::record_id;
+using bench::seconds_since;
 
 namespace {
 
@@ -63,24 +66,6 @@ std::uint64_t wall_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
-}
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::uint64_t mix(std::uint64_t x) {  // splitmix64
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// Record ids in random key order ("B" + 16 hex digits), distinct per authority and number.
-std::string record_id(std::uint64_t authority, std::uint64_t n) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "B%016llX", static_cast<unsigned long long>(mix(authority << 44 | n)));
-  return buf;
 }
 
 std::string national_id(std::uint64_t x) {
