@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3                    # local stores; sqlite3 CLI for integrity checks in tests
   libzmq3-dev cppzmq-dev                    # transport (sync issue)
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev  # config, command line, JSON output
+  libxml2-dev                               # CTF and CIN census XML, XSD validation (adapters)
   catch2                                    # unit tests
   python3                                   # test scripts parse JSON output
 )

@@ -164,7 +164,11 @@ bool known_involvement_kind(InvolvementKind k) {
 // placement, 4 court order, 99 other.
 bool known_shield_reason(std::uint32_t r) { return (r >= 1 && r <= 4) || r == 99; }
 
-void check_name(Ctx& ctx, const std::string& path, const PersonName& n) {
+// `may_be_unknown`: the child's own name may be wholly empty when its source holds no names
+// (the Children in Need census, §3.3); a name with any part set needs its family name.
+void check_name(Ctx& ctx, const std::string& path, const PersonName& n,
+                bool may_be_unknown = false) {
+  if (may_be_unknown && n.given.empty() && n.middle.empty() && n.family.empty()) return;
   check_text(ctx, path + ".given", n.given, kMaxNameLen, Presence::optional);
   check_text(ctx, path + ".middle", n.middle, kMaxNameLen, Presence::optional);
   check_text(ctx, path + ".family", n.family, kMaxNameLen, Presence::required);
@@ -223,7 +227,7 @@ void check_shield(Ctx& ctx, const std::string& path, const Shield& s) {
 }
 
 void check_identity(Ctx& ctx, const std::string& path, const ChildIdentity& v) {
-  check_name(ctx, path + ".name", v.name);
+  check_name(ctx, path + ".name", v.name, /*may_be_unknown=*/true);
   const std::string former = path + ".former_names";
   check_count(ctx, former, v.former_names.size(), kMaxFormerNames);
   for (std::size_t i = 0; i < v.former_names.size(); ++i)

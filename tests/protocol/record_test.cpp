@@ -44,7 +44,11 @@ std::vector<Rule> broken_rules() {
        Errc::invalid_field, "record.record_id"},
       {"record id of 65 bytes", [](ChildRecord& r) { r.record_id = std::string(65, 'a'); },
        Errc::too_large, "record.record_id"},
-      {"empty family name", [](ChildRecord& r) { r.identity.name.family = ""; },
+      {"given name without family name",
+       [](ChildRecord& r) {
+         r.identity.name.given = "Ann";
+         r.identity.name.family = "";
+       },
        Errc::invalid_field, "record.identity.name.family"},
       {"given name of 101 bytes",
        [](ChildRecord& r) { r.identity.name.given = std::string(101, 'a'); }, Errc::too_large,
@@ -244,6 +248,27 @@ TEST_CASE("record: the minimal record encodes to exactly the documented bytes") 
         "aa323032302d30312d3032"    //   date_of_birth "2020-01-02"
         "c0"                        //   date_of_death nil
         "97c0c0c0c09090c0");        // ChildDetails: all absent, no contacts, no involvements
+}
+
+TEST_CASE("record: a child's name may be wholly unknown, a contact's or former name may not") {
+  ChildRecord r = minimal_child();
+  r.identity.name = PersonName{};
+  CHECK(check_record(r));
+  const Result<ChildRecord> back = decode_child_record(encode_child_record(r));
+  REQUIRE(back);
+  CHECK(*back == r);
+
+  r.identity.former_names.push_back(PersonName{});
+  const Status former = check_record(r);
+  REQUIRE_FALSE(former);
+  CHECK(former.error().detail.find("record.identity.former_names[0].family") == 0);
+
+  ChildRecord c = minimal_child();
+  c.details.contacts.push_back(Contact{});
+  c.details.contacts[0].relationship = "PAM";
+  const Status contact = check_record(c);
+  REQUIRE_FALSE(contact);
+  CHECK(contact.error().detail.find("record.details.contacts[0].name.family") == 0);
 }
 
 TEST_CASE("record: values at every limit are accepted") {

@@ -1,0 +1,59 @@
+// A streaming XML reader for the importers: a thin RAII wrapper over libxml2's xmlTextReader
+// (pull parser; memory bounded by the current node, not the file). Internal to adapters/.
+//
+// Safe defaults for untrusted files: no network access, no external entities or DTD loading,
+// no entity substitution, libxml2's default size limits (no XML_PARSE_HUGE). The first error
+// libxml2 reports (well-formedness, encoding, schema validity) is kept with its line number
+// and ends the read.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aegis/adapters/adapter.hpp"
+
+namespace aegis::adapters::xml {
+
+class Reader {
+ public:
+  enum class Node { element, end_element, text, other };
+
+  // Opens `file` for streaming. `schema` (optional): an XSD the document is validated against
+  // while it is read; a validity error is reported like a well-formedness error.
+  static protocol::Result<Reader, FileError> open(const std::filesystem::path& file,
+                                                  const std::filesystem::path* schema = nullptr);
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) noexcept;
+  ~Reader();
+
+  // Moves to the next node. False at the end of the document or on error (see error()).
+  bool next();
+  Node node() const;
+  const std::string& name() const { return name_; }  // local name of an element node
+  int depth() const;                                 // 0 for the root element
+  bool empty_element() const;                        // <X/>: no end_element follows
+  std::uint64_t line() const;                        // line of the current node (1-based)
+
+  // At an element: reads its text content and leaves the reader on its end (for leaf elements
+  // such as <UPN>B801200005001</UPN>). Whitespace at both ends is trimmed.
+  std::string read_text();
+  // At an element: skips it and everything inside it.
+  void skip();
+
+  // The first error met (not well-formed, bad encoding, schema-invalid), if any.
+  const std::optional<FileError>& error() const { return *error_; }
+
+ private:
+  struct Impl;
+  explicit Reader(std::unique_ptr<Impl> impl);
+  void refresh();
+
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<std::optional<FileError>> error_;  // stable address for libxml2's callback
+  std::string name_;
+};
+
+}  // namespace aegis::adapters::xml
