@@ -192,8 +192,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     item.timestamp_ms = kNowMs - kDayMs;
     item.signer_serial = index_serial;
     item.kind = protocol::FeedKind::national_id;
-    item.record_id = record_id(a, 0);
-    item.national_id = "0123456789ABCDEF";
+    item.national_ids = {{record_id(a, 0), "0123456789ABCDEF"}};
     const Bytes feed_filler = protocol::sign_feed_item(item, index_key);
     const protocol::Hash feed_hash = protocol::feed_item_hash(feed_filler);
     // The head: the last preloaded envelope, really signed, so the chain goes on from it.

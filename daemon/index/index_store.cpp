@@ -312,11 +312,10 @@ class IndexStore::Impl::BatchWriter {
     const bool upsert = e.op == Operation::upsert;
     if (upsert && !national_id) {  // the first upsert of this record: give it its national id
       national_id = protocol::encode_national_id(signing_.national_id_bits());
-      FeedItem item;
-      item.kind = FeedKind::national_id;
-      item.record_id = e.record_id;
-      item.national_id = *national_id;
-      if (Status s = append_feed(std::move(item)); !s) return s;
+      assigned_.push_back({e.record_id, *national_id});
+      if (assigned_.size() == protocol::kMaxNationalIdsPerItem) {
+        if (Status s = append_national_ids(); !s) return s;
+      }
     }
     if (upsert && !was_live) ++live_delta_;
     if (!upsert && was_live) --live_delta_;
@@ -334,8 +333,12 @@ class IndexStore::Impl::BatchWriter {
     return protocol::Ok{};
   }
 
-  // The batch's last writes: the `applied` feed item (when anything was applied) and the head.
+  // The batch's last writes: the national ids it assigned (one signed item), the `applied` feed
+  // item (when anything was applied) and the head.
   Status finish() {
+    if (!assigned_.empty()) {
+      if (Status s = append_national_ids(); !s) return s;
+    }
     if (out_.applied_count > 0) {
       FeedItem item;
       item.kind = FeedKind::applied;
@@ -377,6 +380,16 @@ class IndexStore::Impl::BatchWriter {
   }
 
  private:
+  // One feed item for the assignments collected so far (PROTOCOL.md §13.2: one signature for
+  // many records).
+  Status append_national_ids() {
+    FeedItem item;
+    item.kind = FeedKind::national_id;
+    item.national_ids = std::move(assigned_);
+    assigned_.clear();
+    return append_feed(std::move(item));
+  }
+
   Status append_feed(FeedItem item) {
     item.authority_id = std::string(authority_id_);
     item.seq = feed_.last_seq + 1;
@@ -399,6 +412,7 @@ class IndexStore::Impl::BatchWriter {
   ChainState applied_;
   ChainState feed_;
   std::int64_t live_delta_ = 0;
+  std::vector<protocol::NationalIdAssignment> assigned_;  // not yet in a feed item
   std::uint64_t now_ms_;
   const IndexSigning& signing_;
   ApplyResult& out_;

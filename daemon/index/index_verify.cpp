@@ -195,11 +195,11 @@ class AuthorityVerifier {
         check_.problem = problem("feed", seq, "seq_mismatch", "the row's key and its item differ");
         return protocol::Ok{};
       }
-      if (v->item.kind == protocol::FeedKind::national_id) {
-        auto it = national_ids_.find(v->item.record_id);
-        if (it == national_ids_.end() || it->second != v->item.national_id) {
+      for (const protocol::NationalIdAssignment& n : v->item.national_ids) {
+        auto it = national_ids_.find(n.record_id);
+        if (it == national_ids_.end() || it->second != n.national_id) {
           check_.problem = problem("feed", seq, "national_id_mismatch",
-                                   "record " + v->item.record_id +
+                                   "record " + n.record_id +
                                        ": the feed and the record row disagree");
           return protocol::Ok{};
         }

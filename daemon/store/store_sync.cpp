@@ -121,10 +121,10 @@ Result<FeedOutcome> Store::store_feed(const std::vector<Bytes>& items,
     insert->bind(4, ByteView(v->hash));
     insert->bind(5, ByteView(wire));
     if (Status s = insert->run(); !s) return s.error();
-    if (item.kind == protocol::FeedKind::national_id) {
+    for (const protocol::NationalIdAssignment& n : item.national_ids) {
       assign->reset();
-      assign->bind(1, item.record_id);
-      assign->bind(2, item.national_id);
+      assign->bind(1, n.record_id);
+      assign->bind(2, n.national_id);
       assign->bind(3, i64(item.seq));
       if (Status s = assign->run(); !s) return s.error();
     }

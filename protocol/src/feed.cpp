@@ -12,7 +12,8 @@ namespace aegis::protocol {
 namespace {
 
 inline constexpr std::size_t kFeedBodyFields = 8;
-inline constexpr std::size_t kFeedDataFields = 2;
+inline constexpr std::size_t kAppliedFields = 2;
+inline constexpr std::size_t kAssignmentFields = 2;
 // Crockford's base32 alphabet: digits and upper-case letters without I, L, O and U.
 inline constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -28,22 +29,40 @@ std::uint64_t read_positive(const Node& n) {
   return v;
 }
 
+void read_assignment(const Node& n, FeedItem& f) {
+  DecodeContext& ctx = n.context();
+  ArrayNode pair = detail::read_struct(n, kAssignmentFields);
+  NationalIdAssignment a;
+  Node record_id = pair.field(0, "record_id");
+  a.record_id = record_id.as_str(detail::kAnyLen);
+  if (!ctx.failed()) detail::check_record_id(ctx, record_id.path(), a.record_id);
+  Node national_id = pair.field(1, "national_id");
+  a.national_id = national_id.as_str(kNationalIdLen);
+  if (!ctx.failed() && !valid_national_id(a.national_id))
+    national_id.fail(Errc::invalid_field,
+                     "must be 16 characters of Crockford base32 (0-9, A-Z without I L O U)");
+  if (ctx.failed()) return;
+  for (const NationalIdAssignment& earlier : f.national_ids)
+    if (earlier.record_id == a.record_id) {
+      record_id.fail(Errc::invalid_field, "record id already assigned in this item");
+      return;
+    }
+  f.national_ids.push_back(std::move(a));
+}
+
 void read_data(const Node& n, FeedItem& f) {
   DecodeContext& ctx = n.context();
-  ArrayNode d = detail::read_struct(n, kFeedDataFields);
   if (f.kind == FeedKind::applied) {
+    ArrayNode d = detail::read_struct(n, kAppliedFields);
     f.applied_seq = read_positive(d.field(0, "applied_seq"));
     f.applied_hash = d.field(1, "applied_hash").as_fixed_bin<kHashSize>();
     return;
   }
-  Node record_id = d.field(0, "record_id");
-  f.record_id = record_id.as_str(detail::kAnyLen);
-  if (!ctx.failed()) detail::check_record_id(ctx, record_id.path(), f.record_id);
-  Node national_id = d.field(1, "national_id");
-  f.national_id = national_id.as_str(kNationalIdLen);
-  if (!ctx.failed() && !valid_national_id(f.national_id))
-    national_id.fail(Errc::invalid_field,
-                     "must be 16 characters of Crockford base32 (0-9, A-Z without I L O U)");
+  ArrayNode list = n.as_array(1, kMaxNationalIdsPerItem);
+  if (ctx.failed()) return;
+  f.national_ids.reserve(list.size());
+  for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i)
+    read_assignment(list.item(i), f);
 }
 
 FeedItem read_feed_item_body(const Node& n) {
@@ -106,13 +125,17 @@ Bytes encode_feed_item_body(const FeedItem& f) {
   w.uint(f.timestamp_ms);
   w.uint(f.signer_serial);
   w.uint(static_cast<std::uint64_t>(f.kind));
-  w.array(kFeedDataFields);
   if (f.kind == FeedKind::applied) {
+    w.array(kAppliedFields);
     w.uint(f.applied_seq);
     w.bin(f.applied_hash);
   } else {
-    w.str(f.record_id);
-    w.str(f.national_id);
+    w.array(static_cast<std::uint32_t>(f.national_ids.size()));
+    for (const NationalIdAssignment& a : f.national_ids) {
+      w.array(kAssignmentFields);
+      w.str(a.record_id);
+      w.str(a.national_id);
+    }
   }
   return w.take();
 }

@@ -14,17 +14,19 @@ TEST_CASE("index: feed items verify as the authority verifies them") {
   ApplyResult b = f.apply("kent", {kent.upsert(child("f-1", "Moved")), kent.remove("f-2")});
 
   std::vector<FeedItem> items = f.verified_feed("kent");
-  REQUIRE(items.size() == 4);
+  // One national_id item for the batch's new records (one signature), then its receipt.
+  REQUIRE(items.size() == 3);
   CHECK(items[0].kind == FeedKind::national_id);
-  CHECK(items[0].record_id == "f-1");
-  CHECK(items[1].kind == FeedKind::national_id);
-  CHECK(items[1].record_id == "f-2");
+  REQUIRE(items[0].national_ids.size() == 2);
+  CHECK(items[0].national_ids[0].record_id == "f-1");
+  CHECK(items[0].national_ids[1].record_id == "f-2");
+  CHECK(items[0].national_ids[0].national_id != items[0].national_ids[1].national_id);
+  CHECK(items[1].kind == FeedKind::applied);
+  CHECK(items[1].applied_seq == a.applied.last_seq);
+  CHECK(items[1].applied_hash == a.applied.last_hash);
   CHECK(items[2].kind == FeedKind::applied);
-  CHECK(items[2].applied_seq == a.applied.last_seq);
-  CHECK(items[2].applied_hash == a.applied.last_hash);
-  CHECK(items[3].kind == FeedKind::applied);
-  CHECK(items[3].applied_seq == 4);
-  CHECK(items[3].applied_hash == b.applied.last_hash);
+  CHECK(items[2].applied_seq == 4);
+  CHECK(items[2].applied_hash == b.applied.last_hash);
   for (const FeedItem& item : items) {
     CHECK(item.authority_id == "kent");
     CHECK(item.signer_serial == kIndexSerial);
@@ -32,12 +34,32 @@ TEST_CASE("index: feed items verify as the authority verifies them") {
   }
   auto rec = f.store.record("kent", "f-1");
   REQUIRE(rec.ok());
-  CHECK((*rec)->national_id == items[0].national_id);
+  CHECK((*rec)->national_id == items[0].national_ids[0].national_id);
   // What apply_batch returned is what the feed holds.
   auto stored = f.store.feed_range("kent", 1, 100);
   REQUIRE(stored.ok());
-  CHECK(std::vector<Bytes>(stored->begin(), stored->begin() + 3) == a.feed_items);
+  CHECK(std::vector<Bytes>(stored->begin(), stored->begin() + 2) == a.feed_items);
   CHECK(f.verified_feed("leeds").size() == 2);
+}
+
+TEST_CASE("index: a Push of more than 512 new records splits its national ids over items") {
+  IndexFixture f;
+  Chain kent = Chain::kent();
+  std::vector<Bytes> batch;
+  for (int i = 0; i < 600; ++i) batch.push_back(kent.upsert(child("m-" + std::to_string(i))));
+  ApplyResult r = f.apply("kent", batch);
+  REQUIRE(r.applied_count == 600);
+  std::vector<FeedItem> items = f.verified_feed("kent");
+  REQUIRE(items.size() == 3);
+  CHECK(items[0].national_ids.size() == kMaxNationalIdsPerItem);
+  CHECK(items[1].national_ids.size() == 600 - kMaxNationalIdsPerItem);
+  CHECK(items[0].national_ids.front().record_id == "m-0");
+  CHECK(items[1].national_ids.back().record_id == "m-599");
+  CHECK(items[2].kind == FeedKind::applied);
+  CHECK(items[2].applied_seq == 600);
+  auto clean = f.store.verify_all(f.trust);
+  REQUIRE(clean.ok());
+  CHECK(clean->intact());
 }
 
 TEST_CASE("index: a feed item is refused by another authority and when tampered") {
@@ -61,16 +83,19 @@ TEST_CASE("index: a feed item is refused by another authority and when tampered"
 TEST_CASE("index: feed_range reads from a seq, feed_acked only moves forward") {
   IndexFixture f;
   Chain kent = Chain::kent();
-  std::vector<Bytes> batch;
-  for (int i = 0; i < 5; ++i) batch.push_back(kent.upsert(child("a-" + std::to_string(i))));
-  ApplyResult r = f.apply("kent", batch);
-  REQUIRE(r.feed_items.size() == 6);
+  // Three batches of one new record: a national_id item and a receipt each.
+  std::vector<Bytes> feed;
+  for (int i = 0; i < 3; ++i) {
+    ApplyResult r = f.apply("kent", {kent.upsert(child("a-" + std::to_string(i)))});
+    feed.insert(feed.end(), r.feed_items.begin(), r.feed_items.end());
+  }
+  REQUIRE(feed.size() == 6);
 
   auto middle = f.store.feed_range("kent", 3, 2);
   REQUIRE(middle.ok());
   REQUIRE(middle->size() == 2);
-  CHECK((*middle)[0] == r.feed_items[2]);
-  CHECK((*middle)[1] == r.feed_items[3]);
+  CHECK((*middle)[0] == feed[2]);
+  CHECK((*middle)[1] == feed[3]);
   auto from_zero = f.store.feed_range("kent", 0, 100);
   REQUIRE(from_zero.ok());
   CHECK(from_zero->size() == 6);
@@ -117,7 +142,7 @@ TEST_CASE("index: status and totals report per authority, reopening keeps everyt
     CHECK(k.live_records == 2);
     CHECK(k.first_seen_ms == kNowMs + 10);
     CHECK(k.last_received_ms == kNowMs + 10);
-    CHECK(k.feed_seq == 3);
+    CHECK(k.feed_seq == 2);
     CHECK(k.rejections == 0);
     CHECK(y.authority_id == "york");
     CHECK(y.applied_seq == 1);
@@ -129,7 +154,7 @@ TEST_CASE("index: status and totals report per authority, reopening keeps everyt
     CHECK(totals->envelopes == 3);
     CHECK(totals->live_records == 3);
     CHECK(totals->rejections == 1);
-    CHECK(totals->feed_items == 5);
+    CHECK(totals->feed_items == 4);
   };
   check_status(f.store);
   auto missing = f.store.authority_status("leeds");

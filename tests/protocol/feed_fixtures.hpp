@@ -84,8 +84,7 @@ inline FeedItem make_national_id(std::uint64_t seq, const Hash& prev_hash,
   f.timestamp_ms = kNowMs - kDayMs + seq * 1000;
   f.signer_serial = serial;
   f.kind = FeedKind::national_id;
-  f.record_id = record_id;
-  f.national_id = national_id;
+  f.national_ids = {{record_id, national_id}};
   return f;
 }
 

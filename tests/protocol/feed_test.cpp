@@ -79,8 +79,8 @@ TEST_CASE("feed: both kinds of item body round-trip byte-equal") {
 TEST_CASE("feed: an applied item has the documented layout") {
   FeedItem f = make_applied(1, Hash{}, 2);
   Bytes body = encode_feed_item_body(f);
-  // 98 01 a4 "kent" 01 c4 20 <32 zeros> cf <time> 03 01 92 02 c4 20 <hash>
-  CHECK(to_hex(ByteView(body.data(), 8)) == "9801a46b656e7401");
+  // 98 02 a4 "kent" 01 c4 20 <32 zeros> cf <time> 03 01 92 02 c4 20 <hash>
+  CHECK(to_hex(ByteView(body.data(), 8)) == "9802a46b656e7401");
   CHECK(body[8] == 0xc4);
   CHECK(body[9] == 0x20);
   const std::size_t after_time = 10 + 32 + 9;
@@ -145,13 +145,15 @@ TEST_CASE("feed: body fields outside their domain are refused with the field's c
     w.uint(2);
     w.bin(Hash{});
   };
-  CHECK(decode_feed_item_body(raw_feed_body(1, f, 8, applied_data)).ok());
-  CHECK(body_error(raw_feed_body(2, f, 8, applied_data)) == Errc::unknown_version);
-  CHECK(body_error(raw_feed_body(2, f, 9, applied_data)) == Errc::unknown_version);
-  CHECK(body_error(raw_feed_body(1, f, 9, applied_data)) == Errc::malformed);
+  CHECK(decode_feed_item_body(raw_feed_body(kFeedItemVersion, f, 8, applied_data)).ok());
+  CHECK(body_error(raw_feed_body(kFeedItemVersion + 1, f, 8, applied_data)) == Errc::unknown_version);
+  // Version 1 (one national id per item) is retired.
+  CHECK(body_error(raw_feed_body(1, f, 8, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 9, applied_data)) == Errc::malformed);
   FeedItem bad = f;
   bad.kind = static_cast<FeedKind>(3);
-  CHECK(body_error(raw_feed_body(1, bad, 8, applied_data)) == Errc::invalid_field);
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, bad, 8, applied_data)) == Errc::invalid_field);
   bad = f;
   bad.seq = 0;
   CHECK(body_error(encode_feed_item_body(bad)) == Errc::invalid_field);
@@ -166,20 +168,20 @@ TEST_CASE("feed: body fields outside their domain are refused with the field's c
   CHECK(body_error(encode_feed_item_body(bad)) == Errc::invalid_field);
   bad.authority_id = std::string(33, 'k');
   CHECK(body_error(encode_feed_item_body(bad)) == Errc::too_large);
-  CHECK(body_error(raw_feed_body(1, f, 8, [](Writer& w) {
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 8, [](Writer& w) {
           w.array(2);
           w.uint(2);
           w.bin(Bytes(31, 0));
         })) == Errc::invalid_field);
-  CHECK(body_error(raw_feed_body(1, f, 8, [](Writer& w) {
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 8, [](Writer& w) {
           w.array(3);
           w.uint(2);
           w.bin(Hash{});
           w.nil();
         })) == Errc::malformed);
-  CHECK(body_error(raw_feed_body(1, f, 8, [](Writer& w) { w.uint(2); })) == Errc::malformed);
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 8, [](Writer& w) { w.uint(2); })) == Errc::malformed);
   // An applied item carrying national-id data.
-  CHECK(body_error(raw_feed_body(1, f, 8, [](Writer& w) {
+  CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 8, [](Writer& w) {
           w.array(2);
           w.str("child-1");
           w.str("0123456789ABCDEF");
@@ -192,9 +194,9 @@ TEST_CASE("feed: a national id item needs a record id and a well-formed national
   CHECK(body_error(encode_feed_item_body(national("0123456789ABCDE"))) == Errc::invalid_field);
   CHECK(body_error(encode_feed_item_body(national("0123456789ABCDEFG"))) == Errc::too_large);
   FeedItem f = national("0123456789ABCDEF");
-  f.record_id = "child 1";
+  f.national_ids[0].record_id = "child 1";
   CHECK(body_error(encode_feed_item_body(f)) == Errc::invalid_field);
-  f.record_id = std::string(65, 'r');
+  f.national_ids[0].record_id = std::string(65, 'r');
   CHECK(body_error(encode_feed_item_body(f)) == Errc::too_large);
   // Non-canonical: seq 1 as uint8.
   Bytes body = encode_feed_item_body(national("0123456789ABCDEF"));
@@ -202,6 +204,29 @@ TEST_CASE("feed: a national id item needs a record id and a well-formed national
   body[7] = 0xcc;
   body.insert(body.begin() + 8, 0x01);
   CHECK(body_error(body) == Errc::non_canonical);
+}
+
+TEST_CASE("feed: a national id item carries 1 to 512 assignments, each record once") {
+  FeedItem f = national("0123456789ABCDEF");
+  for (std::size_t i = 1; i < kMaxNationalIdsPerItem; ++i)
+    f.national_ids.push_back({"child-" + std::to_string(i + 1), "0123456789ABCDEF"});
+  const Result<FeedItem> full = decode_feed_item_body(encode_feed_item_body(f));
+  REQUIRE(full.ok());
+  CHECK(*full == f);
+  CHECK(sign_feed_item(f, SeedSigner(seed(kIndexSeed))).size() <= kMaxFeedItemSize);
+
+  FeedItem over = f;
+  over.national_ids.push_back({"child-x", "0123456789ABCDEF"});
+  CHECK(body_error(encode_feed_item_body(over)) == Errc::too_large);
+  FeedItem none = f;
+  none.national_ids.clear();
+  CHECK(body_error(encode_feed_item_body(none)) == Errc::malformed);
+  FeedItem twice = national("0123456789ABCDEF");
+  twice.national_ids.push_back({"child-1", "GHJKMNPQRSTVWXYZ"});
+  const Result<FeedItem> repeated = decode_feed_item_body(encode_feed_item_body(twice));
+  REQUIRE_FALSE(repeated.ok());
+  CHECK(repeated.error().code == Errc::invalid_field);
+  CHECK(repeated.error().detail.rfind("feed_item.data[1].record_id: ", 0) == 0);
 }
 
 TEST_CASE("feed: structural errors of the wire are refused first") {
@@ -214,9 +239,9 @@ TEST_CASE("feed: structural errors of the wire are refused first") {
   CHECK(feed_error(Bytes{0xdd, 0xff, 0xff, 0xff, 0xff}) == Errc::too_large);
   Bytes big = encode_signed(Signed{Bytes(kMaxFeedItemSize, 0), Signature{}});
   CHECK(feed_error(big) == Errc::too_large);
-  // An envelope is not a feed item: its body has nine fields, not eight.
+  // An envelope is not a feed item: its body is of envelope version 1 (and has nine fields).
   for (const auto& link : aegis::test::envelope_fixtures::sample_chain())
-    CHECK(feed_error(link.wire) == Errc::malformed);
+    CHECK(feed_error(link.wire) == Errc::unknown_version);
 }
 
 TEST_CASE("feed: unknown signer, wrong role, revoked, expired") {
@@ -237,7 +262,8 @@ TEST_CASE("feed: unknown signer, wrong role, revoked, expired") {
   CHECK(feed_error(expired) == Errc::expired_signer);
   CHECK(verify_feed_item(expired, make_feed_trust(), "kent", kFresh, kNowMs - 2 * kDayMs).ok());
   // The item's own time outside the certificate's validity.
-  const Certificate& index = *make_feed_trust().by_serial(kIndexSerial);
+  const Trust feed_trust = make_feed_trust();  // outlives the reference below
+  const Certificate& index = *feed_trust.by_serial(kIndexSerial);
   FeedItem early = make_applied(1, Hash{}, 1);
   early.timestamp_ms = index.not_before_ms - 1;
   CHECK(feed_error(sign_feed_link(early).wire) == Errc::expired_signer);
@@ -331,5 +357,5 @@ TEST_CASE("feed: errors name the field") {
   CHECK(v.error().detail.rfind("feed_item.signer_serial: ", 0) == 0);
   auto d = decode_feed_item_body(encode_feed_item_body(national("0123456789ABCDEI")));
   REQUIRE_FALSE(d.ok());
-  CHECK(d.error().detail.rfind("feed_item.data.national_id: ", 0) == 0);
+  CHECK(d.error().detail.rfind("feed_item.data[0].national_id: ", 0) == 0);
 }

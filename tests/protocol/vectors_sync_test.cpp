@@ -77,8 +77,12 @@ void check_valid_feed(const Trust& trust, const json& c) {
   } else {
     CHECK(expect.at("kind") == "national_id");
     CHECK(f->kind == FeedKind::national_id);
-    CHECK(f->record_id == expect.at("record_id").get<std::string>());
-    CHECK(f->national_id == expect.at("national_id").get<std::string>());
+    const auto& ids = expect.at("national_ids");
+    REQUIRE(f->national_ids.size() == ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      CHECK(f->national_ids[i].record_id == ids[i].at(0).get<std::string>());
+      CHECK(f->national_ids[i].national_id == ids[i].at(1).get<std::string>());
+    }
   }
 
   auto v = verify_feed_item(wire, trust, c.at("authority_id").get<std::string>(),

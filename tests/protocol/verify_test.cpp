@@ -119,7 +119,8 @@ TEST_CASE("verify: unknown signer, wrong role or authority, revoked, expired") {
 }
 
 TEST_CASE("verify: the certificate must be valid both now and at the envelope's time") {
-  const Certificate& kent = *make_trust().by_serial(kKentSerial);
+  const Trust trust = make_trust();  // outlives the reference below
+  const Certificate& kent = *trust.by_serial(kKentSerial);
   Link l = first_upsert();
   CHECK(verify_envelope(l.wire, make_trust(), kFresh, kent.not_after_ms).ok());
   CHECK(verify_error(l.wire, kFresh, kent.not_after_ms + 1) == Errc::expired_signer);

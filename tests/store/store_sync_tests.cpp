@@ -43,8 +43,7 @@ struct SyncFixture : StoreFixture {
       f.applied_seq = f.seq;
     } else {
       f.kind = protocol::FeedKind::national_id;
-      f.record_id = record_id;
-      f.national_id = national_id;
+      f.national_ids = {{record_id, national_id}};
     }
     protocol::Bytes wire = protocol::sign_feed_item(f, signer ? *signer : index);
     chain = protocol::ChainState{f.seq, protocol::feed_item_hash(wire)};
@@ -233,12 +232,12 @@ TEST_CASE("sync store: a version 1 database is migrated to the sync schema on op
   }
   {
     RawDb raw(f.file);  // back to what a milestone-1 build wrote
-    raw.exec("DROP TABLE national_ids; DROP TABLE feed; DROP TABLE sync_state; "
-             "PRAGMA user_version = 1;");
+    raw.exec("DROP TABLE imports; DROP TABLE national_ids; DROP TABLE feed; "
+             "DROP TABLE sync_state; PRAGMA user_version = 1;");
   }
   store::Store s = f.open();
   RawDb raw(f.file);
-  CHECK(raw.scalar("PRAGMA user_version") == 2);
+  CHECK(raw.scalar("PRAGMA user_version") == store::kSchemaVersion);
   CHECK(raw.scalar("SELECT count(*) FROM outbox") == 1);
   CHECK(f.store_feed(s, {f.next_item("c-1", kNid1)}).stored == 1);
   CHECK(f.verify(s).intact());

@@ -312,8 +312,9 @@ json valid_feed_case(const std::string& name, const FeedLink& l, const ChainStat
     expect["applied_hash_hex"] = hex(f.applied_hash);
   } else {
     expect["kind"] = "national_id";
-    expect["record_id"] = f.record_id;
-    expect["national_id"] = f.national_id;
+    json ids = json::array();
+    for (const NationalIdAssignment& a : f.national_ids) ids.push_back({a.record_id, a.national_id});
+    expect["national_ids"] = ids;
   }
   return {{"name", name},
           {"now_ms", kNowMs},
@@ -334,10 +335,13 @@ json valid_feeds() {
     cases.push_back(valid_feed_case(names[i], feed[i], state));
     state = ChainState{feed[i].item.seq, feed[i].hash};
   }
-  cases.push_back(valid_feed_case("leeds's first item, national id at the alphabet's edges",
+  cases.push_back(valid_feed_case("leeds's first item: three national ids, at the alphabet's edges",
                                   sign_feed_link([] {
                                     FeedItem f = make_national_id(1, Hash{}, "L:42_a.b-c",
                                                                   "0000ZZZZGHJKMNPQ");
+                                    f.national_ids.push_back({"ctf:B801200005001",
+                                                              "RSTVWXYZ01234567"});
+                                    f.national_ids.push_back({"c", "89ABCDEFGHJKMNPQ"});
                                     f.authority_id = "leeds";
                                     return f;
                                   }()),
@@ -382,7 +386,7 @@ json invalid_feeds() {
   if (oversized.size() != kMaxFeedItemSize + 1) throw std::logic_error("oversized size");
   add("oversized: 65537 bytes", oversized, Errc::too_large);
   add("an envelope, not a feed item",
-      aegis::test::envelope_fixtures::sample_chain()[2].wire, Errc::malformed);
+      aegis::test::envelope_fixtures::sample_chain()[2].wire, Errc::unknown_version);
 
   // 92 c4 len body...: the body length written as bin16 (c5 00 len).
   if (first[1] != 0xc4) throw std::logic_error("expected a bin8 body");
@@ -394,9 +398,21 @@ json invalid_feeds() {
   body[7] = 0xcc;
   body.insert(body.begin() + 8, 0x01);
   add("non-canonical int: seq 1 as uint8 (signed)", sign_raw_feed(body), Errc::non_canonical);
-  Bytes v2 = encode_feed_item_body(feed[0].item);
-  v2[1] = 0x02;
-  add("version 2 (signed)", sign_raw_feed(v2), Errc::unknown_version);
+  Bytes v1 = encode_feed_item_body(feed[0].item);
+  if (v1[1] != 0x02) throw std::logic_error("version offset");
+  v1[1] = 0x01;
+  add("version 1, retired (signed)", sign_raw_feed(v1), Errc::unknown_version);
+  Bytes v3 = v1;
+  v3[1] = 0x03;
+  add("version 3 (signed)", sign_raw_feed(v3), Errc::unknown_version);
+  FeedItem twice = make_national_id(1, Hash{}, "child-1", "0123456789ABCDEF");
+  twice.national_ids.push_back({"child-1", "GHJKMNPQRSTVWXYZ"});
+  add("the same record twice in one item (signed)", sign_feed_link(twice).wire,
+      Errc::invalid_field);
+  FeedItem none = make_national_id(1, Hash{}, "child-1", "0123456789ABCDEF");
+  none.national_ids.clear();
+  add("a national id item with no assignment (signed)", sign_feed_link(none).wire,
+      Errc::malformed);
   FeedItem bad = feed[0].item;
   bad.seq = 0;
   add("seq 0 (signed)", sign_feed_link(bad).wire, Errc::invalid_field);
@@ -434,7 +450,8 @@ json invalid_feeds() {
   old.timestamp_ms = kNowMs - 2 * kDayMs;
   add("expired index certificate", sign_feed_link(old, kIndexExpiredSeed).wire,
       Errc::expired_signer);
-  const Certificate& index = *make_feed_trust().by_serial(kIndexSerial);
+  const Trust feed_trust = make_feed_trust();  // outlives the reference below
+  const Certificate& index = *feed_trust.by_serial(kIndexSerial);
   FeedItem early = make_applied(1, Hash{}, 2);
   early.timestamp_ms = index.not_before_ms - 1;
   add("item time before the certificate's not_before", sign_feed_link(early).wire,

@@ -3,15 +3,16 @@
 // Same chain rules as envelopes (§6.5), but signed by a certificate of role `index` under its
 // own domain.
 //
-//   FeedItemBody = [ 1, authority_id, seq, prev_hash, timestamp_ms, signer_serial, kind, data ]
+//   FeedItemBody = [ 2, authority_id, seq, prev_hash, timestamp_ms, signer_serial, kind, data ]
 //   data (applied)     = [ applied_seq, applied_hash ]
-//   data (national_id) = [ record_id, national_id ]
+//   data (national_id) = [ [ record_id, national_id ], ... ]   1..kMaxNationalIdsPerItem
 //   wire form = Signed{ body, Ed25519_index(domain "AEGIS-FEED-V1") }
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
@@ -22,13 +23,22 @@
 namespace aegis::protocol {
 
 inline constexpr std::string_view kDomainFeed = "AEGIS-FEED-V1";
-inline constexpr std::uint64_t kFeedItemVersion = 1;
+// Version 2 (2026-11-26): a national_id item carries up to kMaxNationalIdsPerItem assignments,
+// so one signature covers every record a Push made known (version 1 carried one).
+inline constexpr std::uint64_t kFeedItemVersion = 2;
+inline constexpr std::size_t kMaxNationalIdsPerItem = 512;
 inline constexpr std::size_t kMaxFeedItemSize = 64u << 10;
 inline constexpr std::size_t kNationalIdLen = 16;  // Crockford base32, upper case
 
 enum class FeedKind : std::uint8_t {
   applied = 1,      // the index durably applied this authority's chain up to applied_seq
-  national_id = 2,  // the national child id the index assigned to one of this authority's records
+  national_id = 2,  // the national child ids the index assigned to some of this authority's records
+};
+
+struct NationalIdAssignment {
+  std::string record_id;
+  std::string national_id;  // kNationalIdLen chars of Crockford base32
+  bool operator==(const NationalIdAssignment&) const = default;
 };
 
 struct FeedItem {
@@ -41,9 +51,8 @@ struct FeedItem {
   // kind == applied
   std::uint64_t applied_seq = 0;
   Hash applied_hash{};
-  // kind == national_id
-  std::string record_id;
-  std::string national_id;         // kNationalIdLen chars of Crockford base32
+  // kind == national_id: 1..kMaxNationalIdsPerItem, each record id once
+  std::vector<NationalIdAssignment> national_ids;
   bool operator==(const FeedItem&) const = default;
 };
 
