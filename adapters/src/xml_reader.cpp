@@ -4,7 +4,9 @@
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
 
+#include <limits>
 #include <regex>
 #include <string_view>
 #include <utility>
@@ -21,13 +23,21 @@ std::string trim(std::string_view s) {
 
 // libxml2's schema messages quote the offending value ("Element 'UPN': [facet 'pattern'] The
 // value 'A1' is not accepted..."). A value may be personal data, so it is cut out; element and
-// type names stay.
+// type names stay. A value may itself hold quotes or line breaks ("O'Brien"), so the cut runs to
+// the last quote before the words that follow a value ("is not", "has a length"), across lines.
+// An encoding error's dump of the offending bytes ("Bytes: 0xE9 0x20...") is cut too, and the
+// message is made one line.
 std::string without_values(std::string message) {
-  static const std::regex value_after_the_value("The value '[^']*'");
-  static const std::regex value_after_element("^(Element '[^']*'(?: \\[[^\\]]*\\])?: )'[^']*'");
+  static const std::regex value_after_the_value("The value '[\\s\\S]*'(?= (is|has) )");
+  static const std::regex value_after_element(
+      "^(Element '[^']*'(?:, attribute '[^']*')?(?: \\[[^\\]]*\\])?: )'[\\s\\S]*'(?= is )");
+  static const std::regex byte_dump("\\s*Bytes: [\\s\\S]*$");
+  static const std::regex line_breaks("\\s*[\\r\\n]\\s*");
   message = std::regex_replace(message, value_after_the_value, "The value");
   message = std::regex_replace(message, value_after_element, "$1the value");
-  return trim(message);
+  message = std::regex_replace(message, byte_dump, "");
+  message = std::regex_replace(trim(message), line_breaks, " ");
+  return message;
 }
 
 void on_error(void* user, xmlErrorPtr e) {
@@ -42,8 +52,10 @@ void on_error(void* user, xmlErrorPtr e) {
 
 struct Reader::Impl {
   xmlTextReaderPtr reader = nullptr;
+  xmlSchemaPtr schema = nullptr;  // open(file, schema_xsd): used by `reader`, so freed after it
   ~Impl() {
     if (reader) xmlFreeTextReader(reader);
+    if (schema) xmlSchemaFree(schema);
   }
 };
 
@@ -56,9 +68,12 @@ Reader::~Reader() = default;
 protocol::Result<Reader, FileError> Reader::open(const std::filesystem::path& file,
                                                  const std::filesystem::path* schema) {
   // XML_PARSE_NONET: no network. No NOENT (entities are not substituted), no DTDLOAD (no
-  // external DTD), no HUGE (libxml2's default limits on text and depth stay on).
-  const int options = XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA;
+  // external DTD), no HUGE (libxml2's default limits on text and depth stay on). BIG_LINES:
+  // exact line numbers past 65535 (see line()).
+  const int options =
+      XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
   auto impl = std::make_unique<Impl>();
+  xmlResetLastError();  // next() falls back on it (see there): nothing stale from another file
   impl->reader = xmlReaderForFile(file.c_str(), nullptr, options);
   if (!impl->reader) return FileError{{}, "cannot open the file"};
   Reader r(std::move(impl));
@@ -70,9 +85,36 @@ protocol::Result<Reader, FileError> Reader::open(const std::filesystem::path& fi
   return r;
 }
 
+protocol::Result<Reader, FileError> Reader::open(const std::filesystem::path& file,
+                                                 std::string_view schema_xsd) {
+  auto opened = open(file);
+  if (!opened) return opened;
+  Reader r = std::move(opened).value();
+  if (schema_xsd.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    return FileError{{}, "the XML schema is too large"};
+  std::optional<FileError> schema_error;  // the schema's own first error, kept off stderr
+  xmlSchemaParserCtxtPtr parser =
+      xmlSchemaNewMemParserCtxt(schema_xsd.data(), static_cast<int>(schema_xsd.size()));
+  if (!parser) return FileError{{}, "cannot load the XML schema"};
+  xmlSchemaSetParserStructuredErrors(parser, on_error, &schema_error);
+  r.impl_->schema = xmlSchemaParse(parser);
+  xmlSchemaFreeParserCtxt(parser);
+  xmlResetLastError();  // nothing of the schema's own parse may pass for the file's error
+  if (!r.impl_->schema)
+    return FileError{{}, "cannot load the XML schema" +
+                             (schema_error ? " (" + schema_error->message + ")" : std::string())};
+  if (xmlTextReaderSetSchema(r.impl_->reader, r.impl_->schema) != 0)
+    return FileError{{}, "cannot validate against the XML schema"};
+  return r;
+}
+
 bool Reader::next() {
   if (error_->has_value()) return false;
   const int rc = xmlTextReaderRead(impl_->reader);
+  // With a schema set, libxml2 (2.9) routes well-formedness and encoding errors past the
+  // reader's error handler (the schema's SAX plug drops it); they are still recorded as the
+  // thread's last error, so that is where the reason comes from then.
+  if (rc < 0 && !error_->has_value()) on_error(error_.get(), xmlGetLastError());
   if (rc < 0 && !error_->has_value())
     *error_ = FileError{{line(), {}}, "line " + std::to_string(line()) + ": the XML cannot be read"};
   if (rc != 1 || error_->has_value()) {
@@ -100,7 +142,15 @@ Reader::Node Reader::node() const {
 
 int Reader::depth() const { return xmlTextReaderDepth(impl_->reader); }
 bool Reader::empty_element() const { return xmlTextReaderIsEmptyElement(impl_->reader) == 1; }
+// The parser reads ahead of the current node (by up to a chunk), so its line number is not the
+// node's: the node's own line is used. libxml2 stores at most 65535 there; past that,
+// XML_PARSE_BIG_LINES keeps a text node's exact line and xmlGetLineNo finds it through the
+// element's text (exact for leaf elements, the first text line inside for others).
 std::uint64_t Reader::line() const {
+  if (const xmlNode* n = xmlTextReaderCurrentNode(impl_->reader)) {
+    const long l = xmlGetLineNo(n);
+    if (l > 0) return static_cast<std::uint64_t>(l);
+  }
   const int l = xmlTextReaderGetParserLineNumber(impl_->reader);
   return l > 0 ? static_cast<std::uint64_t>(l) : 0;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aegis/adapters/adapter.hpp"
 
@@ -25,6 +26,10 @@ class Reader {
   // while it is read; a validity error is reported like a well-formedness error.
   static protocol::Result<Reader, FileError> open(const std::filesystem::path& file,
                                                   const std::filesystem::path* schema = nullptr);
+  // The same with the XSD given as its text (a schema compiled into the program, e.g. the CIN
+  // census schema), so validation never depends on a file at run time.
+  static protocol::Result<Reader, FileError> open(const std::filesystem::path& file,
+                                                  std::string_view schema_xsd);
   Reader(Reader&&) noexcept;
   Reader& operator=(Reader&&) noexcept;
   ~Reader();
@@ -42,6 +47,11 @@ class Reader {
   std::string read_text();
   // At an element: skips it and everything inside it.
   void skip();
+  // At an element: calls `visit()` on each of its child elements. `visit` consumes the child
+  // (read_text, skip, or a nested children()) and returns false to stop. True when the
+  // element's end was reached; false when stopped or the document ended (see error()).
+  template <typename Visit>
+  bool children(Visit&& visit);
 
   // The first error met (not well-formed, bad encoding, schema-invalid), if any.
   const std::optional<FileError>& error() const { return *error_; }
@@ -55,5 +65,16 @@ class Reader {
   std::unique_ptr<std::optional<FileError>> error_;  // stable address for libxml2's callback
   std::string name_;
 };
+
+template <typename Visit>
+bool Reader::children(Visit&& visit) {
+  if (node() != Node::element || empty_element()) return node() == Node::element;
+  const int start = depth();
+  while (next()) {
+    if (node() == Node::end_element && depth() == start) return true;
+    if (node() == Node::element && depth() == start + 1 && !visit()) return false;
+  }
+  return false;
+}
 
 }  // namespace aegis::adapters::xml

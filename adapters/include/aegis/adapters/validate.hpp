@@ -13,6 +13,10 @@ namespace aegis::adapters {
 
 using Problem = std::optional<std::string>;
 
+// UPN, ULN, NHS number as stored (protocol §3): ASCII letters upper-cased, spaces and tabs
+// removed ("943 476 5919" -> "9434765919"). Other characters are kept for the checks to refuse.
+std::string normalise_identifier(std::string_view raw);
+
 // DfE Unique Pupil Number: 13 characters, check letter first (permanent and temporary forms).
 Problem check_upn(std::string_view upn);
 // Unique Learner Number: 10 digits, weights 10..2, check digit.
