@@ -14,6 +14,8 @@ namespace aegis::daemon {
 namespace {
 
 constexpr int kTickMs = 100;
+// Group commit: at most this many envelopes in one transaction (a few Pushes).
+constexpr std::size_t kMaxGroupEnvelopes = 4096;
 
 index::IndexStore open_or_create(const config::Config& c, std::uint64_t now_ms) {
   const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
@@ -103,9 +105,11 @@ void IndexNode::on_message() {
   now_ms_ = now_ms();
   while (server_) {
     std::optional<transport::Incoming> in = server_->receive();
-    if (!in) return;
+    if (!in) break;
     handle(*in);
+    if (pending_envelopes_ >= kMaxGroupEnvelopes) apply_pending();
   }
+  apply_pending();
 }
 
 void IndexNode::send(const std::string& routing_id, const protocol::Message& m) {
@@ -138,6 +142,11 @@ void IndexNode::handle(const transport::Incoming& in) {
     refuse(in, protocol::kRefusedProtocolError, m.error().message());
     return;
   }
+  if (auto* push = std::get_if<protocol::Push>(&*m)) {
+    queue_push(in, std::move(*push));
+    return;
+  }
+  apply_pending();  // every other message is handled after the Pushes received before it
   if (const auto* hello = std::get_if<protocol::Hello>(&*m)) {
     on_hello(in, *hello);
     return;
@@ -154,12 +163,6 @@ void IndexNode::handle(const transport::Incoming& in) {
     send(in.routing_id, protocol::Pong{ping->nonce});
   } else if (std::holds_alternative<protocol::Pong>(*m)) {
     // liveness only
-  } else if (const auto* push = std::get_if<protocol::Push>(&*m)) {
-    if (!peer) {
-      refuse(in, protocol::kRefusedProtocolError, "push before hello on this connection");
-      return;
-    }
-    on_push(in, *peer, *push);
   } else if (const auto* ack = std::get_if<protocol::FeedAck>(&*m)) {
     if (peer) on_feed_ack(authority, *peer, *ack);
   } else {
@@ -216,27 +219,52 @@ void IndexNode::on_hello(const transport::Incoming& in, const protocol::Hello& h
   pump_feed(authority, peer);
 }
 
-void IndexNode::on_push(const transport::Incoming& in, Peer& peer, const protocol::Push& p) {
+void IndexNode::queue_push(const transport::Incoming& in, protocol::Push&& p) {
   const std::string& authority = in.authority_id;
-  auto r = store_.apply_batch(authority, p.envelopes, *trust_, now_ms_, signing_);
-  if (!r) {
-    log::error("apply_failed", {{"authority", authority}, {"what", r.error().message()}});
-    return;  // nothing of it was stored; the authority resends after its timeout
+  auto it = peers_.find(authority);
+  if (it == peers_.end() || !it->second.welcomed || it->second.routing_id != in.routing_id) {
+    refuse(in, protocol::kRefusedProtocolError, "push before hello on this connection");
+    return;
   }
-  ++batches_;
-  if (r->rejection) {
-    const index::Rejection& rej = *r->rejection;
-    log::warning("rejected", {{"authority", authority},
-                              {"seq", rej.seq},
-                              {"code", protocol::errc_name(rej.code)},
-                              {"detail", rej.detail}});
-    send(in.routing_id, protocol::make_reject(rej.seq, protocol::Error{rej.code, rej.detail}));
-  } else {
-    send(in.routing_id, protocol::Ack{r->applied.last_seq, r->applied.last_hash});
+  it->second.last_heard_ms = now_ms_;
+  ++it->second.messages;
+  pending_envelopes_ += p.envelopes.size();
+  pending_.push_back({authority, in.routing_id, std::move(p.envelopes)});
+}
+
+void IndexNode::apply_pending() {
+  if (pending_.empty()) return;
+  std::vector<PendingPush> group = std::move(pending_);
+  pending_.clear();
+  pending_envelopes_ = 0;
+  std::vector<index::IndexStore::Push> pushes;
+  pushes.reserve(group.size());
+  for (const PendingPush& p : group) pushes.push_back({p.authority, &p.envelopes});
+  auto results = store_.apply_batches(pushes, *trust_, now_ms_, signing_);
+  if (!results) {
+    log::error("apply_failed", {{"batches", group.size()}, {"what", results.error().message()}});
+    return;  // nothing of them was stored; the authorities resend after their timeout
   }
-  if (!r->feed_items.empty()) {
-    peer.feed.set_tail(peer.feed.tail() + r->feed_items.size());
-    pump_feed(authority, peer);
+  batches_ += group.size();
+  ++transactions_;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    const PendingPush& p = group[i];
+    const index::ApplyResult& r = (*results)[i];
+    if (r.rejection) {
+      const index::Rejection& rej = *r.rejection;
+      log::warning("rejected", {{"authority", p.authority},
+                                {"seq", rej.seq},
+                                {"code", protocol::errc_name(rej.code)},
+                                {"detail", rej.detail}});
+      send(p.routing_id, protocol::make_reject(rej.seq, protocol::Error{rej.code, rej.detail}));
+    } else {
+      send(p.routing_id, protocol::Ack{r.applied.last_seq, r.applied.last_hash});
+    }
+    auto it = peers_.find(p.authority);
+    if (r.feed_items.empty() || it == peers_.end()) continue;
+    Peer& peer = it->second;
+    peer.feed.set_tail(peer.feed.tail() + r.feed_items.size());
+    if (peer.welcomed && peer.routing_id == p.routing_id) pump_feed(p.authority, peer);
   }
 }
 
@@ -312,7 +340,8 @@ nlohmann::ordered_json IndexNode::status(std::uint64_t now_ms) {
   }
   nlohmann::ordered_json out = {{"listen", server_ ? server_->endpoint() : config_.sync->listen},
                                 {"refused_connections", refused_connections_},
-                                {"batches", batches_}};
+                                {"batches", batches_},
+                                {"transactions", transactions_}};
   if (auto t = store_.totals(); t)
     out["totals"] = {{"authorities", t->authorities}, {"envelopes", t->envelopes},
                      {"live_records", t->live_records}, {"rejections", t->rejections},

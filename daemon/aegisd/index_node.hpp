@@ -59,7 +59,16 @@ class IndexNode final : public Role {
   void handle(const transport::Incoming& in);
   void refuse(const transport::Incoming& in, std::string_view code, const std::string& detail);
   void on_hello(const transport::Incoming& in, const protocol::Hello& h);
-  void on_push(const transport::Incoming& in, Peer& peer, const protocol::Push& p);
+  // A Push waiting for the group commit (apply_pending).
+  struct PendingPush {
+    std::string authority;
+    std::string routing_id;
+    std::vector<protocol::Bytes> envelopes;
+  };
+  // Pushes received in one read of the socket are applied together, in one transaction (one
+  // fsync), before any other message is handled, so the order of effects is the order received.
+  void queue_push(const transport::Incoming& in, protocol::Push&& p);
+  void apply_pending();
   void on_feed_ack(const std::string& authority, Peer& peer, const protocol::FeedAck& a);
   void pump_feed(const std::string& authority, Peer& peer);
   void send(const std::string& routing_id, const protocol::Message& m);
@@ -73,9 +82,12 @@ class IndexNode final : public Role {
   transport::ZapHandler zap_;
   std::unique_ptr<transport::IndexServer> server_;  // with its monitor
   std::map<std::string, Peer> peers_;  // by authority id
+  std::vector<PendingPush> pending_;
+  std::size_t pending_envelopes_ = 0;
   std::uint64_t now_ms_ = 0;
   std::uint64_t refused_connections_ = 0;
-  std::uint64_t batches_ = 0;
+  std::uint64_t batches_ = 0;       // Pushes applied
+  std::uint64_t transactions_ = 0;  // group commits that applied them
 };
 
 }  // namespace aegis::daemon

@@ -51,6 +51,11 @@ struct IndexStore::Impl {
   static Result<std::unique_ptr<Impl>> connect(const std::filesystem::path& file, sql::Db db,
                                                const OpenOptions& options);
   Result<std::optional<HeadRow>> read_head(std::string_view authority_id);
+  // One Push of apply_batches, inside its open transaction.
+  Result<ApplyResult> apply_one(std::string_view sender,
+                                const std::vector<protocol::Bytes>& envelopes,
+                                const protocol::Trust& trust, std::uint64_t now_ms,
+                                const IndexSigning& signing);
 
   std::filesystem::path file;
   sql::Db db;

@@ -422,6 +422,38 @@ Result<ApplyResult> IndexStore::apply_batch(std::string_view sender,
                                             const std::vector<Bytes>& envelopes,
                                             const protocol::Trust& trust, std::uint64_t now_ms,
                                             const IndexSigning& signing) {
+  Result<std::vector<ApplyResult>> r =
+      apply_batches({Push{sender, &envelopes}}, trust, now_ms, signing);
+  if (!r) return r.error();
+  return std::move(r->front());
+}
+
+Result<std::vector<ApplyResult>> IndexStore::apply_batches(const std::vector<Push>& pushes,
+                                                           const protocol::Trust& trust,
+                                                           std::uint64_t now_ms,
+                                                           const IndexSigning& signing) {
+  Impl& m = *impl_;
+  Result<sql::Transaction> tx = sql::Transaction::begin(
+      m.db, pushes.size() == 1 ? "apply batch from " + std::string(pushes[0].sender)
+                               : "apply " + std::to_string(pushes.size()) + " batches");
+  if (!tx) return tx.error();
+  std::vector<ApplyResult> out;
+  out.reserve(pushes.size());
+  for (const Push& p : pushes) {
+    Result<ApplyResult> r = m.apply_one(p.sender, *p.envelopes, trust, now_ms, signing);
+    if (!r) return r.error();  // the transaction rolls back: nothing of any Push is stored
+    out.push_back(std::move(r).value());
+  }
+  if (Status s = tx->commit(); !s) return s.error();
+  return out;
+}
+
+// One Push inside the open transaction of apply_batches.
+Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
+                                                const std::vector<Bytes>& envelopes,
+                                                const protocol::Trust& trust,
+                                                std::uint64_t now_ms,
+                                                const IndexSigning& signing) {
   if (!protocol::valid_authority_id(sender))
     return index_error(IndexErrc::invalid_argument,
                        "apply batch: sender '" + std::string(sender) + "' is not an authority id");
@@ -430,11 +462,7 @@ Result<ApplyResult> IndexStore::apply_batch(std::string_view sender,
                        "apply batch from " + std::string(sender) + ": " +
                            std::to_string(envelopes.size()) + " envelopes, more than " +
                            std::to_string(protocol::kMaxBatch));
-  Impl& m = *impl_;
-  const std::string what = "apply batch from " + std::string(sender);
-  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, what);
-  if (!tx) return tx.error();
-
+  Impl& m = *this;
   Result<std::optional<Impl::HeadRow>> found = m.read_head(sender);
   if (!found) return found.error();
   Impl::HeadRow head;
@@ -480,7 +508,6 @@ Result<ApplyResult> IndexStore::apply_batch(std::string_view sender,
   if (Status s = writer.finish(); !s) return s.error();
   if (out.rejection)
     if (Status s = writer.record_rejection(*out.rejection); !s) return s.error();
-  if (Status s = tx->commit(); !s) return s.error();
   out.applied = writer.applied();
   return out;
 }

@@ -191,6 +191,19 @@ class IndexStore {
                                   const protocol::Trust& trust, std::uint64_t now_ms,
                                   const IndexSigning& signing);
 
+  // Group commit: applies several Pushes (of one or more authorities, the same one possibly
+  // twice, in the order given) in ONE transaction, each exactly as apply_batch would after the
+  // ones before it; one result per Push, in order. A rejection in one Push does not affect the
+  // others. An error Result means SQLite failed and nothing of any of them was stored.
+  struct Push {
+    std::string_view sender;
+    const std::vector<protocol::Bytes>* envelopes = nullptr;
+  };
+  Result<std::vector<ApplyResult>> apply_batches(const std::vector<Push>& pushes,
+                                                 const protocol::Trust& trust,
+                                                 std::uint64_t now_ms,
+                                                 const IndexSigning& signing);
+
   // Feed items of an authority with seq >= from_seq, in order, at most `max` (wire bytes).
   Result<std::vector<protocol::Bytes>> feed_range(std::string_view authority_id,
                                                   std::uint64_t from_seq, std::size_t max);

@@ -420,3 +420,46 @@ TEST_CASE("index: with SQLite's own checkpoint (no background thread), nothing c
   REQUIRE(report.ok());
   CHECK(report->intact());
 }
+
+TEST_CASE("index: apply_batches applies several Pushes in one transaction, each as alone") {
+  IndexFixture f;
+  Chain kent = Chain::kent(), leeds = Chain::leeds();
+  const std::vector<Bytes> k1 = new_records(kent, "g", 3);
+  const std::vector<Bytes> l1 = new_records(leeds, "g", 2);
+  std::vector<Bytes> k2 = new_records(kent, "h", 2);
+  k2[1].back() ^= 0x01;  // kent's second Push: its last envelope is tampered
+  const std::vector<Bytes> l2 = new_records(leeds, "h", 1);
+  auto r = f.store.apply_batches({{"kent", &k1}, {"leeds", &l1}, {"kent", &k2}, {"leeds", &l2}},
+                                 f.trust, kNowMs, f.signing);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 4);
+  CHECK((*r)[0].applied.last_seq == 3);
+  CHECK_FALSE((*r)[0].rejection);
+  CHECK((*r)[1].applied.last_seq == 2);
+  // The same authority twice: the second Push continues from the first, inside the transaction.
+  CHECK((*r)[2].applied.last_seq == 4);
+  REQUIRE((*r)[2].rejection);
+  CHECK((*r)[2].rejection->seq == 5);
+  CHECK((*r)[2].rejection->code == Errc::bad_signature);
+  // A rejection in kent's Push does not touch leeds's.
+  CHECK((*r)[3].applied.last_seq == 3);
+  CHECK_FALSE((*r)[3].rejection);
+  CHECK(f.store.chain_state("kent")->last_seq == 4);
+  CHECK(f.store.chain_state("leeds")->last_seq == 3);
+  auto clean = f.store.verify_all(f.trust);
+  REQUIRE(clean.ok());
+  CHECK(clean->intact());
+}
+
+TEST_CASE("index: apply_batches of a Push already applied is a duplicate, not a second apply") {
+  IndexFixture f;
+  Chain kent = Chain::kent();
+  const std::vector<Bytes> k1 = new_records(kent, "d", 2);
+  auto r = f.store.apply_batches({{"kent", &k1}, {"kent", &k1}}, f.trust, kNowMs, f.signing);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].applied_count == 2);
+  CHECK((*r)[1].applied_count == 0);
+  CHECK((*r)[1].duplicates == 2);
+  CHECK((*r)[1].feed_items.empty());
+  CHECK(f.store.chain_state("kent")->last_seq == 2);
+}
