@@ -6,6 +6,8 @@
 
 #include "aegis/protocol/sync.hpp"
 #include "clock.hpp"
+#include "inbox/importer.hpp"
+#include "node/node.hpp"
 #include "socket_limits.hpp"
 #include "log.hpp"
 
@@ -48,6 +50,28 @@ protocol::CurvePublicKey index_key(const config::Config& c, const protocol::Trus
   return cert->curve_key;
 }
 
+// The watched directories of the [[inbox]] tables (names already checked by config/).
+std::vector<inbox::WatchedDir> watched_dirs(const config::Config& c) {
+  std::vector<inbox::WatchedDir> out;
+  for (std::size_t i = 0; i < c.inbox.size(); ++i) {
+    const config::InboxConfig& in = c.inbox[i];
+    const std::string key = "inbox[" + std::to_string(i) + "]";
+    inbox::WatchedDir w;
+    w.dir = in.dir;
+    w.stable_ms = in.stable_ms;
+    std::optional<adapters::Format> format = adapters::parse_format(in.format);
+    if (!format) throw std::runtime_error(key + ".format: unknown format '" + in.format + "'");
+    w.source.format = *format;
+    if (*format == adapters::Format::csv) {
+      std::optional<adapters::CsvMapping> m = inbox::csv_mapping(in.mapping);
+      if (!m) throw std::runtime_error(key + ".mapping: unknown mapping '" + in.mapping + "'");
+      w.source.csv = std::move(*m);
+    }
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 nlohmann::ordered_json reject_json(const protocol::Reject& r) {
   return {{"seq", r.seq}, {"code", r.code}, {"detail", r.detail}};
 }
@@ -69,6 +93,16 @@ AuthorityNode::AuthorityNode(const config::Config& config, const keys::Identity&
   if (auto state = store_.sync_state(sync_.index_id); state) saved_acked_ = state->acked_seq;
   if (auto ok = store_.record_trust_version(trust_->version()); !ok)
     throw std::runtime_error("store: " + ok.error().message());
+  if (!config.inbox.empty()) {
+    auto serial = node::certificate_serial(config);
+    if (!serial) throw std::runtime_error(serial.error().message);
+    serial_ = *serial;
+    inbox_.emplace(watched_dirs(config));
+    for (const inbox::WatchedDir& w : inbox_->dirs())
+      log::info("inbox", {{"dir", w.dir.string()},
+                          {"format", adapters::format_name(w.source.format)},
+                          {"stable_ms", w.stable_ms}});
+  }
   connect();
 }
 
@@ -279,10 +313,19 @@ void AuthorityNode::save_sync_state(bool force) {
 
 int AuthorityNode::tick(std::uint64_t now_ms) {
   now_ms_ = now_ms;
+  int wait = kOutboxPollMs;
   if (link_ == Link::refused) {
     if (now_ms_ >= reconnect_at_ms_) connect();
-    return kOutboxPollMs;
+  } else {
+    sync_tick();
   }
+  // After the session's timeouts: a long import must not make them fire before the loop has
+  // read what arrived meanwhile. Imports go on whether or not the index is reachable.
+  if (inbox_ && now_ms_ >= next_inbox_scan_ms_ && run_inbox()) wait = 0;
+  return wait;
+}
+
+void AuthorityNode::sync_tick() {
   if (now_ms_ >= next_outbox_poll_ms_) {
     poll_outbox();
     next_outbox_poll_ms_ = now_ms_ + kOutboxPollMs;
@@ -304,7 +347,81 @@ int AuthorityNode::tick(std::uint64_t now_ms) {
     behind_ = false;
     next_backlog_log_ms_ = 0;
   }
-  return kOutboxPollMs;
+}
+
+bool AuthorityNode::run_inbox() {
+  std::vector<inbox::Watcher::Ready> ready = inbox_->scan(now_ms_);
+  next_inbox_scan_ms_ = now_ms_ + kInboxScanMs;
+  std::set<std::string> problems;
+  for (const inbox::Watcher::Problem& p : inbox_->problems()) {
+    if (!inbox_problems_.count(p.message))
+      log::warning("inbox_unreadable", {{"dir", inbox_->dirs()[p.dir].dir.string()},
+                                        {"detail", p.message}});
+    problems.insert(p.message);
+  }
+  inbox_problems_ = std::move(problems);
+  if (ready.empty()) return false;
+
+  // Sign nothing that the index (and `aegis log verify`) would refuse.
+  auto own = node::own_certificate(config_, *trust_, identity_, serial_, now_ms_);
+  if (!own) {
+    if (!imports_paused_)
+      log::error("imports_paused", {{"code", own.error().code}, {"detail", own.error().message}});
+    imports_paused_ = true;
+    for (const inbox::Watcher::Ready& r : ready) inbox_->hold(r.file, now_ms_ + kInboxRetryMs);
+    return false;
+  }
+  if (imports_paused_) log::info("imports_resumed");
+  imports_paused_ = false;
+
+  import_one(ready.front());
+  if (ready.size() == 1) return false;
+  next_inbox_scan_ms_ = now_ms_;  // the next one at once, after the loop has polled its sockets
+  return true;
+}
+
+void AuthorityNode::import_one(const inbox::Watcher::Ready& ready) {
+  const inbox::WatchedDir& dir = inbox_->dirs()[ready.dir];
+  const std::string name = ready.file.filename().string();
+  const store::Signing signing{
+      identity_, serial_, store::seal_recipients(identity_.box_public_key(), *trust_, now_ms_),
+      [] { return now_ms(); }, [] { return keys::fresh_seal_randomness(); }};
+  log::info("importing", {{"file", name}, {"format", adapters::format_name(dir.source.format)}});
+  const inbox::Report report = inbox::import_file(store_, signing, ready.file, dir.source);
+  now_ms_ = now_ms();
+  last_import_ = report.summary();
+  switch (report.outcome) {
+    case inbox::Outcome::imported:
+      ++imports_.imported;
+      log::info("imported", {{"file", name},
+                             {"format", report.format},
+                             {"records", report.records},
+                             {"changed", report.changed},
+                             {"quarantined", report.quarantined()},
+                             {"left_roll", report.left_roll},
+                             {"last_seq", report.last_seq}});
+      if (report.changed > 0) poll_outbox();  // push the new envelopes now
+      break;
+    case inbox::Outcome::rejected:
+      ++imports_.rejected;
+      log::warning("import_rejected",
+                   {{"file", name}, {"detail", report.error ? report.error->message : ""}});
+      break;
+    case inbox::Outcome::failed:
+      ++imports_.failed;
+      log::error("import_failed", {{"file", name},
+                                   {"detail", report.failure},
+                                   {"retry_ms", static_cast<std::uint64_t>(kInboxRetryMs)}});
+      inbox_->hold(ready.file, now_ms_ + kInboxRetryMs);
+      return;  // stays in the inbox
+  }
+  std::string error;
+  if (!inbox::deliver(ready.file, report, error)) {
+    log::error("import_move_failed", {{"file", name},
+                                      {"detail", error},
+                                      {"retry_ms", static_cast<std::uint64_t>(kInboxRetryMs)}});
+    inbox_->hold(ready.file, now_ms_ + kInboxRetryMs);
+  }
 }
 
 nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
@@ -349,7 +466,19 @@ nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
   peer["feed_problems"] = feed_problems_;
   peer["last_feed_problem"] =
       last_feed_problem_ ? nlohmann::ordered_json(*last_feed_problem_) : nlohmann::ordered_json();
-  return {{"peers", nlohmann::ordered_json::array({peer})}};
+  nlohmann::ordered_json out = {{"peers", nlohmann::ordered_json::array({peer})}};
+  if (inbox_) {
+    nlohmann::ordered_json dirs = nlohmann::ordered_json::array();
+    for (const inbox::WatchedDir& w : inbox_->dirs())
+      dirs.push_back({{"dir", w.dir.string()}, {"format", adapters::format_name(w.source.format)}});
+    out["inbox"] = {{"dirs", dirs},
+                    {"imported", imports_.imported},
+                    {"rejected", imports_.rejected},
+                    {"failed", imports_.failed},
+                    {"paused", imports_paused_},
+                    {"last", last_import_ ? *last_import_ : nlohmann::ordered_json()}};
+  }
+  return out;
 }
 
 void AuthorityNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,

@@ -3,10 +3,13 @@
 // carries out its actions against the store (outbox ranges, feed items) and the DEALER socket,
 // feeds it the connection events, and reads the outbox tail every kOutboxPollMs (or at once
 // when nudged), so changes committed by `aegis record ...` in another process are noticed.
+// With [[inbox]] directories configured it also imports the files dropped there, one per tick
+// (docs/adapters.md, "Inbox"), and pushes what they changed at once.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <zmq.hpp>
@@ -14,6 +17,7 @@
 #include "aegis/keys/keys.hpp"
 #include "aegis/protocol/sync_session.hpp"
 #include "config/config.hpp"
+#include "inbox/watcher.hpp"
 #include "role.hpp"
 #include "store/store.hpp"
 #include "transport/peer_sockets.hpp"
@@ -24,6 +28,8 @@ inline constexpr int kOutboxPollMs = 20;        // how often the outbox tail is 
 inline constexpr int kSyncStateSaveMs = 1000;   // how often the acknowledged seq is saved
 inline constexpr int kBacklogLogMs = 30'000;    // a "backlog" log line this often while behind
 inline constexpr int kRefusedRetryMs = 1000;    // first reconnect after a refusal, doubling
+inline constexpr int kInboxScanMs = 500;        // how often the inbox directories are listed
+inline constexpr int kInboxRetryMs = 30'000;    // a file whose import or move failed waits this
 
 class AuthorityNode final : public Role {
  public:
@@ -55,7 +61,11 @@ class AuthorityNode final : public Role {
   void send_envelopes(std::uint64_t from_seq, std::uint64_t to_seq);
   void store_feed(const std::vector<protocol::Bytes>& items);
   void poll_outbox();
+  void sync_tick();  // the session's periodic work (tick() while not backing off)
   void save_sync_state(bool force);
+  // Scans the inbox and imports at most one ready file; true when more are ready.
+  bool run_inbox();
+  void import_one(const inbox::Watcher::Ready& ready);
   std::uint64_t known_acked() const;
   std::uint64_t backlog() const;
   std::uint64_t lag_ms();
@@ -85,6 +95,17 @@ class AuthorityNode final : public Role {
   std::uint64_t pushes_sent_ = 0;
   std::uint64_t feed_problems_ = 0;
   std::optional<std::string> last_feed_problem_;
+
+  // The inbox (absent without [[inbox]] tables).
+  std::optional<inbox::Watcher> inbox_;
+  std::uint64_t serial_ = 0;  // this authority's certificate: signs imported changes
+  std::uint64_t next_inbox_scan_ms_ = 0;
+  std::set<std::string> inbox_problems_;  // logged once each, until they clear
+  bool imports_paused_ = false;           // own certificate inactive (logged once)
+  struct ImportCounts {
+    std::uint64_t imported = 0, rejected = 0, failed = 0;
+  } imports_;
+  std::optional<nlohmann::ordered_json> last_import_;  // the last report's summary
 };
 
 }  // namespace aegis::daemon

@@ -13,5 +13,6 @@ void add_record_commands(CLI::App& app,
 void add_log_commands(CLI::App& app, const GlobalOptions& g);  // log list|verify
 void add_status_commands(CLI::App& app, const GlobalOptions& g);  // status (either role)
 void add_index_commands(CLI::App& app, const GlobalOptions& g);   // index verify (index role)
+void add_import_commands(CLI::App& app, const GlobalOptions& g);  // import FILE (authority)
 
 }  // namespace aegis::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add_log_commands(app, g);
   add_status_commands(app, g);
   add_index_commands(app, g);
+  add_import_commands(app, g);
 
   try {
     app.parse(argc, argv);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
+#include <span>
 
 #include <toml++/toml.h>
 
@@ -166,13 +167,70 @@ void parse_sync(Parser& p, const toml::table& t, Config& c) {
   c.sync = std::move(s);
 }
 
+// One of `names`, else an error listing them.
+std::optional<std::string> one_of(Parser& p, const toml::table& t, std::string_view prefix,
+                                  std::string_view key, bool required,
+                                  std::span<const std::string_view> names) {
+  std::optional<std::string> v = p.string(t, prefix, key, required);
+  if (!v) return std::nullopt;
+  std::string list;
+  for (std::string_view n : names) {
+    if (*v == n) return v;
+    list += (list.empty() ? "" : ", ") + std::string(n);
+  }
+  p.fail(&t.get(key)->source(), Parser::name(prefix, key),
+         "'" + *v + "' is not one of: " + list);
+  return std::nullopt;
+}
+
+// [[inbox]]: an array of tables, authority only, each directory once.
+void parse_inbox(Parser& p, const toml::node& n, Config& c) {
+  if (c.role != protocol::Role::authority) {
+    p.fail(&n.source(), "inbox", "only for role = \"authority\"");
+    return;
+  }
+  const toml::array* array = n.as_array();
+  if (!array || !array->is_array_of_tables()) {
+    p.fail(&n.source(), "inbox", "expected an array of tables ([[inbox]])");
+    return;
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const toml::table& t = *array->get(i)->as_table();
+    const std::string prefix = "inbox[" + std::to_string(i) + "]";
+    p.check_keys(t, prefix, {"dir", "format", "mapping", "stable_ms"});
+    InboxConfig in;
+    if (auto dir = p.path(t, prefix, "dir", true))
+      in.dir = dir->has_filename() ? *dir : dir->parent_path();  // "in/" is "in"
+    if (auto f = one_of(p, t, prefix, "format", true, kInboxFormats)) in.format = *f;
+    if (const toml::node* m = t.get("mapping")) {
+      if (in.format == "csv") {
+        if (auto v = one_of(p, t, prefix, "mapping", false, kCsvMappings)) in.mapping = *v;
+      } else if (!in.format.empty()) {
+        p.fail(&m->source(), Parser::name(prefix, "mapping"), "only for format = \"csv\"");
+      }
+    } else if (in.format == "csv") {
+      in.mapping = std::string(kCsvMappings[0]);
+    }
+    if (auto v = p.integer(t, prefix, "stable_ms", 0, 3600000))
+      in.stable_ms = static_cast<std::uint64_t>(*v);
+    for (std::size_t j = 0; j < c.inbox.size() && !p.failed(); ++j)
+      if (c.inbox[j].dir == in.dir)
+        p.fail(&t.get("dir")->source(), Parser::name(prefix, "dir"),
+               "the same directory as inbox[" + std::to_string(j) + "].dir");
+    if (!p.failed() && in.dir == c.data_dir)
+      p.fail(&t.get("dir")->source(), Parser::name(prefix, "dir"),
+             "must not be data_dir (the store's directory)");
+    c.inbox.push_back(std::move(in));
+  }
+}
+
 Result<Config> parse_document(const toml::table& doc, const std::filesystem::path& file) {
   Parser p(file.string(), file.parent_path());
   Config c;
   c.file = file;
 
   p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store", "sync", "admin",
-                         "limits"});
+                         "limits", "inbox"});
   if (std::optional<std::string> role = p.string(doc, "", "role", true)) {
     if (*role == "authority") {
       c.role = protocol::Role::authority;
@@ -248,6 +306,8 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
     if (auto v = p.integer(*limits, "limits", "linger_ms", 0, 600000))
       c.limits.linger_ms = static_cast<int>(*v);
   }
+
+  if (const toml::node* inbox = doc.get("inbox"); inbox && !p.failed()) parse_inbox(p, *inbox, c);
 
   if (p.failed()) return p.error();
   return c;

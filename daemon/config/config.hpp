@@ -5,11 +5,13 @@
 // directory of the config file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aegis/protocol/certificate.hpp"
 #include "aegis/protocol/result.hpp"
@@ -69,6 +71,19 @@ struct LimitsConfig {
   int linger_ms = 1000;        // on shutdown, how long unsent messages may wait, 0..600000
 };
 
+// [[inbox]]: a directory the authority daemon imports files from (docs/config.md,
+// docs/adapters.md "Inbox"). One table per source; authority role only.
+struct InboxConfig {
+  std::filesystem::path dir;
+  std::string format;   // one of kInboxFormats
+  std::string mapping;  // CSV only: one of kCsvMappings ("aegis" when not set)
+  std::uint64_t stable_ms = 2000;  // a file is taken once its size and mtime held this long
+};
+// The names adapters/ gives its formats and CSV mappings (adapters::format_name,
+// adapters::CsvMapping::aegis()/febrl(); tests/inbox checks that each one resolves).
+inline constexpr std::array<std::string_view, 3> kInboxFormats = {"ctf", "cin", "csv"};
+inline constexpr std::array<std::string_view, 2> kCsvMappings = {"aegis", "febrl"};
+
 struct Config {
   std::filesystem::path file;                       // the config file this was read from (absolute)
   protocol::Role role = protocol::Role::authority;  // authority or index
@@ -79,6 +94,7 @@ struct Config {
   std::optional<SyncConfig> sync;  // absent when the file has no [sync] table
   AdminConfig admin;
   LimitsConfig limits;
+  std::vector<InboxConfig> inbox;  // [[inbox]] tables, in file order
 };
 
 // The name of the admin socket inside data_dir when [admin] socket is not set.

@@ -11,7 +11,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 2> kSteps = {
+constexpr std::array<std::string_view, 3> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
@@ -61,6 +61,26 @@ CREATE TABLE sync_state (
   reject_ms     INTEGER,
   CHECK ((reject_seq IS NULL) = (reject_code IS NULL))
 ) STRICT;
+)sql",
+    // 3: imports (docs/store.md §11, docs/adapters.md): one row per file imported in one
+    // transaction; committed with the file's records and envelopes, so it exists iff they do.
+    R"sql(
+CREATE TABLE imports (
+  id          INTEGER PRIMARY KEY,                       -- 1, 2, 3... (rowid)
+  file_name   TEXT NOT NULL,                             -- without its directory
+  sha256      BLOB NOT NULL CHECK (length(sha256) = 32), -- of the file's bytes
+  format      TEXT NOT NULL,                             -- ctf, cin, csv
+  source      TEXT NOT NULL,                             -- from the file's header
+  records     INTEGER NOT NULL,                          -- valid records read
+  changed     INTEGER NOT NULL,                          -- envelopes appended
+  quarantined INTEGER NOT NULL,                          -- invalid records reported
+  left_roll   INTEGER NOT NULL,                          -- full CTF: children no longer listed
+  first_seq   INTEGER,                                   -- envelopes appended; NULL when none
+  last_seq    INTEGER,
+  imported_ms INTEGER NOT NULL,
+  CHECK ((first_seq IS NULL) = (last_seq IS NULL))
+) STRICT;
+CREATE INDEX imports_sha256 ON imports (sha256);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "store/change.hpp"
 #include "store/columns.hpp"
 #include "store/schema.hpp"
 #include "sqlite/migrations.hpp"
@@ -54,73 +55,41 @@ void wipe(T& value) {
 
 std::string record_label(std::string_view record_id) { return "record " + std::string(record_id); }
 
-// The last envelope as the writer needs it.
-struct Head {
-  std::uint64_t seq = 0;
-  Hash hash{};
-  std::uint64_t created_ms = 0;
-};
-
-Result<Head> read_head(sql::Db& db) {
-  Result<sql::Statement> q =
-      db.prepare("SELECT seq, hash, created_ms FROM outbox ORDER BY seq DESC LIMIT 1",
-                 "read the last envelope");
-  if (!q) return q.error();
-  Result<bool> row = q->step();
-  if (!row) return row.error();
-  Head head;
-  if (!*row) return head;
-  head.seq = u64(q->int64(0));
-  std::optional<Hash> h = to_hash(q->blob(1));
-  if (!h)
-    return store_error(StoreErrc::corrupt,
-                       "outbox seq " + std::to_string(head.seq) + ": hash is not 32 bytes");
-  head.hash = *h;
-  head.created_ms = u64(q->int64(2));
-  return head;
+// A failure of the shared SQLite layer during a change, naming the record.
+StoreError change_failed(std::string_view label, const sql::DbError& e) {
+  return store_error(StoreErrc::sqlite, std::string(label) + ": " + e.detail);
 }
 
-// The record row as a change needs it.
+// The record's row as a change needs it: tombstone or live, shielded flag, body, last seq and
+// the hash of the envelope at that seq.
+constexpr std::string_view kReadCurrent =
+    "SELECT r.deleted, r.shielded, r.body, r.last_seq, o.hash FROM records r "
+    "LEFT JOIN outbox o ON o.seq = r.last_seq WHERE r.record_id = ?1";
+
+// What write_upsert learns from that row.
 struct Current {
   bool live = false;  // a row that is not a tombstone
   bool shielded = false;
-  Bytes body;  // canonical encoding (empty unless live)
+  bool same = false;  // live, and its body is byte for byte the new body
   std::uint64_t last_seq = 0;
   std::optional<Hash> last_hash;  // hash of the envelope at last_seq
 };
 
-Result<Current> read_current(sql::Db& db, std::string_view record_id) {
-  Result<sql::Statement> q = db.prepare(
-      "SELECT r.deleted, r.shielded, r.body, r.last_seq, o.hash FROM records r "
-      "LEFT JOIN outbox o ON o.seq = r.last_seq WHERE r.record_id = ?1",
-      record_label(record_id) + ": read the record");
-  if (!q) return q.error();
-  q->bind(1, record_id);
-  Result<bool> row = q->step();
-  if (!row) return row.error();
-  Current c;
-  if (!*row) return c;
-  c.live = q->int64(0) == 0;
-  c.shielded = q->int64(1) != 0;
-  if (c.live) c.body = q->blob(2);
-  c.last_seq = u64(q->int64(3));
-  if (!q->is_null(4)) c.last_hash = to_hash(q->blob(4));
-  return c;
-}
-
-// The next envelope's header fields: seq and prev_hash continue `head`.
-Envelope next_envelope(std::string_view authority_id, const Head& head, const Signing& signing,
-                       Operation op, std::string_view record_id) {
+// A new envelope's fixed fields; seq, prev_hash and timestamp_ms come when it is stamped.
+Envelope new_envelope(std::string_view authority_id, const Signing& signing, Operation op,
+                      std::string_view record_id) {
   Envelope e;
   e.authority_id = std::string(authority_id);
-  e.seq = head.seq + 1;
-  e.prev_hash = head.hash;
-  // Timestamps never go backwards along the chain, even when the clock does.
-  e.timestamp_ms = std::max(signing.now_ms(), head.created_ms);
   e.signer_serial = signing.signer_serial;
   e.op = op;
   e.record_id = std::string(record_id);
   return e;
+}
+
+// "upsert record X" / "delete record X", for errors.
+std::string change_label(const PreparedChange& c) {
+  return (c.envelope.op == Operation::upsert ? "upsert " : "delete ") +
+         record_label(c.envelope.record_id);
 }
 
 Result<std::string> read_meta(sql::Db& db, std::string_view key) {
@@ -258,27 +227,114 @@ Result<Store> Store::open(const std::filesystem::path& file, std::string_view au
 
 // ---- Changes -------------------------------------------------------------------------------
 
-Result<Change> Store::upsert(const ChildRecord& record, const Signing& signing, Expect expect) {
-  if (protocol::Status s = protocol::check_record(record); !s)
-    return store_error(StoreErrc::invalid_record, s.error().message());
-  const std::string label = record_label(record.record_id);
-  const Bytes body = protocol::encode_child_record(record);
+Result<Head> Store::read_head(sql::Db& db) {
+  Result<sql::Statement> q =
+      db.prepare("SELECT seq, hash, created_ms FROM outbox ORDER BY seq DESC LIMIT 1",
+                 "read the last envelope");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  Head head;
+  if (!*row) return head;
+  head.seq = u64(q->int64(0));
+  std::optional<Hash> h = to_hash(q->blob(1));
+  if (!h)
+    return store_error(StoreErrc::corrupt,
+                       "outbox seq " + std::to_string(head.seq) + ": hash is not 32 bytes");
+  head.hash = *h;
+  head.created_ms = u64(q->int64(2));
+  return head;
+}
 
-  Result<sql::Transaction> tx = sql::Transaction::begin(db_, "upsert " + label);
+Result<Change> Store::upsert(const ChildRecord& record, const Signing& signing, Expect expect) {
+  Result<sql::Transaction> tx =
+      sql::Transaction::begin(db_, "upsert " + record_label(record.record_id));
   if (!tx) return tx.error();
   Result<Head> head = read_head(db_);
   if (!head) return head.error();
-  Result<Current> current = read_current(db_, record.record_id);
-  if (!current) return current.error();
-  if (current->live && current->body == body) {  // canonical bytes: equal bytes <=> equal records
-    if (!current->last_hash)
-      return store_error(StoreErrc::corrupt, label + ": its last envelope is missing");
-    return Change{false, current->last_seq, *current->last_hash};  // rolls back: nothing written
+  Result<Change> change = write_upsert(*head, record, signing, expect);
+  if (!change || !change->changed) return change;  // rolls back: nothing was written
+  if (Status s = tx->commit(); !s) return s.error();
+  return change;
+}
+
+Result<Change> Store::remove(std::string_view record_id, const Signing& signing) {
+  Result<sql::Transaction> tx = sql::Transaction::begin(db_, "delete " + record_label(record_id));
+  if (!tx) return tx.error();
+  Result<Head> head = read_head(db_);
+  if (!head) return head.error();
+  Result<Change> change = write_remove(*head, record_id, signing);
+  if (!change) return change;
+  if (Status s = tx->commit(); !s) return s.error();
+  return change;
+}
+
+sql::Result<sql::Statement*> Store::kept(std::optional<sql::Statement>& slot,
+                                         std::string_view sql, std::string_view what) {
+  if (!slot) {
+    sql::Result<sql::Statement> q = db_.prepare(sql, what);
+    if (!q) return q.error();
+    slot.emplace(std::move(q).value());
   }
-  if (expect == Expect::absent && current->live)
-    return store_error(StoreErrc::exists, label + " already exists with other content");
-  if (expect == Expect::present && !current->live)
-    return store_error(StoreErrc::not_found, label + " not found");
+  return &*slot;
+}
+
+Result<Change> Store::write_upsert(Head& head, const ChildRecord& record, const Signing& signing,
+                                   Expect expect) {
+  Result<std::variant<Change, PreparedChange>> decided = prepare_upsert(record, signing, expect);
+  if (!decided) return decided.error();
+  if (const Change* unchanged = std::get_if<Change>(&*decided)) return *unchanged;
+  return append(head, std::get<PreparedChange>(*decided), signing);
+}
+
+Result<Change> Store::write_remove(Head& head, std::string_view record_id,
+                                   const Signing& signing) {
+  Result<PreparedChange> decided = prepare_remove(record_id, signing);
+  if (!decided) return decided.error();
+  return append(head, *decided, signing);
+}
+
+Result<std::variant<Change, PreparedChange>> Store::prepare_upsert(const ChildRecord& record,
+                                                                   const Signing& signing,
+                                                                   Expect expect) {
+  using Decision = std::variant<Change, PreparedChange>;
+  if (protocol::Status s = protocol::check_record(record); !s)
+    return store_error(StoreErrc::invalid_record, s.error().message());
+  PreparedChange c;
+  c.body = protocol::encode_child_record(record);
+  c.shielded = record.shielded();
+  auto label = [&] { return record_label(record.record_id); };
+
+  // The record's row: compared in place with the new canonical bytes (equal bytes <=> equal
+  // records), so an unchanged record costs one lookup and no copy.
+  sql::Result<sql::Statement*> q = kept(write_.read_current, kReadCurrent, "read the record");
+  if (!q) return change_failed(label(), q.error());
+  Current current;
+  {
+    sql::Use use(**q);
+    use->bind(1, record.record_id);
+    sql::Result<bool> row = use->step();
+    if (!row) return change_failed(label(), row.error());
+    if (*row) {
+      current.live = use->int64(0) == 0;
+      current.shielded = use->int64(1) != 0;
+      if (current.live) {
+        const ByteView stored = use->blob_view(2);
+        current.same = std::equal(stored.begin(), stored.end(), c.body.begin(), c.body.end());
+      }
+      current.last_seq = u64(use->int64(3));
+      if (!use->is_null(4)) current.last_hash = to_hash(use->blob(4));
+    }
+  }
+  if (current.same) {
+    if (!current.last_hash)
+      return store_error(StoreErrc::corrupt, label() + ": its last envelope is missing");
+    return Decision(Change{false, current.last_seq, *current.last_hash});
+  }
+  if (expect == Expect::absent && current.live)
+    return store_error(StoreErrc::exists, label() + " already exists with other content");
+  if (expect == Expect::present && !current.live)
+    return store_error(StoreErrc::not_found, label() + " not found");
 
   protocol::SealRandomness rnd{};
   if (record.shielded()) rnd = signing.seal_randomness();
@@ -286,79 +342,93 @@ Result<Change> Store::upsert(const ChildRecord& record, const Signing& signing, 
       protocol::make_payload(record, authority_id_, signing.seal_recipients, rnd);
   wipe(rnd);
   if (!payload)
-    return store_error(StoreErrc::seal_failed, label + ": " + payload.error().message());
-
-  Envelope e = next_envelope(authority_id_, *head, signing, Operation::upsert, record.record_id);
-  e.payload = std::move(payload).value();
-  Result<Change> change = append(e, signing.signer, &body, record.shielded());
-  if (!change) return change;
-  if (Status s = tx->commit(); !s) return s.error();
-  return change;
+    return store_error(StoreErrc::seal_failed, label() + ": " + payload.error().message());
+  c.envelope = new_envelope(authority_id_, signing, Operation::upsert, record.record_id);
+  c.envelope.payload = std::move(payload).value();
+  return Decision(std::move(c));
 }
 
-Result<Change> Store::remove(std::string_view record_id, const Signing& signing) {
+Result<PreparedChange> Store::prepare_remove(std::string_view record_id,
+                                             const Signing& signing) {
   if (!protocol::valid_record_id(record_id))
     return store_error(StoreErrc::invalid_argument, "record id is not valid");
   const std::string label = record_label(record_id);
-
-  Result<sql::Transaction> tx = sql::Transaction::begin(db_, "delete " + label);
-  if (!tx) return tx.error();
-  Result<Head> head = read_head(db_);
-  if (!head) return head.error();
-  Result<Current> current = read_current(db_, record_id);
-  if (!current) return current.error();
-  if (!current->live) return store_error(StoreErrc::not_found, label + " not found");
-
-  const Envelope e = next_envelope(authority_id_, *head, signing, Operation::remove, record_id);
-  Result<Change> change = append(e, signing.signer, nullptr, current->shielded);
-  if (!change) return change;
-  if (Status s = tx->commit(); !s) return s.error();
-  return change;
+  sql::Result<sql::Statement*> q = kept(write_.read_current, kReadCurrent, "read the record");
+  if (!q) return change_failed(label, q.error());
+  PreparedChange c;
+  bool live = false;
+  {
+    sql::Use use(**q);
+    use->bind(1, record_id);
+    sql::Result<bool> row = use->step();
+    if (!row) return change_failed(label, row.error());
+    live = *row && use->int64(0) == 0;
+    c.shielded = *row && use->int64(1) != 0;
+  }
+  if (!live) return store_error(StoreErrc::not_found, label + " not found");
+  c.envelope = new_envelope(authority_id_, signing, Operation::remove, record_id);
+  return c;
 }
 
-Result<Change> Store::append(const Envelope& e, const protocol::Signer& signer, const Bytes* body,
-                             bool shielded) {
-  const std::string what = (body ? "upsert " : "delete ") + record_label(e.record_id);
-  const Bytes wire = protocol::sign_envelope(e, signer);
+Result<Change> Store::append(Head& head, PreparedChange& c, const Signing& signing) {
+  Head next = head;
+  stamp(c.envelope, next, signing.now_ms());
+  c.envelope.prev_hash = head.hash;
+  const Bytes wire = protocol::sign_envelope(c.envelope, signing.signer);
   if (wire.size() > protocol::kMaxEnvelopeSize)
-    return store_error(StoreErrc::invalid_record, what + ": envelope of " +
-                                                      std::to_string(wire.size()) +
-                                                      " bytes exceeds the limit of " +
-                                                      std::to_string(protocol::kMaxEnvelopeSize));
+    return store_error(StoreErrc::invalid_record,
+                       change_label(c) + ": envelope of " + std::to_string(wire.size()) +
+                           " bytes exceeds the limit of " +
+                           std::to_string(protocol::kMaxEnvelopeSize));
   const Hash hash = protocol::envelope_hash(wire);
+  if (Status s = insert_change(c, wire, hash); !s) return s.error();
+  next.hash = hash;
+  head = next;
+  return Change{true, c.envelope.seq, hash};
+}
 
-  Result<sql::Statement> out = db_.prepare(
-      "INSERT INTO outbox (seq, record_id, op, created_ms, hash, envelope) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      what + ": insert outbox");
-  if (!out) return out.error();
-  out->bind(1, i64(e.seq));
-  out->bind(2, e.record_id);
-  out->bind(3, static_cast<std::int64_t>(e.op));
-  out->bind(4, i64(e.timestamp_ms));
-  out->bind(5, ByteView(hash));
-  out->bind(6, ByteView(wire));
-  if (Status s = out->run(); !s) return s.error();
+Status Store::insert_change(const PreparedChange& c, ByteView wire, const Hash& hash) {
+  const Envelope& e = c.envelope;
+  const bool upsert = e.op == Operation::upsert;
+  sql::Result<sql::Statement*> out =
+      kept(write_.insert_outbox,
+           "INSERT INTO outbox (seq, record_id, op, created_ms, hash, envelope) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+           "insert outbox");
+  if (!out) return change_failed(change_label(c), out.error());
+  {
+    sql::Use use(**out);
+    use->bind(1, i64(e.seq));
+    use->bind(2, e.record_id);
+    use->bind(3, static_cast<std::int64_t>(e.op));
+    use->bind(4, i64(e.timestamp_ms));
+    use->bind(5, ByteView(hash));
+    use->bind(6, wire);
+    if (sql::Status s = use->run(); !s) return change_failed(change_label(c), s.error());
+  }
 
-  Result<sql::Statement> rec =
-      body ? db_.prepare(
-                 "INSERT INTO records (record_id, body, shielded, deleted, last_seq, updated_ms) "
-                 "VALUES (?1, ?2, ?3, 0, ?4, ?5) ON CONFLICT (record_id) DO UPDATE SET "
-                 "body = excluded.body, shielded = excluded.shielded, deleted = 0, "
-                 "last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
-                 what + ": write record")
-           : db_.prepare(
-                 "UPDATE records SET body = NULL, deleted = 1, shielded = ?3, last_seq = ?4, "
-                 "updated_ms = ?5 WHERE record_id = ?1",
-                 what + ": write tombstone");
-  if (!rec) return rec.error();
-  rec->bind(1, e.record_id);
-  if (body) rec->bind(2, ByteView(*body));
-  rec->bind(3, static_cast<std::int64_t>(shielded));
-  rec->bind(4, i64(e.seq));
-  rec->bind(5, i64(e.timestamp_ms));
-  if (Status s = rec->run(); !s) return s.error();
-  return Change{true, e.seq, hash};
+  sql::Result<sql::Statement*> rec =
+      upsert ? kept(write_.write_record,
+                    "INSERT INTO records (record_id, body, shielded, deleted, last_seq, "
+                    "updated_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5) ON CONFLICT (record_id) DO "
+                    "UPDATE SET body = excluded.body, shielded = excluded.shielded, deleted = 0, "
+                    "last_seq = excluded.last_seq, updated_ms = excluded.updated_ms",
+                    "write record")
+             : kept(write_.write_tombstone,
+                    "UPDATE records SET body = NULL, deleted = 1, shielded = ?3, last_seq = ?4, "
+                    "updated_ms = ?5 WHERE record_id = ?1",
+                    "write tombstone");
+  if (!rec) return change_failed(change_label(c), rec.error());
+  {
+    sql::Use use(**rec);
+    use->bind(1, e.record_id);
+    if (upsert) use->bind(2, ByteView(c.body));
+    use->bind(3, static_cast<std::int64_t>(c.shielded));
+    use->bind(4, i64(e.seq));
+    use->bind(5, i64(e.timestamp_ms));
+    if (sql::Status s = use->run(); !s) return change_failed(change_label(c), s.error());
+  }
+  return protocol::Ok{};
 }
 
 // ---- Reading -------------------------------------------------------------------------------

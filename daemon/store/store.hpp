@@ -4,6 +4,7 @@
 // Every change (upsert or remove) is ONE transaction: BEGIN IMMEDIATE, read the last (seq, hash),
 // build and sign the envelope, write the outbox row and the record row, COMMIT. A failure
 // anywhere rolls back both, so a record row and its envelope exist together or not at all.
+// An import (Store::Import) is many changes in one transaction: a whole file, or nothing of it.
 //
 // The store never touches a secret key, the clock or a random generator: a change is handed a
 // Signing (a protocol::Signer, the time source and the seal randomness source).
@@ -12,9 +13,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "aegis/protocol/bytes.hpp"
@@ -33,7 +37,7 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index stor
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -134,6 +138,34 @@ struct FeedOutcome {
   std::optional<protocol::Error> problem;
 };
 
+// ---- Imports (docs/store.md §11, docs/adapters.md) --------------------------------------------
+
+// One row of `imports`: a file imported in one transaction. Counts and names only, never a
+// field of a record.
+struct ImportRow {
+  std::uint64_t id = 0;             // 1, 2, 3... (set by Import::finish)
+  std::string file_name;            // the file's name, without its directory
+  protocol::ByteArray<32> sha256{};  // SHA-256 of the file's bytes
+  std::string format;               // "ctf", "cin", "csv"
+  std::string source;               // who sent it, from the file's header ("school 8231234")
+  std::uint64_t records = 0;        // valid records read (changed or not)
+  std::uint64_t changed = 0;        // changes appended: records that differed, plus left_roll
+  std::uint64_t quarantined = 0;    // invalid records, reported and not imported
+  std::uint64_t left_roll = 0;      // full CTF: children no longer on the roll (setting ended)
+  std::uint64_t first_seq = 0;      // the envelopes appended; 0, 0 when none
+  std::uint64_t last_seq = 0;
+  std::uint64_t imported_ms = 0;    // when it committed (set by Import::finish)
+};
+
+// The last envelope as the writer needs it (one transaction tracks it in memory).
+struct Head {
+  std::uint64_t seq = 0;
+  protocol::Hash hash{};
+  std::uint64_t created_ms = 0;
+};
+
+struct PreparedChange;  // store/change.hpp
+
 struct OpenOptions {
   int busy_timeout_ms = 5000;  // how long a change waits for another writer's lock
 };
@@ -205,17 +237,105 @@ class Store {
   // Records that `version` was accepted; the stored version only moves up.
   Status record_trust_version(std::uint64_t version);
 
+  // ---- Imports ----
+  class Import;
+  // Opens ONE write transaction (BEGIN IMMEDIATE) for a whole file: the store's write lock is
+  // held until the Import is finished or destroyed (which rolls everything back). The Store and
+  // `signing` must outlive the Import, and the Store must not be moved meanwhile.
+  Result<Import> begin_import(const Signing& signing);
+  // The latest import of a file with these bytes (nullopt: never imported).
+  Result<std::optional<ImportRow>> last_import_of(const protocol::ByteArray<32>& sha256);
+  // Every import, oldest first.
+  Result<std::vector<ImportRow>> list_imports();
+
  private:
   Store(sql::Db db, std::string authority_id, std::uint64_t created_ms)
       : db_(std::move(db)), authority_id_(std::move(authority_id)), created_ms_(created_ms) {}
-  // Appends `envelope` to the outbox and writes the record row, inside the open transaction.
-  Result<Change> append(const protocol::Envelope& envelope, const protocol::Signer& signer,
-                        const protocol::Bytes* body, bool shielded);
+  // The one write path of every change (single or imported), inside an open write transaction
+  // whose last envelope is `head` (advanced when an envelope is appended). store.cpp.
+  Result<Change> write_upsert(Head& head, const protocol::ChildRecord& record,
+                              const Signing& signing, Expect expect);
+  Result<Change> write_remove(Head& head, std::string_view record_id, const Signing& signing);
+  // The steps of those (store/change.hpp). Decide: an unchanged record is a Change with
+  // changed = false, else the change to sign.
+  Result<std::variant<Change, PreparedChange>> prepare_upsert(const protocol::ChildRecord& record,
+                                                              const Signing& signing,
+                                                              Expect expect);
+  Result<PreparedChange> prepare_remove(std::string_view record_id, const Signing& signing);
+  // Stamps `change` after `head`, signs it, checks its size and writes its rows.
+  Result<Change> append(Head& head, PreparedChange& change, const Signing& signing);
+  // Writes a signed change's outbox row and record row (a tombstone for a delete).
+  Status insert_change(const PreparedChange& change, protocol::ByteView wire,
+                       const protocol::Hash& hash);
+  // A statement prepared once and kept in `slot` (reset by sql::Use around each use).
+  sql::Result<sql::Statement*> kept(std::optional<sql::Statement>& slot, std::string_view sql,
+                                    std::string_view what);
+  // The last envelope (zeros when the outbox is empty).
+  static Result<Head> read_head(sql::Db& db);
 
   sql::Db db_;
   std::string authority_id_;
   std::uint64_t created_ms_ = 0;
-  std::optional<sql::Statement> read_envelopes_;  // after db_: finalized before it closes
+  // After db_: finalized before it closes.
+  std::optional<sql::Statement> read_envelopes_;
+  struct WriteStatements {
+    std::optional<sql::Statement> read_current, insert_outbox, write_record, write_tombstone;
+  } write_;
+};
+
+// Many changes in one transaction (docs/store.md §11): each upsert or remove follows exactly the
+// rules of Store::upsert / Store::remove (identical canonical bytes append nothing), but nothing
+// is visible to other connections, and nothing survives a crash, until finish() commits them
+// together with the `imports` row. Destroying an unfinished Import rolls everything back.
+//
+// Envelopes are signed on a second thread, in seq order, while the next records are decided;
+// their rows are written by the calling thread as signatures come back, and all of them by
+// finish(). The Signing's signer must therefore be usable from another thread (keys::Identity
+// is). A failed write breaks the import: every later call returns that error.
+class Store::Import {
+ public:
+  Import(Import&& other) noexcept;
+  Import& operator=(Import&&) = delete;
+  ~Import();
+
+  // The Change of an envelope still being signed has an all-zero hash.
+  Result<Change> upsert(const protocol::ChildRecord& record);
+  Result<Change> remove(std::string_view record_id);
+  // The live record as this transaction sees it (nullopt when absent or deleted).
+  Result<std::optional<protocol::ChildRecord>> get(std::string_view record_id);
+  // Ids of the live records whose id starts with `id_prefix` and which have an
+  // educational_setting involvement without an end date at `organisation_id` (for a full CTF
+  // roll, docs/adapters.md "Full and partial CTF"). Empty organisation_id: none.
+  Result<std::vector<std::string>> open_setting_records(std::string_view id_prefix,
+                                                        std::string_view organisation_id);
+  // Changes appended so far by this import.
+  std::uint64_t changed() const { return changed_; }
+  // Writes the `imports` row (id, changed, first_seq, last_seq and imported_ms are filled in
+  // here) and commits. On failure everything is rolled back.
+  Result<ImportRow> finish(ImportRow row);
+
+ private:
+  friend class Store;
+  class SigningThread;
+  Import(Store& store, const Signing& signing, sql::Transaction tx, Head head, int cache_kib);
+  // Counts an appended change; remembers a failed write (the transaction is then unusable).
+  Result<Change> count(Result<Change> change);
+  // Signs and writes one change on this thread, once nothing is in flight.
+  Result<Change> append_in_line(PreparedChange& change);
+  // Writes the rows of the envelopes signed so far, waiting for more while over `keep` are in
+  // flight (drain(0): all of them).
+  Status drain(std::size_t keep);
+
+  Store* store_;
+  const Signing* signing_;
+  sql::Transaction tx_;
+  Head head_;  // the last envelope stamped; its hash once nothing is in flight
+  int restore_cache_kib_;  // the connection's cache_size before the import (restored after)
+  std::uint64_t changed_ = 0;
+  std::uint64_t first_seq_ = 0;
+  std::optional<StoreError> broken_;
+  std::unique_ptr<SigningThread> signer_;
+  std::unordered_set<std::string> in_flight_;  // record ids whose rows are not written yet
 };
 
 }  // namespace aegis::store
