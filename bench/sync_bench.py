@@ -71,19 +71,23 @@ class AppliedWatcher(threading.Thread):
         self.seen_ms = {}
         self.done = threading.Event()
 
+    def poll(self):
+        now = time.time() * 1000
+        for authority, applied in self.con.execute(
+                "SELECT authority_id, applied_seq FROM authorities"):
+            for seq in range(self.last.get(authority, applied) + 1, applied + 1):
+                self.seen_ms[(authority, seq)] = now
+            self.last[authority] = max(self.last.get(authority, 0), applied)
+
     def run(self):
         while not self.done.is_set():
-            now = time.time() * 1000
-            for authority, applied in self.con.execute(
-                    "SELECT authority_id, applied_seq FROM authorities"):
-                for seq in range(self.last.get(authority, applied) + 1, applied + 1):
-                    self.seen_ms[(authority, seq)] = now
-                self.last[authority] = max(self.last.get(authority, 0), applied)
+            self.poll()
             time.sleep(self.POLL_MS / 1000)
 
     def stop(self):
         self.done.set()
         self.join()
+        self.poll()  # what was applied after the thread's last poll (seen now: an upper bound)
         self.con.close()
 
 
@@ -99,13 +103,16 @@ def main():
     ap.add_argument("--live", type=int, default=1_000, help="changes per authority committed live")
     ap.add_argument("--rate", type=float, default=20.0, help="light load, changes/s")
     ap.add_argument("--seconds", type=float, default=15.0, help="light load duration")
+    ap.add_argument("--window", type=int, default=0,
+                    help="[sync] window of every node (default: the config default)")
     ap.add_argument("--keep", action="store_true", help="keep the directory")
     opt = ap.parse_args()
     for b in (h.AEGIS, h.AEGISD, TOOL):
         if not os.access(b, os.X_OK):
             sys.exit(f"sync_bench: no executable {b} (build first, or set BUILD_DIR)")
 
-    c = h.Cluster("sync_bench", sync=SYNC)
+    sync = dict(SYNC, **({"window": opt.window} if opt.window else {}))
+    c = h.Cluster("sync_bench", sync=sync)
     names = list(c.authorities)
     out = {}
     try:

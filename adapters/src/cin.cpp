@@ -58,6 +58,8 @@ constexpr Stage kAssessment{"Assessment", "AssessmentActualStartDate",
 constexpr Stage kCinPlan{"Child in need plan", "CINPlanStartDate", "CINPlanEndDate"};
 constexpr Stage kProtectionPlan{"Child protection plan", "CPPstartDate", "CPPendDate"};
 
+using xml::file_error;
+
 class CinParser {
  public:
   CinParser(xml::Reader& reader, const ParseOptions& options, Sink& sink)
@@ -66,14 +68,7 @@ class CinParser {
   ParseResult run();
 
  private:
-  FileError file_error(std::uint64_t line, std::string path, std::string_view what) const {
-    std::string message = "line " + std::to_string(line) + ": " + path + ": " + std::string(what);
-    return FileError{Location{line, std::move(path)}, std::move(message)};
-  }
-  FileError sink_error(const protocol::Error& e) const {
-    return FileError{Location{r_.line(), {}},
-                     "line " + std::to_string(r_.line()) + ": " + e.message()};
-  }
+  FileError sink_error(const protocol::Error& e) const { return xml::sink_error(r_, e); }
 
   std::optional<FileError> parse_header();
   bool parse_children();  // false: stop (reader error or stop_ set)
@@ -117,19 +112,9 @@ class CinParser {
 };
 
 ParseResult CinParser::run() {
-  bool found_root = false;
-  while (r_.next()) {
-    if (r_.node() == Node::element) {
-      found_root = true;
-      break;
-    }
-  }
-  if (r_.error()) return *r_.error();
-  if (!found_root) return FileError{{}, "the file holds no XML element"};
-  // The schema already refuses any other root; kept so the rule does not rest on the XSD alone.
-  if (r_.name() != kRoot)
-    return FileError{Location{r_.line(), {}}, "line " + std::to_string(r_.line()) +
-                                                  ": wrong root element (expected Message)"};
+  // The schema already refuses any other root; checked here too so the rule does not rest on
+  // the XSD alone.
+  if (std::optional<FileError> e = xml::open_root(r_, kRoot)) return *e;
   const std::uint64_t root_line = r_.line();
 
   bool has_header = false;
@@ -158,14 +143,8 @@ ParseResult CinParser::run() {
     r_.skip();
     return true;
   });
-  // Read to the end so that anything after the root element (or a truncation) is noticed.
-  if (root_complete) {
-    while (r_.next()) {
-    }
-  }
-  if (r_.error()) return *r_.error();
-  if (stop_) return *stop_;
-  if (!root_complete) return FileError{{}, "the file ends inside Message"};
+  if (std::optional<FileError> e = xml::finish_document(r_, kRoot, root_complete, stop_))
+    return *e;
   if (!has_header)
     return file_error(root_line, std::string(kRoot),
                       "Header missing: not a Children in Need census message");

@@ -118,6 +118,8 @@ struct PupilDraft {
   std::vector<ContactDraft> contacts;
 };
 
+using xml::file_error;
+
 class CtfParser {
  public:
   CtfParser(xml::Reader& reader, const ParseOptions& options, Sink& sink)
@@ -126,14 +128,7 @@ class CtfParser {
   ParseResult run();
 
  private:
-  FileError file_error(std::uint64_t line, std::string path, std::string_view what) const {
-    std::string message = "line " + std::to_string(line) + ": " + path + ": " + std::string(what);
-    return FileError{Location{line, std::move(path)}, std::move(message)};
-  }
-  FileError sink_error(const protocol::Error& e) const {
-    return FileError{Location{r_.line(), {}},
-                     "line " + std::to_string(r_.line()) + ": " + e.message()};
-  }
+  FileError sink_error(const protocol::Error& e) const { return xml::sink_error(r_, e); }
 
   std::optional<FileError> parse_header();
   bool parse_pupils();  // false: stop (reader error or stop_ set)
@@ -167,18 +162,7 @@ class CtfParser {
 };
 
 ParseResult CtfParser::run() {
-  bool found_root = false;
-  while (r_.next()) {
-    if (r_.node() == Node::element) {
-      found_root = true;
-      break;
-    }
-  }
-  if (r_.error()) return *r_.error();
-  if (!found_root) return FileError{{}, "the file holds no XML element"};
-  if (r_.name() != kRoot)
-    return FileError{Location{r_.line(), {}}, "line " + std::to_string(r_.line()) +
-                                                  ": wrong root element (expected CTfile)"};
+  if (std::optional<FileError> e = xml::open_root(r_, kRoot)) return *e;
   const std::uint64_t root_line = r_.line();
 
   bool has_header = false;
@@ -203,14 +187,8 @@ ParseResult CtfParser::run() {
     r_.skip();
     return true;
   });
-  // Read to the end so that anything after the root element (or a truncation) is noticed.
-  if (root_complete) {
-    while (r_.next()) {
-    }
-  }
-  if (r_.error()) return *r_.error();
-  if (stop_) return *stop_;
-  if (!root_complete) return FileError{{}, "the file ends inside CTfile"};
+  if (std::optional<FileError> e = xml::finish_document(r_, kRoot, root_complete, stop_))
+    return *e;
   if (!has_header) return file_error(root_line, std::string(kRoot), "Header missing");
   if (!has_pupil_data) return file_error(root_line, std::string(kRoot), "CTFpupilData missing");
   return summary_;

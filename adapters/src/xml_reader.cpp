@@ -178,4 +178,42 @@ void Reader::skip() {
   }
 }
 
+FileError file_error(std::uint64_t line, std::string path, std::string_view what) {
+  std::string message = "line " + std::to_string(line) + ": " + path + ": " + std::string(what);
+  return FileError{Location{line, std::move(path)}, std::move(message)};
+}
+
+FileError sink_error(const Reader& r, const protocol::Error& e) {
+  return FileError{Location{r.line(), {}}, "line " + std::to_string(r.line()) + ": " + e.message()};
+}
+
+std::optional<FileError> open_root(Reader& r, std::string_view root) {
+  bool found = false;
+  while (r.next()) {
+    if (r.node() == Reader::Node::element) {
+      found = true;
+      break;
+    }
+  }
+  if (r.error()) return *r.error();
+  if (!found) return FileError{{}, "the file holds no XML element"};
+  if (r.name() != root)
+    return FileError{Location{r.line(), {}}, "line " + std::to_string(r.line()) +
+                                                 ": wrong root element (expected " +
+                                                 std::string(root) + ")"};
+  return std::nullopt;
+}
+
+std::optional<FileError> finish_document(Reader& r, std::string_view root, bool root_complete,
+                                         const std::optional<FileError>& stop) {
+  if (root_complete) {
+    while (r.next()) {
+    }
+  }
+  if (r.error()) return *r.error();
+  if (stop) return *stop;
+  if (!root_complete) return FileError{{}, "the file ends inside " + std::string(root)};
+  return std::nullopt;
+}
+
 }  // namespace aegis::adapters::xml

@@ -77,4 +77,19 @@ bool Reader::children(Visit&& visit) {
   return false;
 }
 
+// ---- What both XML parsers (CTF, CIN) do around their own elements ------------------------
+
+// A whole-file error at `line` and element `path`: "line 3: CTfile/Header: DateTime missing".
+FileError file_error(std::uint64_t line, std::string path, std::string_view what);
+// A Sink refusal, reported at the reader's current line.
+FileError sink_error(const Reader& r, const protocol::Error& e);
+// Moves to the root element and checks its name: an error when the file holds no element or
+// its root is another ("wrong root element (expected CTfile)").
+std::optional<FileError> open_root(Reader& r, std::string_view root);
+// After the root's children were visited (`root_complete`: the visit reached its end): reads to
+// the end so that anything after the root, or a truncation, is noticed. The first of: the
+// reader's error, the parser's own `stop`, "the file ends inside ROOT".
+std::optional<FileError> finish_document(Reader& r, std::string_view root, bool root_complete,
+                                         const std::optional<FileError>& stop);
+
 }  // namespace aegis::adapters::xml

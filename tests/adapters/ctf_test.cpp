@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aegis/adapters/adapter.hpp"
+#include "sink_fixture.hpp"
 #include "test_support.hpp"
 
 using namespace aegis;
@@ -22,6 +23,11 @@ using adapters::ParseResult;
 using adapters::Quarantined;
 using protocol::Date;
 using protocol::Gender;
+using test::CollectSink;
+using test::line_of;
+using test::read_file;
+using test::replaced;
+using test::write_file;
 
 namespace {
 
@@ -34,64 +40,9 @@ ParseOptions options() {
   return o;
 }
 
-// Collects what the parser hands over, and notes a record or quarantine before begin().
-class CollectSink final : public adapters::Sink {
- public:
-  protocol::Status begin(const adapters::FileInfo& file_info) override {
-    ++begins;
-    info = file_info;
-    return protocol::Ok{};
-  }
-  protocol::Status record(Parsed&& parsed) override {
-    if (begins == 0) out_of_order = true;
-    records.push_back(std::move(parsed));
-    return protocol::Ok{};
-  }
-  protocol::Status quarantine(Quarantined&& q) override {
-    if (begins == 0) out_of_order = true;
-    quarantined.push_back(std::move(q));
-    return protocol::Ok{};
-  }
-
-  int begins = 0;
-  bool out_of_order = false;
-  adapters::FileInfo info;
-  std::vector<Parsed> records;
-  std::vector<Quarantined> quarantined;
-};
-
 ParseResult parse(const std::filesystem::path& file, CollectSink& sink,
                   const ParseOptions& o = options()) {
   return adapters::parse_ctf(file, o, sink);
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
-// `text` with the one occurrence of `from` replaced by `to` (fails the test if not exactly one).
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(text.find(from, at + 1) == std::string::npos);
-  return text.replace(at, from.size(), to);
-}
-
-// 1-based line of the n-th (1-based) occurrence of `needle`.
-std::uint64_t line_of(const std::string& text, const std::string& needle, int nth = 1) {
-  std::size_t at = std::string::npos;
-  for (int i = 0; i < nth; ++i) {
-    at = text.find(needle, at == std::string::npos ? 0 : at + 1);
-    REQUIRE(at != std::string::npos);
-  }
-  return 1 + static_cast<std::uint64_t>(
-                 std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
 }
 
 // A variant of good-partial.xml written to a temporary directory.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/config.hpp"
+#include "config_fixture.hpp"
 
 using namespace aegis;
 
@@ -19,21 +20,8 @@ trust_bundle = "keys/bundle.bin"
 root_public_key = "keys/root.pub"
 )";
 
-config::Config parse(const std::string& text) {
-  auto c = config::parse_config(text, "/etc/aegis/aegis.toml");
-  INFO((c ? "" : c.error().message));
-  REQUIRE(c.ok());
-  return std::move(c).value();
-}
-
-std::string error_of(const std::string& text) {
-  auto c = config::parse_config(text, "/etc/aegis/aegis.toml");
-  REQUIRE_FALSE(c.ok());
-  const std::string& msg = c.error().message;
-  CHECK(msg.find('\n') == std::string::npos);
-  CHECK(msg.rfind("/etc/aegis/aegis.toml", 0) == 0);
-  return msg;
-}
+config::Config parse(const std::string& text) { return test::parse_valid(text); }
+std::string error_of(const std::string& text) { return test::config_error(text); }
 
 bool has(const std::string& haystack, const std::string& needle) {
   INFO(haystack);

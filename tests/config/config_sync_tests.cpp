@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/config.hpp"
+#include "config_fixture.hpp"
 
 using namespace aegis;
 
@@ -48,20 +49,8 @@ data_dir = "/var/lib/aegis-index"
 listen = "tcp://0.0.0.0:7400"
 )";
 
-config::Config parse(const std::string& text) {
-  auto c = config::parse_config(text, "/etc/aegis/aegis.toml");
-  INFO((c ? "" : c.error().message));
-  REQUIRE(c.ok());
-  return std::move(c).value();
-}
-
-std::string error_of(const std::string& text) {
-  auto c = config::parse_config(text, "/etc/aegis/aegis.toml");
-  REQUIRE_FALSE(c.ok());
-  CHECK(c.error().message.find('\n') == std::string::npos);
-  CHECK(c.error().message.rfind("/etc/aegis/aegis.toml", 0) == 0);
-  return c.error().message;
-}
+config::Config parse(const std::string& text) { return test::parse_valid(text); }
+std::string error_of(const std::string& text) { return test::config_error(text); }
 
 std::string replace(std::string text, const std::string& from, const std::string& to) {
   const std::size_t at = text.find(from);

@@ -1,0 +1,31 @@
+// Helpers the config tests share: parse a config text that must be valid, or get the one-line
+// error of one that must not be (always named after the file it came from).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "config/config.hpp"
+
+namespace aegis::test {
+
+inline constexpr const char* kConfigPath = "/etc/aegis/aegis.toml";
+
+inline config::Config parse_valid(const std::string& text) {
+  auto c = config::parse_config(text, kConfigPath);
+  INFO((c ? "" : c.error().message));
+  REQUIRE(c.ok());
+  return std::move(c).value();
+}
+
+inline std::string config_error(const std::string& text) {
+  auto c = config::parse_config(text, kConfigPath);
+  REQUIRE_FALSE(c.ok());
+  const std::string& msg = c.error().message;
+  CHECK(msg.find('\n') == std::string::npos);
+  CHECK(msg.rfind(kConfigPath, 0) == 0);
+  return msg;
+}
+
+}  // namespace aegis::test
