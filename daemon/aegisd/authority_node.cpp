@@ -168,10 +168,10 @@ void AuthorityNode::on_monitor() {
 }
 
 void AuthorityNode::on_message() {
-  now_ms_ = now_ms();
   while (client_) {
     std::optional<transport::Incoming> in = client_->receive();
     if (!in) return;
+    now_ms_ = now_ms();  // per message: a steady stream keeps this loop going
     if (!in->single_frame) {
       log::warning("bad_message", {{"peer", sync_.index_id}, {"code", "multi_frame"}});
       continue;

@@ -102,10 +102,12 @@ void IndexNode::on_monitor() {
 }
 
 void IndexNode::on_message() {
-  now_ms_ = now_ms();
   while (server_) {
     std::optional<transport::Incoming> in = server_->receive();
     if (!in) break;
+    // Per message: under a steady stream this loop runs for as long as the backlog lasts, and
+    // what it stores (received_ms, feed timestamps) and checks (certificate validity) is "now".
+    now_ms_ = now_ms();
     handle(*in);
     if (pending_envelopes_ >= kMaxGroupEnvelopes) apply_pending();
   }
