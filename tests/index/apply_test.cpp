@@ -463,3 +463,26 @@ TEST_CASE("index: apply_batches of a Push already applied is a duplicate, not a 
   CHECK((*r)[1].feed_items.empty());
   CHECK(f.store.chain_state("kent")->last_seq == 2);
 }
+
+TEST_CASE("index: in one group, a resend after a rejected Push continues from the rejection") {
+  IndexFixture f;
+  Chain kent = Chain::kent(), york = Chain::york();
+  std::vector<Bytes> all = new_records(kent, "r", 4);
+  std::vector<Bytes> first(all.begin(), all.begin() + 3);
+  first[2].back() ^= 0x01;                               // seq 3 tampered
+  const std::vector<Bytes> resend(all.begin() + 2, all.end());  // seq 3 (intact) and 4
+  const std::vector<Bytes> other = new_records(york, "r", 2);
+  auto r = f.store.apply_batches({{"kent", &first}, {"york", &other}, {"kent", &resend}},
+                                 f.trust, kNowMs, f.signing);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].applied.last_seq == 2);
+  REQUIRE((*r)[0].rejection);
+  CHECK((*r)[0].rejection->seq == 3);
+  CHECK((*r)[1].applied.last_seq == 2);
+  CHECK((*r)[2].applied.last_seq == 4);
+  CHECK_FALSE((*r)[2].rejection);
+  CHECK((*r)[2].applied.last_hash == kent.head().last_hash);
+  auto clean = f.store.verify_all(f.trust);
+  REQUIRE(clean.ok());
+  CHECK(clean->intact());
+}
