@@ -22,16 +22,14 @@
 #include <sqlite3.h>
 
 #include "bench_record.hpp"
+#include "bench_sqlite.hpp"
 
 using aegis::bench::Clock;
+using aegis::bench::die;
+using aegis::bench::RawDb;
 using aegis::bench::seconds_since;
 
 namespace {
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "import_bench_tool: %s\n", what.c_str());
-  std::exit(1);
-}
 
 // One column value as read: an integer, or text/blob bytes.
 struct Value {
@@ -41,73 +39,46 @@ struct Value {
 };
 using Row = std::vector<Value>;
 
-class Db {
- public:
-  Db(const std::filesystem::path& file, int flags) {
-    if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK)
-      die("open " + file.string() + ": " + sqlite3_errmsg(db_));
-  }
-  Db(const Db&) = delete;
-  Db& operator=(const Db&) = delete;
-  ~Db() { sqlite3_close(db_); }
-
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK)
-      die(sql + ": " + (err ? err : "?"));
-  }
-  sqlite3_stmt* prepare(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
-      die(sql + ": " + sqlite3_errmsg(db_));
-    return s;
-  }
-  // Every row of `sql`, all columns.
-  std::vector<Row> rows(const std::string& sql) {
-    sqlite3_stmt* s = prepare(sql);
-    std::vector<Row> out;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      Row row(static_cast<std::size_t>(sqlite3_column_count(s)));
-      for (int i = 0; i < sqlite3_column_count(s); ++i) {
-        Value& v = row[static_cast<std::size_t>(i)];
-        v.type = sqlite3_column_type(s, i);
-        if (v.type == SQLITE_INTEGER) {
-          v.integer = sqlite3_column_int64(s, i);
-        } else if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
-          const void* p = sqlite3_column_blob(s, i);
-          v.bytes.assign(static_cast<const char*>(p),
-                         static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
-        }
+// Every row of `sql`, all columns.
+std::vector<Row> rows(RawDb& db, const std::string& sql) {
+  sqlite3_stmt* s = db.prepare(sql);
+  std::vector<Row> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    Row row(static_cast<std::size_t>(sqlite3_column_count(s)));
+    for (int i = 0; i < sqlite3_column_count(s); ++i) {
+      Value& v = row[static_cast<std::size_t>(i)];
+      v.type = sqlite3_column_type(s, i);
+      if (v.type == SQLITE_INTEGER) {
+        v.integer = sqlite3_column_int64(s, i);
+      } else if (v.type == SQLITE_TEXT || v.type == SQLITE_BLOB) {
+        const void* p = sqlite3_column_blob(s, i);
+        v.bytes.assign(static_cast<const char*>(p),
+                       static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
       }
-      out.push_back(std::move(row));
     }
-    if (rc != SQLITE_DONE) die(sql + ": " + sqlite3_errmsg(db_));
-    sqlite3_finalize(s);
-    return out;
+    out.push_back(std::move(row));
   }
-  // Inserts `rows` with `sql` (one parameter per column).
-  void insert(const std::string& sql, const std::vector<Row>& rows) {
-    sqlite3_stmt* s = prepare(sql);
-    for (const Row& row : rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) {
-        const Value& v = row[i];
-        const int at = static_cast<int>(i + 1);
-        const int n = static_cast<int>(v.bytes.size());
-        if (v.type == SQLITE_INTEGER) sqlite3_bind_int64(s, at, v.integer);
-        else if (v.type == SQLITE_TEXT) sqlite3_bind_text(s, at, v.bytes.data(), n, SQLITE_STATIC);
-        else if (v.type == SQLITE_BLOB) sqlite3_bind_blob(s, at, v.bytes.data(), n, SQLITE_STATIC);
-        else sqlite3_bind_null(s, at);
-      }
-      if (sqlite3_step(s) != SQLITE_DONE) die(sql + ": " + sqlite3_errmsg(db_));
-      sqlite3_reset(s);
-    }
-    sqlite3_finalize(s);
-  }
+  if (rc != SQLITE_DONE) die(sql + ": " + db.last_error());
+  return out;
+}
 
- private:
-  sqlite3* db_ = nullptr;
-};
+// Inserts `rows` with `sql` (one parameter per column).
+void insert(RawDb& db, const std::string& sql, const std::vector<Row>& rows) {
+  sqlite3_stmt* s = db.prepare(sql);
+  for (const Row& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const Value& v = row[i];
+      const int at = static_cast<int>(i + 1);
+      const int n = static_cast<int>(v.bytes.size());
+      if (v.type == SQLITE_INTEGER) sqlite3_bind_int64(s, at, v.integer);
+      else if (v.type == SQLITE_TEXT) sqlite3_bind_text(s, at, v.bytes.data(), n, SQLITE_STATIC);
+      else if (v.type == SQLITE_BLOB) sqlite3_bind_blob(s, at, v.bytes.data(), n, SQLITE_STATIC);
+      else sqlite3_bind_null(s, at);
+    }
+    db.run(s);
+  }
+}
 
 std::size_t byte_count(const std::vector<Row>& rows) {
   std::size_t n = 0;
@@ -130,15 +101,15 @@ int main(int argc, char** argv) {
 
   std::vector<Row> records, outbox;
   {
-    Db source(store, SQLITE_OPEN_READONLY);
-    records = source.rows("SELECT record_id, body, shielded, deleted, last_seq, updated_ms "
+    RawDb source(store, SQLITE_OPEN_READONLY);
+    records = rows(source, "SELECT record_id, body, shielded, deleted, last_seq, updated_ms "
                           "FROM records ORDER BY record_id");
-    outbox = source.rows("SELECT seq, record_id, op, created_ms, hash, envelope "
+    outbox = rows(source, "SELECT seq, record_id, op, created_ms, hash, envelope "
                          "FROM outbox ORDER BY seq");
   }
 
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(out + suffix);
-  Db db(out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  RawDb db(out);
   db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
   db.exec(R"sql(
 CREATE TABLE outbox (seq INTEGER PRIMARY KEY, record_id TEXT NOT NULL, op INTEGER NOT NULL,
@@ -151,8 +122,8 @@ CREATE TABLE records (record_id TEXT PRIMARY KEY, body BLOB, shielded INTEGER NO
 
   const auto start = Clock::now();
   db.exec("BEGIN");
-  db.insert("INSERT INTO outbox VALUES (?1, ?2, ?3, ?4, ?5, ?6)", outbox);
-  db.insert("INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6)", records);
+  insert(db, "INSERT INTO outbox VALUES (?1, ?2, ?3, ?4, ?5, ?6)", outbox);
+  insert(db, "INSERT INTO records VALUES (?1, ?2, ?3, ?4, ?5, ?6)", records);
   db.exec("COMMIT");
   const double seconds = seconds_since(start);
 

@@ -24,6 +24,7 @@
 
 #include "aegis/keys/keys.hpp"
 #include "bench_record.hpp"
+#include "bench_sqlite.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -37,6 +38,9 @@ using bench::record_id;
 using bench::seconds_since;
 
 namespace {
+
+using aegis::bench::die;
+using aegis::bench::RawDb;
 
 constexpr std::uint64_t kNowMs = 1'750'000'000'000;
 constexpr std::uint64_t kDayMs = 86'400'000;
@@ -52,11 +56,6 @@ struct Options {
   std::filesystem::path dir;
   bool keep = false;
 };
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "index_store_bench: %s\n", what.c_str());
-  std::exit(1);
-}
 
 // CPU time of the whole process (every thread), seconds: robust to other load on the machine.
 double cpu_seconds() {
@@ -119,31 +118,6 @@ struct Authority {
   }
 };
 
-class RawDb {
- public:
-  explicit RawDb(const std::filesystem::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) die("open " + file.string());
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK)
-      die(sql + ": " + (err ? err : "?"));
-  }
-  sqlite3_stmt* prepare(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
-      die(sql + ": " + sqlite3_errmsg(db_));
-    return s;
-  }
-  void step_done(sqlite3_stmt* s) {
-    if (sqlite3_step(s) != SQLITE_DONE) die(std::string("step: ") + sqlite3_errmsg(db_));
-    sqlite3_reset(s);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 void bind_blob(sqlite3_stmt* s, int i, const Bytes& b) {
   sqlite3_bind_blob(s, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
@@ -206,16 +180,16 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     sqlite3_bind_int64(add_authority, 4, static_cast<std::int64_t>(au.preloaded));
     sqlite3_bind_blob(add_authority, 5, au.head.last_hash.data(), 32, SQLITE_STATIC);
     sqlite3_bind_blob(add_authority, 6, feed_hash.data(), 32, SQLITE_STATIC);
-    idx.step_done(add_authority);
+    idx.run(add_authority);
 
     for (std::uint64_t seq = 1; seq <= au.preloaded; ++seq) {
       sqlite3_bind_int64(add_envelope, 1, aid << kSeqBits | static_cast<std::int64_t>(seq));
       sqlite3_bind_int64(add_envelope, 2, static_cast<std::int64_t>(kNowMs - kDayMs));
       bind_blob(add_envelope, 3, seq == au.preloaded ? anchor : envelope_filler);
-      idx.step_done(add_envelope);
+      idx.run(add_envelope);
       sqlite3_bind_int64(add_feed, 1, aid << kSeqBits | static_cast<std::int64_t>(seq));
       bind_blob(add_feed, 2, feed_filler);
-      idx.step_done(add_feed);
+      idx.run(add_feed);
     }
     // Records in key order (a bulk load builds the B-tree left to right).
     std::vector<std::pair<std::string, std::uint64_t>> ids;
@@ -227,7 +201,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
       bind_text(add_record, 2, rid);
       bind_text(add_record, 3, std::string("N") + rid.substr(2, 15));
       sqlite3_bind_int64(add_record, 4, static_cast<std::int64_t>(seq));
-      idx.step_done(add_record);
+      idx.run(add_record);
     }
     au.next_new = au.preloaded;
   }
@@ -246,10 +220,8 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     sqlite3_bind_int64(add_naive, 4, static_cast<std::int64_t>(kNowMs));
     bind_text(add_naive, 5, key.substr(key.size() - 16));
     bind_blob(add_naive, 6, filler_wire);
-    naive.step_done(add_naive);
+    naive.run(add_naive);
   }
-  for (sqlite3_stmt* s : {add_authority, add_envelope, add_feed, add_record, add_naive})
-    sqlite3_finalize(s);
   idx.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
   naive.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
   std::printf("preload: %llu records in %.1f s (bulk SQL, setup only)\n",
@@ -433,13 +405,12 @@ int main(int argc, char** argv) {
           sqlite3_bind_int64(put, 4, static_cast<std::int64_t>(kNowMs));
           bind_text(put, 5, key.substr(key.size() - 16));
           bind_blob(put, 6, wire);
-          naive.step_done(put);
+          naive.run(put);
         }
         naive.exec("COMMIT");
       }
     naive_rate = static_cast<double>(changes) / seconds_since(start);
     naive_cpu_us = (cpu_seconds() - cpu_start) * 1e6 / static_cast<double>(changes);
-    sqlite3_finalize(put);
   }
   // The baseline above includes decoding each envelope for its record id (a few us): measure
   // that alone and take it out, so the baseline is storage only.

@@ -39,6 +39,7 @@
 
 #include "aegis/keys/keys.hpp"
 #include "bench_record.hpp"
+#include "bench_sqlite.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "config/config.hpp"
@@ -54,13 +55,11 @@ using bench::seconds_since;
 
 namespace {
 
+using aegis::bench::die;
+using aegis::bench::RawDb;
+
 constexpr int kSeqBits = 40;                 // index schema: id = aid << 40 | seq
 constexpr std::uint64_t kCommitEvery = 20000;  // rows per bulk-load transaction
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "sync_bench_tool: %s\n", what.c_str());
-  std::exit(1);
-}
 
 std::uint64_t wall_ms() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -75,38 +74,6 @@ std::string national_id(std::uint64_t x) {
   return s;
 }
 
-class RawDb {
- public:
-  explicit RawDb(const std::filesystem::path& file) {
-    if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) die("open " + file.string());
-  }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-  ~RawDb() {
-    for (sqlite3_stmt* s : statements_) sqlite3_finalize(s);
-    sqlite3_close(db_);
-  }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK)
-      die(sql + ": " + (err ? err : "?"));
-  }
-  sqlite3_stmt* prepare(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK)
-      die(sql + ": " + sqlite3_errmsg(db_));
-    statements_.push_back(s);
-    return s;
-  }
-  void run(sqlite3_stmt* s) {
-    if (sqlite3_step(s) != SQLITE_DONE) die(std::string("step: ") + sqlite3_errmsg(db_));
-    sqlite3_reset(s);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  std::vector<sqlite3_stmt*> statements_;
-};
 
 void bind_value(sqlite3_stmt* s, int i, const Bytes& b) {
   sqlite3_bind_blob(s, i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
