@@ -271,6 +271,7 @@ std::optional<fs::path> deliver(const fs::path& file, const Report& report, std:
   fs::rename(file, dir / target, ec);
   if (ec) {
     error = "move " + file.string() + " to " + dir.string() + ": " + ec.message();
+    fs::remove(report_path, ec);  // no report without its file; the retry writes it again
     return std::nullopt;
   }
   return dir / target;

@@ -97,7 +97,8 @@ bool Report::write(std::ostream& out) const {
   // The summary's closing brace is replaced by the quarantine array.
   out << head.substr(0, head.rfind('}'));
   out << (head.size() > 2 ? ",\n" : "") << " \"quarantine\": [";
-  bool ok = !spill_failed_;
+  // A spill that could not be written is left out (the summary says quarantine_complete: false).
+  bool ok = true;
   if (spill_ && !spill_failed_) {
     std::FILE* f = spill_.get();
     ok = std::fflush(f) == 0 && std::fseek(f, 0, SEEK_SET) == 0;

@@ -69,7 +69,8 @@ class Report {
   // The first `max` quarantine entries ({"line", "path", "record_id", "field", "reason"}).
   std::vector<nlohmann::ordered_json> quarantine_entries(std::size_t max) const;
   // The whole report as one JSON document: the summary and "quarantine": [...] (streamed from
-  // the spill file). False when the spill file could not be read back.
+  // the spill file). False when the spill file could not be read back (one that could not be
+  // written is left out, and the summary says "quarantine_complete": false).
   bool write(std::ostream& out) const;
   // One line for logs and the CLI: "pupils.csv: 120 records, 3 changed, 2 quarantined".
   std::string line() const;

@@ -1,7 +1,10 @@
 // inbox::import_file and deliver (docs/adapters.md): one file, one transaction; delta on
 // re-import; quarantine report without values; a rejected or failed file writes nothing; full
 // and partial CTF rolls; moving the file and its report.
+#include <csignal>
 #include <sstream>
+
+#include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -278,6 +281,45 @@ TEST_CASE("deliver: a processed/ that cannot be created leaves the file in the i
   CHECK_FALSE(inbox::deliver(file, r, error));
   CHECK(error.find("processed") != std::string::npos);
   CHECK(fs::exists(file));
+}
+
+TEST_CASE("deliver: a file that cannot be moved leaves no report behind, however often retried") {
+  ImportFixture f;
+  const auto file = write_file(f.files / "pupils.csv", csv_file(1, 2));
+  const inbox::Report r = f.imported(file);
+  fs::remove(file);  // gone before its move: every retry fails the same way
+  std::string error;
+  CHECK_FALSE(inbox::deliver(file, r, error));
+  CHECK_FALSE(inbox::deliver(file, r, error));
+  CHECK(error.find("move") != std::string::npos);
+  // A report without its file would be taken for a processed file (and numbered ones pile up).
+  CHECK(fs::is_empty(f.files / "processed"));
+}
+
+TEST_CASE("report: a quarantine spill that could not be written still gives a report, marked "
+          "incomplete") {
+  inbox::Report spilled;
+  {
+    // Every write to a regular file fails (EFBIG) while the limit is 0.
+    struct rlimit old {};
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    auto previous = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit zero = old;
+    zero.rlim_cur = 0;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &zero) == 0);
+    spilled.quarantine(adapters::Quarantined{{}, "csv:L-1", "given_name",
+                                             std::string(64 * 1024, 'x')});
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, previous);
+  }
+  CHECK(spilled.quarantined() == 1);
+  std::ostringstream out;
+  // Otherwise the committed file could never be delivered: it would be imported again forever.
+  REQUIRE(spilled.write(out));
+  auto doc = nlohmann::json::parse(out.str());
+  CHECK(doc["quarantine_complete"] == false);
+  CHECK(doc["quarantined"] == 1);
+  CHECK(doc["quarantine"].empty());
 }
 
 TEST_CASE("report: thousands of quarantine entries stream into one valid JSON document") {
