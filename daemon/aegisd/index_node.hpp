@@ -69,6 +69,8 @@ class IndexNode final : public Role {
   // fsync), before any other message is handled, so the order of effects is the order received.
   void queue_push(const transport::Incoming& in, protocol::Push&& p);
   void apply_pending();
+  // Writes the FeedAcks received since the last call (one small transaction per authority).
+  void persist_feed_acks();
   void on_feed_ack(const std::string& authority, Peer& peer, const protocol::FeedAck& a);
   void pump_feed(const std::string& authority, Peer& peer);
   void send(const std::string& routing_id, const protocol::Message& m);
@@ -84,6 +86,7 @@ class IndexNode final : public Role {
   std::map<std::string, Peer> peers_;  // by authority id
   std::vector<PendingPush> pending_;
   std::size_t pending_envelopes_ = 0;
+  std::map<std::string, std::uint64_t> feed_acks_;  // by authority: acknowledged, not yet stored
   std::uint64_t now_ms_ = 0;
   std::uint64_t refused_connections_ = 0;
   std::uint64_t batches_ = 0;       // Pushes applied
