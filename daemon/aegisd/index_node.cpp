@@ -278,7 +278,7 @@ void IndexNode::on_feed_ack(const std::string& authority, Peer& peer,
   if (a.feed_seq > peer.feed.tail()) return;  // beyond anything sent: ignored
   if (!peer.feed.answered(a.feed_seq, now_ms_)) return;
   // Persisted on the next tick (persist_feed_acks): the column is for status; a reconnecting
-  // authority's Hello says what it holds. One fsync per FeedAck halved the drain.
+  // authority's Hello says what it holds. Written here, it cost one fsync per Push.
   feed_acks_[authority] = std::max(feed_acks_[authority], a.feed_seq);
   pump_feed(authority, peer);
 }
