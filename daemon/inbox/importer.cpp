@@ -8,10 +8,22 @@
 #include <system_error>
 #include <utility>
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 
 namespace aegis::inbox {
 namespace {
+
+// Makes what was written to `path` (a file, or a directory's entries) durable: a report or a
+// move that a power cut could undo would leave processed/ saying less than the store holds.
+bool sync_path(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
 
 namespace fs = std::filesystem;
 
@@ -262,6 +274,11 @@ std::optional<fs::path> deliver(const fs::path& file, const Report& report, std:
       return std::nullopt;
     }
   }
+  if (!sync_path(part)) {
+    error = "sync " + part.string();
+    fs::remove(part, ec);
+    return std::nullopt;
+  }
   fs::rename(part, report_path, ec);
   if (ec) {
     error = "rename " + part.string() + ": " + ec.message();
@@ -274,6 +291,11 @@ std::optional<fs::path> deliver(const fs::path& file, const Report& report, std:
     fs::remove(report_path, ec);  // no report without its file; the retry writes it again
     return std::nullopt;
   }
+  // Both renames made durable (best effort: the file is delivered either way, and a file
+  // system that cannot sync a directory loses at most the move, which a retry redoes as a
+  // no-op import).
+  (void)sync_path(dir);
+  (void)sync_path(file.parent_path());
   return dir / target;
 }
 

@@ -59,8 +59,9 @@ inline constexpr std::string_view kReportSuffix = ".report.json";
 // Moves `file` and its report (NAME.report.json) into processed/ (imported) or failed/
 // (rejected), created if missing. A name already taken there gets a number: NAME.2, NAME.3...
 // (before the extension: pupils.2.csv). The report is written first (to a temporary name, then
-// renamed), then the file is moved: a crash in between leaves the file in the inbox, to be
-// imported again (a no-op) and moved. Returns the file's new path, or nullopt with `error`.
+// renamed, fsync'd), then the file is moved and both directories synced: a crash in between
+// leaves the file in the inbox, to be imported again (a no-op) and moved. Returns the file's
+// new path, or nullopt with `error`.
 std::optional<std::filesystem::path> deliver(const std::filesystem::path& file,
                                              const Report& report, std::string& error);
 
