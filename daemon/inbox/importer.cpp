@@ -3,6 +3,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <variant>
 #include <fstream>
 #include <future>
 #include <system_error>
@@ -129,6 +136,80 @@ adapters::ParseResult parse(const fs::path& file, const Source& source,
   return adapters::parse_file(source.format, file, options, sink);
 }
 
+// Runs the parser on a thread of its own and hands what it finds to `sink` on this thread,
+// in order, through a bounded queue: parsing (XML, checks) and storing (encoding, comparing,
+// writing) overlap instead of taking turns. When `sink` refuses an event, the parser is told
+// at its next event and stops; the result is then an error whatever the parser returned.
+adapters::ParseResult parse_beside(const fs::path& file, const Source& source,
+                                   const adapters::ParseOptions& options, adapters::Sink& sink) {
+  using Event = std::variant<adapters::FileInfo, adapters::Parsed, adapters::Quarantined>;
+  constexpr std::size_t kQueued = 512;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<Event> queue;
+  bool parsed = false;          // the parser returned
+  bool refused = false;         // `sink` refused an event: the parser must stop
+  std::optional<protocol::Error> refusal;
+
+  class Forward final : public adapters::Sink {
+   public:
+    explicit Forward(std::function<protocol::Status(Event&&)> push) : push_(std::move(push)) {}
+    protocol::Status begin(const adapters::FileInfo& info) override { return push_(info); }
+    protocol::Status record(adapters::Parsed&& p) override { return push_(std::move(p)); }
+    protocol::Status quarantine(adapters::Quarantined&& q) override { return push_(std::move(q)); }
+
+   private:
+    std::function<protocol::Status(Event&&)> push_;
+  };
+  Forward forward([&](Event&& e) -> protocol::Status {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return refused || queue.size() < kQueued; });
+    if (refused) return *refusal;
+    queue.push_back(std::move(e));
+    changed.notify_all();
+    return protocol::Ok{};
+  });
+
+  std::optional<adapters::ParseResult> result;
+  std::thread parser([&] {
+    adapters::ParseResult r = parse(file, source, options, forward);
+    std::lock_guard lock(mutex);
+    result = std::move(r);
+    parsed = true;
+    changed.notify_all();
+  });
+  for (;;) {
+    Event e;
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return !queue.empty() || parsed; });
+      if (queue.empty()) break;  // parsed, and everything handed over
+      e = std::move(queue.front());
+      queue.pop_front();
+      changed.notify_all();
+    }
+    if (refused) continue;  // drain what the parser queued before it heard
+    protocol::Status s = std::visit(
+        [&](auto&& v) -> protocol::Status {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, adapters::FileInfo>) return sink.begin(v);
+          else if constexpr (std::is_same_v<T, adapters::Parsed>) return sink.record(std::move(v));
+          else return sink.quarantine(std::move(v));
+        },
+        std::move(e));
+    if (!s) {
+      std::lock_guard lock(mutex);
+      refused = true;
+      refusal = s.error();
+      changed.notify_all();
+    }
+  }
+  parser.join();
+  if (refusal && *result)
+    return adapters::FileError{{}, "stopped: " + refusal->message()};
+  return std::move(*result);
+}
+
 // "pupils.csv" -> "pupils.2.csv"; "pupils" -> "pupils.2".
 std::string numbered(const fs::path& name, unsigned n) {
   return name.stem().string() + "." + std::to_string(n) + name.extension().string();
@@ -204,7 +285,7 @@ Report import_file(store::Store& store, const store::Signing& signing, const fs:
   adapters::ParseOptions parse_options;
   parse_options.today = utc_date(report.started_ms);
   parse_options.max_file_bytes = options.max_file_bytes;
-  adapters::ParseResult parsed = parse(file, source, parse_options, sink);
+  adapters::ParseResult parsed = parse_beside(file, source, parse_options, sink);
   if (sink.store_failure()) return failed(sink.store_failure()->message());
   // A file that cannot be read (gone, no permission) is not broken: it fails, to be retried.
   Hashed hashed = hashing.get();
