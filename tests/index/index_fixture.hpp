@@ -18,6 +18,7 @@
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/sync.hpp"
 #include "index/index_store.hpp"
+#include "sqlite_file.hpp"
 #include "test_support.hpp"
 
 namespace aegis::test::index_fixtures {
@@ -129,49 +130,16 @@ inline aegis::index::NationalIdSource counter_bits(std::uint64_t seed_value = 1)
 
 // A separate SQLite connection to the index's file, as another process (or an attacker with
 // file access) would have.
-class RawDb {
+class RawDb : public SqliteFile {
  public:
-  explicit RawDb(const std::filesystem::path& file) {
-    REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    INFO(sql << ": " << (err ? err : ""));
-    sqlite3_free(err);
-    REQUIRE(rc == SQLITE_OK);
-  }
-  std::int64_t scalar(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-    std::int64_t v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-  }
+  using SqliteFile::SqliteFile;
   // Flips the low bit of byte `offset` of the `wire` column of row `id` of `table`.
   void flip_wire_byte(const std::string& table, std::int64_t id, std::size_t offset) {
-    sqlite3_stmt* s = nullptr;
-    const std::string read = "SELECT wire FROM " + table + " WHERE id = ?1";
-    REQUIRE(sqlite3_prepare_v2(db_, read.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    sqlite3_bind_int64(s, 1, id);
-    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
-    Bytes wire(p, p + sqlite3_column_bytes(s, 0));
-    sqlite3_finalize(s);
+    const std::string row = " WHERE id = " + std::to_string(id);
+    Bytes wire = blob("SELECT wire FROM " + table + row);
     REQUIRE(offset < wire.size());
     wire[offset] ^= 0x01;
-    const std::string write = "UPDATE " + table + " SET wire = ?2 WHERE id = ?1";
-    REQUIRE(sqlite3_prepare_v2(db_, write.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_blob(s, 2, wire.data(), static_cast<int>(wire.size()), SQLITE_TRANSIENT);
-    REQUIRE(sqlite3_step(s) == SQLITE_DONE);
-    sqlite3_finalize(s);
+    exec_with_blob("UPDATE " + table + " SET wire = ?1" + row, wire);
   }
   // Every row of every table, in key order, as text: two equal dumps are equal databases.
   std::string dump() {
@@ -183,7 +151,7 @@ class RawDb {
           "SELECT id, hex(wire) FROM feed ORDER BY id",
           "SELECT * FROM rejections ORDER BY id"}) {
       sqlite3_stmt* s = nullptr;
-      REQUIRE(sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_prepare_v2(handle(), sql, -1, &s, nullptr) == SQLITE_OK);
       out += sql;
       out += '\n';
       while (sqlite3_step(s) == SQLITE_ROW) {
@@ -198,9 +166,6 @@ class RawDb {
     }
     return out;
   }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 inline Bytes read_file_bytes(const std::filesystem::path& p) {

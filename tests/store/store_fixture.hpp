@@ -14,6 +14,7 @@
 #include "aegis/protocol/certificate.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 #include "store/store.hpp"
+#include "sqlite_file.hpp"
 #include "test_support.hpp"
 
 namespace aegis::test {
@@ -57,49 +58,10 @@ inline protocol::Trust make_trust(const protocol::Signer& root,
   return std::move(trust).value();
 }
 
-// A separate SQLite connection to the store's file (foreign keys off, as in the sqlite3 shell).
-class RawDb {
+// A separate SQLite connection to the store's file, with the store's own tampering.
+class RawDb : public SqliteFile {
  public:
-  explicit RawDb(const std::filesystem::path& file) {
-    REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    INFO(sql << ": " << (err ? err : ""));
-    sqlite3_free(err);
-    REQUIRE(rc == SQLITE_OK);
-  }
-  std::int64_t scalar(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-    std::int64_t v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-  }
-  protocol::Bytes blob(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-    const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
-    protocol::Bytes out(p, p + sqlite3_column_bytes(s, 0));
-    sqlite3_finalize(s);
-    return out;
-  }
-  // Runs `sql` with ?1 bound to `value`.
-  void exec_with_blob(const std::string& sql, const protocol::Bytes& value) {
-    sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
-    sqlite3_bind_blob(s, 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-    REQUIRE(sqlite3_step(s) == SQLITE_DONE);
-    sqlite3_finalize(s);
-  }
+  using SqliteFile::SqliteFile;
   // Flips one bit of a byte of the envelope at `seq`, `from_end` bytes before its end.
   void flip_envelope_byte(std::uint64_t seq, std::size_t from_end) {
     const std::string where = " FROM outbox WHERE seq = " + std::to_string(seq);
@@ -108,9 +70,6 @@ class RawDb {
     env[env.size() - 1 - from_end] ^= 0x01;
     exec_with_blob("UPDATE outbox SET envelope = ?1 WHERE seq = " + std::to_string(seq), env);
   }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 struct StoreFixture {
