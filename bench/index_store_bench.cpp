@@ -33,14 +33,13 @@
 using namespace aegis;
 using protocol::Bytes;
 using bench::Clock;
+using bench::die;
+using bench::RawDb;
 using bench::mix;
 using bench::record_id;
 using bench::seconds_since;
 
 namespace {
-
-using aegis::bench::die;
-using aegis::bench::RawDb;
 
 constexpr std::uint64_t kNowMs = 1'750'000'000'000;
 constexpr std::uint64_t kDayMs = 86'400'000;

@@ -49,14 +49,13 @@
 using namespace aegis;
 using protocol::Bytes;
 using bench::Clock;
+using bench::die;
+using bench::RawDb;
 using bench::mix;
 using bench::record_id;
 using bench::seconds_since;
 
 namespace {
-
-using aegis::bench::die;
-using aegis::bench::RawDb;
 
 constexpr int kSeqBits = 40;                 // index schema: id = aid << 40 | seq
 constexpr std::uint64_t kCommitEvery = 20000;  // rows per bulk-load transaction
