@@ -75,6 +75,17 @@ def test(c):
     h.check("ZZ9" not in out and "2099" not in out, f"aegis import mixed: {out!r}")
     bad = kent.aegis("import", by_hand, "--format", "ctf", check_rc=False)
     h.check(bad.returncode == 1 and "rejected" in bad.stderr, f"ctf import of a csv: {bad}")
+    # A wrong command line is refused before anything is read, with exit 2 and its reason.
+    tail = kent.outbox_tail()
+    for args, why in ((["--format", "xml"], "--format: xml not in"),
+                      (["--format", "ctf", "--mapping", "febrl"], "only for --format csv"),
+                      (["--format", "csv", "--mapping", "latin"], "--mapping: latin not in")):
+        r = kent.aegis("import", by_hand, *args, check_rc=False)
+        h.check(r.returncode == 2 and why in r.stderr, f"aegis import {args}: {r}")
+    gone = kent.aegis("import", os.path.join(c.dir, "no-such.csv"), "--format", "csv",
+                      check_rc=False)
+    h.check(gone.returncode == 1 and "no-such.csv" in gone.stderr, f"missing file: {gone}")
+    h.check(kent.outbox_tail() == tail, "a refused command line appended envelopes")
     c.wait_synced(["kent"])
     h.check(imp.index_record_ids(c, "kent") == imp.csv_ids(list(range(1, 306)) +
                                                            list(range(500, 520)) + [600]),
