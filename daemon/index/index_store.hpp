@@ -1,19 +1,20 @@
 // The index node's store (docs/index-store.md): for every authority, its envelopes exactly as
 // received (append-only), the current state of each of its records, the signed feed the index
-// sends back to it, and the rejections it caused. apply_batch is the whole receive path of a
-// Push: classify, verify, store, assign national ids, append feed items, in ONE transaction.
+// sends back to it, and the rejections it caused. apply_batches is the whole receive path of
+// the Pushes waiting at the index: classify, verify, store, assign national ids, append feed
+// items, in ONE transaction (apply_batch: the same for one Push).
 //
 // How aegisd (the index role) uses it, from its event loop:
 //   Hello(authority_id = A, feed_seq = F) from a peer whose certified CURVE key belongs to S:
 //       refuse unless A == S;  chain_state(S) -> Welcome;  feed_range(S, F + 1, kMaxBatch)
 //       -> FeedBatch (and feed_acked(S, F): the authority holds the feed up to F).
-//   Push(envelopes) from S:
-//       r = apply_batch(S, envelopes, trust, now_ms, signing)
+//   Push(envelopes) from S: queued; the Pushes waiting on the socket go together:
+//       rs = apply_batches({{S, envelopes}, ...}, trust, now_ms, signing); for each r:
 //       -> Ack{r.applied}; if r.rejection: Reject{seq, errc_name(code), detail};
 //          if !r.feed_items.empty(): FeedBatch{r.feed_items}.
-//       An error Result means nothing of the batch was stored (rolled back): send nothing, log
-//       it; the authority resends after its ack timeout.
-//   FeedAck(feed_seq) from S: feed_acked(S, feed_seq).
+//       An error Result means nothing of any of them was stored (rolled back): send nothing,
+//       log it; the authorities resend after their ack timeout.
+//   FeedAck(feed_seq) from S: feed_acked(S, feed_seq), on the next tick.
 //   `aegis status`: status(), totals(), rejections().
 //
 // Threads: one IndexStore is used by one thread at a time (the event loop). Inside, verify_all
@@ -182,8 +183,9 @@ class IndexStore {
 
   // Verifies and applies one Push from `sender` (the authority id certified for the peer's CURVE
   // key) in one transaction; see ApplyResult for the rules. Every envelope must name `sender`
-  // (else wrong_role). The first upsert of a record assigns its national id and appends a
-  // national_id feed item; a batch that applied anything appends one `applied` item last.
+  // (else wrong_role). The first upsert of a record assigns its national id; the batch's
+  // assignments go into one national_id feed item (up to 512 each), and a batch that applied
+  // anything appends one `applied` item last.
   // A batch over protocol::kMaxBatch is invalid_argument. An error Result means SQLite failed
   // and nothing of the batch (nor its rejection) was stored.
   Result<ApplyResult> apply_batch(std::string_view sender,
