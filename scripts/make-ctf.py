@@ -12,27 +12,15 @@ Email) so the skipping is exercised too.
   scripts/make-ctf.py --pupils 300000 --seed 7 --output big.xml
 """
 import argparse
-import csv
 import datetime
 import os
 import random
 import sys
 from xml.sax.saxutils import escape
 
-DEFAULT_NAMES = "/work/shared/data/uk-names"
-UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # value order A=0 .. Z=22; no I, O, S
-INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # postcode inward letters never C I K M O V
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from synthetic_people import DEFAULT_NAMES, Names, make_uln, make_upn  # noqa: E402
 
-# Used when no names directory is available (a user's clone has no shared data).
-BUILTIN_MALE = ["Oliver", "George", "Harry", "Jack", "Jacob", "Noah", "Charlie", "Muhammad",
-                "Thomas", "Oscar", "William", "James", "Leo", "Alfie", "Henry", "Joshua"]
-BUILTIN_FEMALE = ["Olivia", "Amelia", "Isla", "Ava", "Emily", "Isabella", "Mia", "Poppy",
-                  "Ella", "Lily", "Sophie", "Grace", "Evie", "Freya", "Ruby", "Chloe"]
-BUILTIN_SURNAMES = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans",
-                    "Wilson", "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright",
-                    "Walker", "White", "Edwards", "Hughes", "Green", "Hall", "O'Brien", "Patel"]
-BUILTIN_AREAS = ["B", "BS", "CB", "E", "G", "L", "LS", "M", "ME", "N", "NE", "OX", "S", "SW",
-                 "TN", "W"]
 STREETS = ["High", "Church", "Station", "Victoria", "Park", "Green", "Manor", "Mill", "School",
            "Queens", "Kings", "New", "Grange", "Windsor", "Albert", "Springfield", "Orchard"]
 STREET_KINDS = ["Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent"]
@@ -41,74 +29,18 @@ TOWNS = ["Maidstone", "Ashford", "Canterbury", "Dover", "Folkestone", "Margate",
 HOUSE_NAMES = ["Rose Cottage", "The Old Forge", "Ivy House", "Orchard View", "The Laurels"]
 
 
-def upn_check_letter(body12):
-    """The check letter for the 12 characters after it (DfE UPN guide)."""
-    total = 0
-    for k, c in enumerate(body12, start=2):
-        total += (int(c) if c.isdigit() else UPN_LETTERS.index(c)) * k
-    return UPN_LETTERS[total % 23]
-
-
-def make_upn(lea, i):
-    """A permanent UPN unique for each i < 135,000,000: LA, allocating school, year, serial."""
-    serial = i % 1000
-    year = 10 + (i // 1000) % 15
-    estab = 1000 + i // 15000
-    body = "%s%04d%02d%03d" % (lea, estab, year, serial)
-    return upn_check_letter(body) + body
-
-
-def make_uln(i):
-    """A ULN unique for each i, or None when this number can carry no check digit."""
-    body = "%09d" % (100000000 + i * 7)
-    remainder = sum(int(d) * w for d, w in zip(body, range(10, 1, -1))) % 11
-    if remainder == 0:
-        return None
-    return body + str(10 - remainder)
-
-
-def read_names(directory):
-    def column(name):
-        with open(os.path.join(directory, name), newline="", encoding="utf-8") as f:
-            return [row for row in csv.DictReader(f)]
-    male = [r["name"] for r in column("first_names_male.csv")]
-    female = [r["name"] for r in column("first_names_female.csv")]
-    surname_rows = column("last_names.csv")
-    surnames = [r["name"] for r in surname_rows]
-    weights = [float(r.get("weight") or 1) for r in surname_rows]
-    with open(os.path.join(directory, "uk_postcode_areas.txt"), encoding="utf-8") as f:
-        areas = [line.strip() for line in f if line.strip()]
-    return male, female, surnames, weights, areas
-
-
 class Generator:
     def __init__(self, args, rng):
         self.args = args
         self.rng = rng
-        names_dir = args.names
-        if names_dir is None and os.path.isdir(DEFAULT_NAMES):
-            names_dir = DEFAULT_NAMES
-        if names_dir:
-            self.male, self.female, self.surnames, weights, self.areas = read_names(names_dir)
-        else:
-            self.male, self.female, self.surnames = BUILTIN_MALE, BUILTIN_FEMALE, BUILTIN_SURNAMES
-            weights, self.areas = [1.0] * len(BUILTIN_SURNAMES), BUILTIN_AREAS
-        self.cum_weights = []
-        total = 0.0
-        for w in weights:
-            total += w
-            self.cum_weights.append(total)
+        self.names = Names(rng, args.names)
         self.file_date = datetime.date.fromisoformat(args.date[:10])
 
     def surname(self):
-        return self.rng.choices(self.surnames, cum_weights=self.cum_weights)[0]
+        return self.names.surname()
 
     def postcode(self):
-        r = self.rng
-        area = r.choice(self.areas)
-        district = str(r.randint(1, 9)) if r.random() < 0.5 else str(r.randint(10, 29))
-        return "%s%s %d%s%s" % (area, district, r.randint(0, 9), r.choice(INWARD_LETTERS),
-                                r.choice(INWARD_LETTERS))
+        return self.names.postcode()
 
     def address(self, indent):
         r = self.rng
@@ -155,7 +87,7 @@ class Generator:
                "        <Order>%d</Order>" % order,
                "        <Title>%s</Title>" % ("Mrs" if female else "Mr"),
                "        <Surname>%s</Surname>" % escape(surname),
-               "        <Forename>%s</Forename>" % escape(r.choice(self.female if female else self.male)),
+               "        <Forename>%s</Forename>" % escape(self.names.forename(female)),
                "        <Gender>%s</Gender>" % ("F" if female else "M"),
                "        <Relationship>%s</Relationship>" % relationship,
                "        <Responsibility>%s</Responsibility>" % ("true" if relationship in ("PAM", "PAF", "CAR") else "false")]
@@ -171,7 +103,7 @@ class Generator:
         r = self.rng
         female = r.random() < 0.5
         surname = self.surname()
-        forename = r.choice(self.female if female else self.male)
+        forename = self.names.forename(female)
         age_days = r.randint(4 * 365, 16 * 365)
         dob = self.file_date - datetime.timedelta(days=age_days)
         out = ["  <Pupil>",
@@ -186,12 +118,12 @@ class Generator:
                 "    <BasicDetails>"]
         if r.random() < 0.1:
             out.append("      <PreferredForename>%s</PreferredForename>"
-                       % escape(r.choice(self.female if female else self.male)))
+                       % escape(self.names.forename(female)))
         if r.random() < 0.03:
             out.append("      <FormerSurname>%s</FormerSurname>" % escape(self.surname()))
         if r.random() < 0.4:
             out.append("      <MiddleNames>%s</MiddleNames>"
-                       % escape(r.choice(self.female if female else self.male)))
+                       % escape(self.names.forename(female)))
         out += ["      <NCyearActual>%d</NCyearActual>" % max(0, min(11, age_days // 365 - 5)),
                 "      <EnrolStatus>C</EnrolStatus>",
                 "    </BasicDetails>"]
