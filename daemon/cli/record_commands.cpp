@@ -58,22 +58,71 @@ void remove(const GlobalOptions& g, const std::string& record_id) {
                "deleted record " + record_id + " (seq " + std::to_string(change->seq) + ")");
 }
 
+constexpr const char* kShieldedThere = "shielded there: contact its shield team";
+
+// "Also known to": each other authority's record the index linked to this one, with what this
+// authority may see of it, or only that it is shielded there (docs/store.md §12).
+nlohmann::ordered_json elsewhere_json(const std::vector<store::KnownElsewhere>& list) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const store::KnownElsewhere& k : list) {
+    nlohmann::ordered_json entry = {{"authority_id", k.other_authority_id},
+                                    {"record_id", k.other_record_id},
+                                    {"shielded", k.shielded}};
+    if (k.shielded) {
+      entry["note"] = kShieldedThere;
+    } else {
+      entry["contacts"] = contacts_to_json(k.details.contacts);
+      entry["involvements"] = involvements_to_json(k.details.involvements);
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::string elsewhere_text(const nlohmann::ordered_json& list) {
+  if (list.empty()) return "also known to: no other authority";
+  std::string out;
+  for (const auto& e : list) {
+    if (!out.empty()) out += "\n";
+    out += "also known to " + e["authority_id"].get<std::string>() + " (record " +
+           e["record_id"].get<std::string>() + "): ";
+    if (e["shielded"].get<bool>()) {
+      out += kShieldedThere;
+    } else {
+      const nlohmann::ordered_json visible = {{"contacts", e["contacts"]},
+                                              {"involvements", e["involvements"]}};
+      out += "what it shares\n" + visible.dump(2);
+    }
+  }
+  return out;
+}
+
 void show(const GlobalOptions& g, const std::string& record_id) {
   const config::Config c = load_config(g);
   store::Store s = open_store(c);
   auto got = s.get(record_id);
   if (!got) fail_store(got.error());
+  auto national_id = s.national_id(record_id);
+  if (!national_id) fail_store(national_id.error());
+  auto elsewhere = s.elsewhere(record_id);
+  if (!elsewhere) fail_store(elsewhere.error());
   nlohmann::ordered_json record = record_to_json(got->record);
+  const nlohmann::ordered_json also_known_to = elsewhere_json(*elsewhere);
   const bool shielded = got->record.shielded();
   print_result(g,
                {{"record_id", record_id},
                 {"shielded", shielded},
                 {"last_seq", got->last_seq},
                 {"updated", format_time(got->updated_ms)},
-                {"record", record}},
+                {"national_id", national_id->has_value() ? nlohmann::ordered_json(**national_id)
+                                                         : nlohmann::ordered_json()},
+                {"record", record},
+                {"also_known_to", also_known_to}},
                "record " + record_id + " (last seq " + std::to_string(got->last_seq) +
                    ", updated " + format_time(got->updated_ms) +
-                   ", shielded: " + (shielded ? "yes" : "no") + ")\n" + record.dump(2));
+                   ", shielded: " + (shielded ? "yes" : "no") + ", national id: " +
+                   national_id->value_or("none yet") + ")\n" + record.dump(2) + "\n" +
+                   elsewhere_text(also_known_to));
 }
 
 void list(const GlobalOptions& g, bool include_deleted) {

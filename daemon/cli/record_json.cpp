@@ -318,21 +318,21 @@ protocol::Result<ChildRecord, JsonError> record_from_json(const json& j) {
   return rec;
 }
 
-ordered_json record_to_json(const ChildRecord& r) {
-  ordered_json former = ordered_json::array();
-  for (const PersonName& n : r.identity.former_names) former.push_back(name_json(n));
-
+ordered_json contacts_to_json(const std::vector<Contact>& list) {
   ordered_json contacts = ordered_json::array();
-  for (const Contact& c : r.details.contacts)
+  for (const Contact& c : list)
     contacts.push_back(ordered_json{{"name", name_json(c.name)},
                                     {"relationship", c.relationship},
                                     {"parental_responsibility", c.parental_responsibility},
                                     {"phones", c.phones},
                                     {"address_as_child", c.address_as_child},
                                     {"address", address_json(c.address)}});
+  return contacts;
+}
 
+ordered_json involvements_to_json(const std::vector<Involvement>& list) {
   ordered_json involvements = ordered_json::array();
-  for (const Involvement& v : r.details.involvements)
+  for (const Involvement& v : list)
     involvements.push_back(ordered_json{{"kind", name_of(kKinds, v.kind)},
                                         {"organisation", v.organisation},
                                         {"organisation_id", v.organisation_id},
@@ -345,6 +345,14 @@ ordered_json record_to_json(const ChildRecord& r) {
                                         {"assessment_completed", v.assessment_completed},
                                         {"sensitive", v.sensitive},
                                         {"consent", v.consent}});
+  return involvements;
+}
+
+ordered_json record_to_json(const ChildRecord& r) {
+  ordered_json former = ordered_json::array();
+  for (const PersonName& n : r.identity.former_names) former.push_back(name_json(n));
+  const ordered_json contacts = contacts_to_json(r.details.contacts);
+  const ordered_json involvements = involvements_to_json(r.details.involvements);
 
   ordered_json shield = nullptr;
   if (r.details.shield)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,11 @@ protocol::Result<protocol::ChildRecord, JsonError> record_from_json(const nlohma
 // Every field, absent optionals as null, in the documented order; record_from_json reads it
 // back to the same record.
 nlohmann::ordered_json record_to_json(const protocol::ChildRecord& r);
+
+// The `contacts` and `involvements` members of record JSON on their own (what `record show`
+// prints of another authority's record, docs/store.md §12).
+nlohmann::ordered_json contacts_to_json(const std::vector<protocol::Contact>& contacts);
+nlohmann::ordered_json involvements_to_json(const std::vector<protocol::Involvement>& list);
 
 // Parses JSON text strictly (a duplicate key is an error, unlike plain nlohmann::json::parse).
 protocol::Result<nlohmann::json, JsonError> parse_json_text(const std::string& text);

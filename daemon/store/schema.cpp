@@ -11,7 +11,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 3> kSteps = {
+constexpr std::array<std::string_view, 4> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
@@ -81,6 +81,43 @@ CREATE TABLE imports (
   CHECK ((first_seq IS NULL) = (last_seq IS NULL))
 ) STRICT;
 CREATE INDEX imports_sha256 ON imports (sha256);
+)sql",
+    // 4: the feed's elsewhere items (feed version 3, kind 3; docs/store.md §12). `feed` is
+    // rebuilt for its new kind CHECK, and `national_ids` (which references it) with it: new
+    // tables, copy, drop the old (child first), rename — inside the migration's one transaction,
+    // with foreign keys on (renaming feed_new rewrites national_ids_new's reference to it).
+    // `elsewhere`: one row per (record, other authority's record) the feed says are linked.
+    R"sql(
+CREATE TABLE feed_new (
+  seq         INTEGER PRIMARY KEY,                        -- 1, 2, 3... the item's seq (rowid)
+  kind        INTEGER NOT NULL CHECK (kind IN (1, 2, 3)), -- 1 applied, 2 national_id, 3 elsewhere
+  received_ms INTEGER NOT NULL,
+  hash        BLOB NOT NULL CHECK (length(hash) = 32),    -- feed_item_hash(item)
+  item        BLOB NOT NULL                               -- the wire bytes (encoded Signed)
+) STRICT;
+INSERT INTO feed_new (seq, kind, received_ms, hash, item)
+  SELECT seq, kind, received_ms, hash, item FROM feed;
+CREATE TABLE national_ids_new (
+  record_id   TEXT PRIMARY KEY,
+  national_id TEXT NOT NULL,
+  feed_seq    INTEGER NOT NULL REFERENCES feed_new (seq)  -- the latest item that stated it
+) STRICT;
+INSERT INTO national_ids_new (record_id, national_id, feed_seq)
+  SELECT record_id, national_id, feed_seq FROM national_ids;
+DROP TABLE national_ids;
+DROP TABLE feed;
+ALTER TABLE feed_new RENAME TO feed;
+ALTER TABLE national_ids_new RENAME TO national_ids;
+CREATE TABLE elsewhere (
+  record_id          TEXT NOT NULL,                       -- this authority's record
+  other_authority_id TEXT NOT NULL,
+  other_record_id    TEXT NOT NULL,
+  state              INTEGER NOT NULL CHECK (state IN (1, 2)), -- 1 linked, 2 shielded there
+  details            BLOB,                                -- linked: encode_child_details (shareable part)
+  feed_seq           INTEGER NOT NULL REFERENCES feed (seq), -- the latest item for this pair
+  PRIMARY KEY (record_id, other_authority_id, other_record_id),
+  CHECK ((state = 1) = (details IS NOT NULL))
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -171,7 +171,9 @@ Result<Store> Store::create(const std::filesystem::path& file, std::string_view 
         db->prepare("SELECT count(*) FROM sqlite_schema", "create store");
     if (!objects) return objects.error();
     if (Result<bool> row = objects->step(); !row) return row.error();
-    if (*version != 0 || objects->int64(0) != 0) return exists;
+    const bool empty = *version == 0 && objects->int64(0) == 0;
+    objects->reset();  // no read may stay open while a migration step drops a table
+    if (!empty) return exists;
     if (Status s = sql::migrate(*db, schema::steps(), 0); !s) return s.error();
     if (Status s = write_meta(*db, "authority_id", authority_id); !s) return s.error();
     if (Status s = write_meta(*db, "created_ms", i64(now_ms)); !s) return s.error();

@@ -37,7 +37,7 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index stor
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -138,6 +138,19 @@ struct FeedOutcome {
   std::optional<protocol::Error> problem;
 };
 
+// One record of another authority that the index linked to one of this authority's records
+// (a feed elsewhere item, docs/store.md §12): "also known to".
+struct KnownElsewhere {
+  std::string other_authority_id;
+  std::string other_record_id;
+  // Shielded there: nothing is shared but "contact its shield team"; `details` is empty.
+  bool shielded = false;
+  // Linked: what this authority may see of the other record — its contacts and its involvements
+  // that are not sensitive (never an address, identifier or shield: PROTOCOL.md §13.2).
+  protocol::ChildDetails details;
+  std::uint64_t feed_seq = 0;  // the feed item that said so last
+};
+
 // ---- Imports (docs/store.md §11, docs/adapters.md) --------------------------------------------
 
 // One row of `imports`: a file imported in one transaction. Counts and names only, never a
@@ -215,12 +228,16 @@ class Store {
   Result<protocol::ChainState> feed_head();
   // Verifies `items` in order with protocol::verify_feed_item (signed by an index certificate
   // of `index_id`, addressed to this authority, continuing the stored feed chain) and stores
-  // those that continue it in ONE transaction: the feed rows and the national ids they assign.
-  // Items at or below the stored head are skipped (a resend). Stops at the first item that
-  // fails; the ones before it are stored.
+  // those that continue it in ONE transaction: the feed rows, the national ids they assign and
+  // the elsewhere links they set or remove (the latest item wins). Items at or below the stored
+  // head are skipped (a resend). Stops at the first item that fails; the ones before it are
+  // stored.
   Result<FeedOutcome> store_feed(const std::vector<protocol::Bytes>& items,
                                  const protocol::Trust& trust, std::string_view index_id,
                                  std::uint64_t now_ms);
+  // The other authorities' records linked to `record_id`, by (other_authority_id,
+  // other_record_id); empty when none (or no such record).
+  Result<std::vector<KnownElsewhere>> elsewhere(std::string_view record_id);
   // The national id the index assigned to `record_id` (nullopt: none yet).
   Result<std::optional<std::string>> national_id(std::string_view record_id);
   Result<std::uint64_t> national_id_count();

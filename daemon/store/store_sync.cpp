@@ -1,5 +1,6 @@
-// The authority store's sync tables (see store.hpp, "Sync", and docs/store.md §10): outbox range
-// reads for pushing, the feed received from the index, national ids, sync state.
+// The authority store's sync tables (see store.hpp, "Sync", and docs/store.md §10, §12): outbox
+// range reads for pushing, the feed received from the index, national ids, the records other
+// authorities know (elsewhere), sync state.
 #include <algorithm>
 #include <string>
 
@@ -94,6 +95,49 @@ Result<FeedOutcome> Store::store_feed(const std::vector<Bytes>& items,
       "feed_seq = excluded.feed_seq",
       what + ": assign national id");
   if (!assign) return assign.error();
+  Result<sql::Statement> link = db_.prepare(
+      "INSERT INTO elsewhere (record_id, other_authority_id, other_record_id, state, details, "
+      "feed_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (record_id, other_authority_id, other_record_id) DO UPDATE SET "
+      "state = excluded.state, details = excluded.details, feed_seq = excluded.feed_seq",
+      what + ": link elsewhere");
+  if (!link) return link.error();
+  Result<sql::Statement> unlink = db_.prepare(
+      "DELETE FROM elsewhere WHERE record_id = ?1 AND other_authority_id = ?2 AND "
+      "other_record_id = ?3",
+      what + ": unlink elsewhere");
+  if (!unlink) return unlink.error();
+  auto assign_national_id = [&](const std::string& record_id, const std::string& national_id,
+                                std::uint64_t seq) -> Status {
+    assign->reset();
+    assign->bind(1, record_id);
+    assign->bind(2, national_id);
+    assign->bind(3, i64(seq));
+    return assign->run();
+  };
+  // An elsewhere item (feed version 3): the pair's row is set, replaced, or removed (unlinked);
+  // the record's national id it states is the latest, as a national_id item's.
+  auto apply_elsewhere = [&](const protocol::ElsewhereLink& e, std::uint64_t seq) -> Status {
+    if (Status s = assign_national_id(e.record_id, e.national_id, seq); !s) return s;
+    if (e.state == protocol::ElsewhereState::unlinked) {
+      unlink->reset();
+      unlink->bind(1, e.record_id);
+      unlink->bind(2, e.other_authority_id);
+      unlink->bind(3, e.other_record_id);
+      return unlink->run();
+    }
+    link->reset();
+    link->bind(1, e.record_id);
+    link->bind(2, e.other_authority_id);
+    link->bind(3, e.other_record_id);
+    link->bind(4, static_cast<std::int64_t>(e.state));
+    if (e.details)
+      link->bind(5, ByteView(protocol::encode_child_details(*e.details)));
+    else
+      link->bind_null(5);
+    link->bind(6, i64(seq));
+    return link->run();
+  };
 
   FeedOutcome out;
   for (const Bytes& wire : items) {
@@ -121,19 +165,48 @@ Result<FeedOutcome> Store::store_feed(const std::vector<Bytes>& items,
     insert->bind(4, ByteView(v->hash));
     insert->bind(5, ByteView(wire));
     if (Status s = insert->run(); !s) return s.error();
-    for (const protocol::NationalIdAssignment& n : item.national_ids) {
-      assign->reset();
-      assign->bind(1, n.record_id);
-      assign->bind(2, n.national_id);
-      assign->bind(3, i64(item.seq));
-      if (Status s = assign->run(); !s) return s.error();
-    }
+    for (const protocol::NationalIdAssignment& n : item.national_ids)
+      if (Status s = assign_national_id(n.record_id, n.national_id, item.seq); !s)
+        return s.error();
+    if (item.kind == protocol::FeedKind::elsewhere)
+      if (Status s = apply_elsewhere(item.elsewhere, item.seq); !s) return s.error();
     chain = protocol::advance(chain, *v);
     ++out.stored;
   }
   if (out.stored > 0)
     if (Status s = tx->commit(); !s) return s.error();
   out.feed_seq = chain.last_seq;
+  return out;
+}
+
+Result<std::vector<KnownElsewhere>> Store::elsewhere(std::string_view record_id) {
+  Result<sql::Statement> q = db_.prepare(
+      "SELECT other_authority_id, other_record_id, state, details, feed_seq FROM elsewhere "
+      "WHERE record_id = ?1 ORDER BY other_authority_id, other_record_id",
+      "read elsewhere");
+  if (!q) return q.error();
+  q->bind(1, record_id);
+  std::vector<KnownElsewhere> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    KnownElsewhere k;
+    k.other_authority_id = q->text(0);
+    k.other_record_id = q->text(1);
+    k.shielded = q->int64(2) == static_cast<std::int64_t>(protocol::ElsewhereState::shielded);
+    k.feed_seq = u64(q->int64(4));
+    if (!k.shielded) {
+      protocol::Result<protocol::ChildDetails> details =
+          protocol::decode_child_details(q->blob(3));
+      if (!details)
+        return store_error(StoreErrc::corrupt, "elsewhere row of " + std::string(record_id) +
+                                                   " (feed seq " + std::to_string(k.feed_seq) +
+                                                   "): " + details.error().message());
+      k.details = std::move(details).value();
+    }
+    out.push_back(std::move(k));
+  }
   return out;
 }
 

@@ -1,8 +1,9 @@
-// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies, national ids, signing
-// and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
+// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 and 3, the
+// kinds applied, national_id and elsewhere), national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
 #include "aegis/protocol/feed.hpp"
 
 #include "aegis/protocol/codec.hpp"
+#include "aegis/protocol/record.hpp"
 #include "aegis/protocol/signed.hpp"
 #include "chain_rules.hpp"
 #include "decode_rules.hpp"
@@ -14,6 +15,7 @@ namespace {
 inline constexpr std::size_t kFeedBodyFields = 8;
 inline constexpr std::size_t kAppliedFields = 2;
 inline constexpr std::size_t kAssignmentFields = 2;
+inline constexpr std::size_t kElsewhereFields = 6;
 // Crockford's base32 alphabet: digits and upper-case letters without I, L, O and U.
 inline constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -29,18 +31,33 @@ std::uint64_t read_positive(const Node& n) {
   return v;
 }
 
+std::string read_record_id(const Node& n) {
+  std::string id = n.as_str(detail::kAnyLen);
+  if (!n.context().failed()) detail::check_record_id(n.context(), n.path(), id);
+  return id;
+}
+
+std::string read_authority_id(const Node& n) {
+  std::string id = n.as_str(detail::kAnyLen);
+  if (!n.context().failed()) detail::check_authority_id(n.context(), n.path(), id);
+  return id;
+}
+
+std::string read_national_id(const Node& n) {
+  std::string id = n.as_str(kNationalIdLen);
+  if (!n.context().failed() && !valid_national_id(id))
+    n.fail(Errc::invalid_field,
+           "must be 16 characters of Crockford base32 (0-9, A-Z without I L O U)");
+  return id;
+}
+
 void read_assignment(const Node& n, FeedItem& f) {
   DecodeContext& ctx = n.context();
   ArrayNode pair = detail::read_struct(n, kAssignmentFields);
   NationalIdAssignment a;
   Node record_id = pair.field(0, "record_id");
-  a.record_id = record_id.as_str(detail::kAnyLen);
-  if (!ctx.failed()) detail::check_record_id(ctx, record_id.path(), a.record_id);
-  Node national_id = pair.field(1, "national_id");
-  a.national_id = national_id.as_str(kNationalIdLen);
-  if (!ctx.failed() && !valid_national_id(a.national_id))
-    national_id.fail(Errc::invalid_field,
-                     "must be 16 characters of Crockford base32 (0-9, A-Z without I L O U)");
+  a.record_id = read_record_id(record_id);
+  a.national_id = read_national_id(pair.field(1, "national_id"));
   if (ctx.failed()) return;
   for (const NationalIdAssignment& earlier : f.national_ids)
     if (earlier.record_id == a.record_id) {
@@ -50,29 +67,107 @@ void read_assignment(const Node& n, FeedItem& f) {
   f.national_ids.push_back(std::move(a));
 }
 
-void read_data(const Node& n, FeedItem& f) {
+// What another authority may see of a record (§13.2): anything else is invalid_field, named.
+void check_shareable(DecodeContext& ctx, const std::string& path, const ChildDetails& d) {
+  auto refuse = [&](const std::string& field, std::string_view why) {
+    ctx.fail(Errc::invalid_field, path + "." + field, why);
+  };
+  if (d.address) refuse("address", "must be nil: a child's address is not shared across areas");
+  if (d.upn) refuse("upn", "must be nil: identifiers are not shared across areas");
+  if (d.uln) refuse("uln", "must be nil: identifiers are not shared across areas");
+  if (d.nhs_number) refuse("nhs_number", "must be nil: identifiers are not shared across areas");
+  for (std::size_t i = 0; i < d.involvements.size(); ++i)
+    if (d.involvements[i].sensitive)
+      refuse("involvements[" + std::to_string(i) + "].sensitive",
+             "a sensitive involvement is never shared across areas");
+  if (d.shield) refuse("shield", "must be nil: a shield is never shared across areas");
+}
+
+void read_elsewhere(const Node& n, FeedItem& f) {
   DecodeContext& ctx = n.context();
-  if (f.kind == FeedKind::applied) {
-    ArrayNode d = detail::read_struct(n, kAppliedFields);
-    f.applied_seq = read_positive(d.field(0, "applied_seq"));
-    f.applied_hash = d.field(1, "applied_hash").as_fixed_bin<kHashSize>();
+  ArrayNode d = detail::read_struct(n, kElsewhereFields);
+  ElsewhereLink& e = f.elsewhere;
+  e.record_id = read_record_id(d.field(0, "record_id"));
+  e.national_id = read_national_id(d.field(1, "national_id"));
+  e.other_authority_id = read_authority_id(d.field(2, "other_authority_id"));
+  Node other_record = d.field(3, "other_record_id");
+  e.other_record_id = read_record_id(other_record);
+  if (ctx.failed()) return;
+  if (e.other_authority_id == f.authority_id && e.other_record_id == e.record_id) {
+    other_record.fail(Errc::invalid_field, "the item's own record: a link needs another record");
     return;
   }
-  ArrayNode list = n.as_array(1, kMaxNationalIdsPerItem);
+  Node state = d.field(4, "state");
+  const std::uint64_t code = state.as_uint();
   if (ctx.failed()) return;
-  f.national_ids.reserve(list.size());
-  for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i)
-    read_assignment(list.item(i), f);
+  if (code > static_cast<std::uint64_t>(ElsewhereState::shielded)) {
+    state.fail(Errc::invalid_field, "unknown state " + std::to_string(code));
+    return;
+  }
+  e.state = static_cast<ElsewhereState>(code);
+  Node details = d.field(5, "details");
+  if (e.state != ElsewhereState::linked) {
+    if (!details.is_nil())
+      details.fail(Errc::invalid_field, e.state == ElsewhereState::unlinked
+                                            ? "must be nil when unlinked"
+                                            : "must be nil when shielded there");
+    return;
+  }
+  if (details.is_nil()) {
+    details.fail(Errc::invalid_field, "required when linked");
+    return;
+  }
+  e.details = read_child_details(details);
+  if (!ctx.failed()) check_shareable(ctx, details.path(), *e.details);
+}
+
+void read_data(const Node& n, FeedItem& f) {
+  DecodeContext& ctx = n.context();
+  switch (f.kind) {
+    case FeedKind::applied: {
+      ArrayNode d = detail::read_struct(n, kAppliedFields);
+      f.applied_seq = read_positive(d.field(0, "applied_seq"));
+      f.applied_hash = d.field(1, "applied_hash").as_fixed_bin<kHashSize>();
+      return;
+    }
+    case FeedKind::national_id: {
+      ArrayNode list = n.as_array(1, kMaxNationalIdsPerItem);
+      if (ctx.failed()) return;
+      f.national_ids.reserve(list.size());
+      for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i)
+        read_assignment(list.item(i), f);
+      return;
+    }
+    case FeedKind::elsewhere:
+      read_elsewhere(n, f);
+      return;
+  }
+}
+
+// The kinds each version knows: 1 and 2 in version 2; 1, 2 and 3 in version 3.
+bool kind_in_version(std::uint64_t code, std::uint64_t version) {
+  if (code == static_cast<std::uint64_t>(FeedKind::applied) ||
+      code == static_cast<std::uint64_t>(FeedKind::national_id))
+    return true;
+  return code == static_cast<std::uint64_t>(FeedKind::elsewhere) && version >= 3;
 }
 
 FeedItem read_feed_item_body(const Node& n) {
   FeedItem f;
   DecodeContext& ctx = n.context();
-  ArrayNode a = detail::read_versioned_struct(n, kFeedItemVersion, kFeedBodyFields);
+  // [version, ...]: the version first (2 or 3), then the arity, as detail::read_versioned_struct
+  // does for a single version.
+  ArrayNode a = n.as_array(1, detail::kAnyLen);
+  Node version = a.field(0, "version");
+  f.version = version.as_uint();
+  if (!ctx.failed() && (f.version < kOldestFeedItemVersion || f.version > kFeedItemVersion))
+    version.fail(Errc::unknown_version, "version " + std::to_string(f.version) +
+                                            ", this implementation knows " +
+                                            std::to_string(kOldestFeedItemVersion) + " to " +
+                                            std::to_string(kFeedItemVersion));
+  detail::expect_arity(n, a, kFeedBodyFields);
 
-  Node authority = a.field(1, "authority_id");
-  f.authority_id = authority.as_str(detail::kAnyLen);
-  if (!ctx.failed()) detail::check_authority_id(ctx, authority.path(), f.authority_id);
+  f.authority_id = read_authority_id(a.field(1, "authority_id"));
   f.seq = read_positive(a.field(2, "seq"));
   f.prev_hash = a.field(3, "prev_hash").as_fixed_bin<kHashSize>();
   f.timestamp_ms = a.field(4, "timestamp_ms").as_uint();
@@ -81,16 +176,27 @@ FeedItem read_feed_item_body(const Node& n) {
   Node kind = a.field(6, "kind");
   const std::uint64_t code = kind.as_uint(UINT8_MAX);
   if (ctx.failed()) return f;
-  if (code == static_cast<std::uint64_t>(FeedKind::applied))
-    f.kind = FeedKind::applied;
-  else if (code == static_cast<std::uint64_t>(FeedKind::national_id))
-    f.kind = FeedKind::national_id;
-  else {
-    kind.fail(Errc::invalid_field, "unknown kind " + std::to_string(code));
+  if (!kind_in_version(code, f.version)) {
+    kind.fail(Errc::invalid_field, "unknown kind " + std::to_string(code) + " in version " +
+                                       std::to_string(f.version));
     return f;
   }
+  f.kind = static_cast<FeedKind>(code);
   read_data(a.field(7, "data"), f);
   return f;
+}
+
+void write_elsewhere(Writer& w, const ElsewhereLink& e) {
+  w.array(kElsewhereFields);
+  w.str(e.record_id);
+  w.str(e.national_id);
+  w.str(e.other_authority_id);
+  w.str(e.other_record_id);
+  w.uint(static_cast<std::uint64_t>(e.state));
+  if (e.details)
+    write_child_details(w, *e.details);
+  else
+    w.nil();
 }
 
 }  // namespace
@@ -115,27 +221,41 @@ std::string encode_national_id(const ByteArray<10>& bits) {
   return out;
 }
 
+ChildDetails details_for_elsewhere(const ChildDetails& full) {
+  ChildDetails out;
+  out.contacts = full.contacts;
+  for (const Involvement& v : full.involvements)
+    if (!v.sensitive) out.involvements.push_back(v);
+  return out;
+}
+
 Bytes encode_feed_item_body(const FeedItem& f) {
   Writer w;
   w.array(kFeedBodyFields);
-  w.uint(kFeedItemVersion);
+  w.uint(f.version);
   w.str(f.authority_id);
   w.uint(f.seq);
   w.bin(f.prev_hash);
   w.uint(f.timestamp_ms);
   w.uint(f.signer_serial);
   w.uint(static_cast<std::uint64_t>(f.kind));
-  if (f.kind == FeedKind::applied) {
-    w.array(kAppliedFields);
-    w.uint(f.applied_seq);
-    w.bin(f.applied_hash);
-  } else {
-    w.array(static_cast<std::uint32_t>(f.national_ids.size()));
-    for (const NationalIdAssignment& a : f.national_ids) {
-      w.array(kAssignmentFields);
-      w.str(a.record_id);
-      w.str(a.national_id);
-    }
+  switch (f.kind) {
+    case FeedKind::applied:
+      w.array(kAppliedFields);
+      w.uint(f.applied_seq);
+      w.bin(f.applied_hash);
+      break;
+    case FeedKind::national_id:
+      w.array(static_cast<std::uint32_t>(f.national_ids.size()));
+      for (const NationalIdAssignment& a : f.national_ids) {
+        w.array(kAssignmentFields);
+        w.str(a.record_id);
+        w.str(a.national_id);
+      }
+      break;
+    case FeedKind::elsewhere:
+      write_elsewhere(w, f.elsewhere);
+      break;
   }
   return w.take();
 }

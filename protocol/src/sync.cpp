@@ -41,7 +41,8 @@ inline constexpr std::array<std::string_view, kLastType + 1> kNames = {
 std::uint64_t type_of(const Message& m) noexcept { return m.index() + 1; }
 
 // Parse limits: one frame of at most kMaxMessageSize; a batch of at most kMaxBatch elements;
-// one bin at most an envelope; strings at most a detail; [.., [bin...]] is two levels deep.
+// one bin at most the larger of an envelope and a feed item (kMaxFeedItemSize); strings at most a
+// detail; [.., [bin...]] is two levels deep.
 DecodeLimits message_limits() {
   DecodeLimits limits;
   limits.max_input = kMaxMessageSize;

@@ -1,6 +1,8 @@
 // Deterministic fixtures for the feed tests and tests/tools/gen_vectors_sync.cpp: the envelope
 // fixtures' trust plus a revoked and an expired index certificate, and feed items for kent
-// signed by the index with fixed keys and fixed times.
+// signed by the index with fixed keys and fixed times. make_applied and make_national_id build
+// version 2 items (those of the original vectors, kept byte for byte); make_elsewhere builds
+// version 3 ones.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,7 @@ inline constexpr std::uint64_t kIndexRevokedSerial = 7;  // on the revocation li
 inline constexpr std::uint64_t kIndexExpiredSerial = 8;  // not_after a day before kNowMs
 inline constexpr std::uint8_t kIndexRevokedSeed = 0x17;
 inline constexpr std::uint8_t kIndexExpiredSeed = 0x18;
+inline constexpr std::uint64_t kV2 = 2;  // the version of the original feed vectors
 
 // Serials 1-6 of the envelope fixtures, then 7 (index, revoked) and 8 (index, expired).
 inline std::vector<Certificate> feed_certificates() {
@@ -63,6 +66,7 @@ inline FeedItem make_applied(std::uint64_t seq, const Hash& prev_hash, std::uint
                              const std::string& authority = "kent",
                              const Hash& applied_hash = Hash{}) {
   FeedItem f;
+  f.version = kV2;
   f.authority_id = authority;
   f.seq = seq;
   f.prev_hash = prev_hash;
@@ -78,6 +82,7 @@ inline FeedItem make_national_id(std::uint64_t seq, const Hash& prev_hash,
                                  const std::string& record_id, const std::string& national_id,
                                  std::uint64_t serial = kIndexSerial) {
   FeedItem f;
+  f.version = kV2;
   f.authority_id = "kent";
   f.seq = seq;
   f.prev_hash = prev_hash;
@@ -85,6 +90,38 @@ inline FeedItem make_national_id(std::uint64_t seq, const Hash& prev_hash,
   f.signer_serial = serial;
   f.kind = FeedKind::national_id;
   f.national_ids = {{record_id, national_id}};
+  return f;
+}
+
+// What leeds's record L:42 lets kent see: sample_child's details with a sensitive involvement
+// added, through details_for_elsewhere (so no address, identifiers, shield or sensitive service).
+inline ChildDetails leeds_visible_details() {
+  ChildDetails full = sample_child("L:42").details;
+  Involvement camhs;
+  camhs.kind = InvolvementKind::other_health;
+  camhs.organisation = "Leeds CAMHS";
+  camhs.sensitive = true;
+  camhs.consent = true;
+  full.involvements.push_back(camhs);
+  return details_for_elsewhere(full);
+}
+
+// A version 3 elsewhere item for kent's `record_id`: linked (with leeds_visible_details()),
+// shielded there or unlinked, to `other_record_id` of `other_authority_id`.
+inline FeedItem make_elsewhere(std::uint64_t seq, const Hash& prev_hash,
+                               const std::string& record_id, ElsewhereState state,
+                               const std::string& other_authority_id = "leeds",
+                               const std::string& other_record_id = "L:42") {
+  FeedItem f;
+  f.authority_id = "kent";
+  f.seq = seq;
+  f.prev_hash = prev_hash;
+  f.timestamp_ms = kNowMs - kDayMs + seq * 1000;
+  f.signer_serial = kIndexSerial;
+  f.kind = FeedKind::elsewhere;
+  f.elsewhere = {record_id, "0V5K8Q2MZ7H4R9TA", other_authority_id, other_record_id, state,
+                 std::nullopt};
+  if (state == ElsewhereState::linked) f.elsewhere.details = leeds_visible_details();
   return f;
 }
 

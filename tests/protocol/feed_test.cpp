@@ -1,6 +1,7 @@
-// Feed items (docs/PROTOCOL.md §13): body encoding of both kinds, national ids, signing by the
-// index, and verification by the receiving authority — every error code, the order of the
-// checks, and that no single-bit change of a signed item ever verifies.
+// Feed items (docs/PROTOCOL.md §13): body encoding of every kind in versions 2 and 3, national
+// ids, what an elsewhere item may carry, signing by the index, and verification by the receiving
+// authority — every error code, the order of the checks, and that no single-bit change of a
+// signed item ever verifies.
 #include <catch2/catch.hpp>
 
 #include <functional>
@@ -66,14 +67,26 @@ std::size_t accepted_bit_flips(const Bytes& wire, const ChainState& chain) {
 
 }  // namespace
 
-TEST_CASE("feed: both kinds of item body round-trip byte-equal") {
-  for (const FeedItem& f : {make_applied(1, Hash{}, 7), national("0123456789ABCDEF")}) {
+TEST_CASE("feed: every kind of item body round-trips byte-equal, in versions 2 and 3") {
+  std::vector<FeedItem> items = {make_applied(1, Hash{}, 7), national("0123456789ABCDEF")};
+  for (FeedItem f : std::vector<FeedItem>(items)) {
+    f.version = 3;
+    items.push_back(f);
+  }
+  for (ElsewhereState state :
+       {ElsewhereState::unlinked, ElsewhereState::linked, ElsewhereState::shielded})
+    items.push_back(make_elsewhere(1, Hash{}, "child-1", state));
+  for (const FeedItem& f : items) {
     Bytes body = encode_feed_item_body(f);
+    CHECK(body[1] == f.version);  // 98 <version>: the version an item was made with is kept
     auto back = decode_feed_item_body(body);
+    INFO((back ? "" : back.error().message()));
     REQUIRE(back.ok());
     CHECK(*back == f);
     CHECK(encode_feed_item_body(*back) == body);
   }
+  CHECK(FeedItem{}.version == kFeedItemVersion);
+  CHECK(kFeedItemVersion == 3);
 }
 
 TEST_CASE("feed: an applied item has the documented layout") {
@@ -152,8 +165,10 @@ TEST_CASE("feed: body fields outside their domain are refused with the field's c
   CHECK(body_error(raw_feed_body(kFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
   CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 9, applied_data)) == Errc::malformed);
   FeedItem bad = f;
-  bad.kind = static_cast<FeedKind>(3);
+  bad.kind = static_cast<FeedKind>(4);
   CHECK(body_error(raw_feed_body(kFeedItemVersion, bad, 8, applied_data)) == Errc::invalid_field);
+  bad.kind = FeedKind::elsewhere;  // kind 3 exists only from version 3
+  CHECK(body_error(raw_feed_body(2, bad, 8, applied_data)) == Errc::invalid_field);
   bad = f;
   bad.seq = 0;
   CHECK(body_error(encode_feed_item_body(bad)) == Errc::invalid_field);
@@ -358,4 +373,242 @@ TEST_CASE("feed: errors name the field") {
   auto d = decode_feed_item_body(encode_feed_item_body(national("0123456789ABCDEI")));
   REQUIRE_FALSE(d.ok());
   CHECK(d.error().detail.rfind("feed_item.data[0].national_id: ", 0) == 0);
+}
+
+// ---- Elsewhere items (version 3, kind 3) -----------------------------------------------------
+
+namespace {
+
+// The error decoding an elsewhere item body gives, with the path its detail starts with.
+Error elsewhere_error(const FeedItem& f) {
+  auto d = decode_feed_item_body(encode_feed_item_body(f));
+  REQUIRE_FALSE(d.ok());
+  return d.error();
+}
+
+void check_refused_at(const FeedItem& f, Errc code, const std::string& path) {
+  const Error e = elsewhere_error(f);
+  INFO(e.message());
+  CHECK(e.code == code);
+  CHECK(e.detail.rfind(path + ": ", 0) == 0);
+}
+
+FeedItem linked() { return make_elsewhere(1, Hash{}, "child-1", ElsewhereState::linked); }
+
+// Details with every list and text at its §3 limit, nothing that may not be shared.
+ChildDetails largest_shareable_details() {
+  const std::string name(kMaxNameLen, 'n');
+  const std::string text(kMaxTextLen, 't');
+  const std::string phone(kMaxPhoneLen, '7');
+  ChildDetails d;
+  for (std::size_t i = 0; i < kMaxContacts; ++i) {
+    Contact c;
+    c.name = {name, name, name};
+    c.relationship = text;
+    c.phones.assign(kMaxPhones, phone);
+    c.address = Address{std::vector<std::string>(kMaxAddressLines, text),
+                        std::string(kMaxPostcodeLen, 'P')};
+    d.contacts.push_back(c);
+  }
+  for (std::size_t i = 0; i < kMaxInvolvements; ++i) {
+    Involvement v;
+    v.kind = InvolvementKind::other;
+    v.organisation = v.organisation_id = v.role = v.practitioner = text;
+    v.phone = phone;
+    v.start = *Date::parse("2015-01-01");
+    v.end = *Date::parse("2199-12-31");
+    d.involvements.push_back(v);
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("feed: details_for_elsewhere keeps contacts and non-sensitive involvements only") {
+  ChildDetails full = aegis::test::sample_shielded_child("c").details;
+  Involvement sexual_health;
+  sexual_health.kind = InvolvementKind::other_health;
+  sexual_health.organisation = "Clinic";
+  sexual_health.sensitive = true;
+  sexual_health.consent = true;
+  full.involvements.insert(full.involvements.begin(), sexual_health);
+  const ChildDetails shared = details_for_elsewhere(full);
+  CHECK_FALSE(shared.address);
+  CHECK_FALSE(shared.upn);
+  CHECK_FALSE(shared.uln);
+  CHECK_FALSE(shared.nhs_number);
+  CHECK_FALSE(shared.shield);
+  CHECK(shared.contacts == full.contacts);
+  REQUIRE(shared.involvements.size() == 1);
+  CHECK(shared.involvements[0] == full.involvements[1]);
+  // What it builds is always what an elsewhere item may carry.
+  FeedItem f = linked();
+  f.elsewhere.details = shared;
+  CHECK(decode_feed_item_body(encode_feed_item_body(f)).ok());
+  CHECK(details_for_elsewhere(ChildDetails{}) == ChildDetails{});
+}
+
+TEST_CASE("feed: an elsewhere item never carries an address, identifier, shield or sensitive "
+          "service") {
+  const std::string details = "feed_item.data.details";
+  FeedItem f = linked();
+  f.elsewhere.details->address = Address{{"1 Road"}, "LS1 1AA"};
+  check_refused_at(f, Errc::invalid_field, details + ".address");
+  f = linked();
+  f.elsewhere.details->upn = "A123456789012";
+  check_refused_at(f, Errc::invalid_field, details + ".upn");
+  f = linked();
+  f.elsewhere.details->uln = "1234567890";
+  check_refused_at(f, Errc::invalid_field, details + ".uln");
+  f = linked();
+  f.elsewhere.details->nhs_number = "9434765919";
+  check_refused_at(f, Errc::invalid_field, details + ".nhs_number");
+  f = linked();
+  f.elsewhere.details->shield = Shield{1, "SO-0042", *Date::parse("2024-06-01")};
+  check_refused_at(f, Errc::invalid_field, details + ".shield");
+  f = linked();
+  REQUIRE(f.elsewhere.details->involvements.size() == 1);
+  Involvement camhs = f.elsewhere.details->involvements[0];
+  camhs.sensitive = true;
+  camhs.consent = true;
+  f.elsewhere.details->involvements.push_back(camhs);
+  check_refused_at(f, Errc::invalid_field, details + ".involvements[1].sensitive");
+  // The rules of §3 apply first, with their own path.
+  f = linked();
+  f.elsewhere.details->contacts[0].relationship = "";
+  check_refused_at(f, Errc::invalid_field, details + ".contacts[0].relationship");
+}
+
+TEST_CASE("feed: an elsewhere item's state and details agree") {
+  FeedItem f = make_elsewhere(1, Hash{}, "child-1", ElsewhereState::unlinked);
+  f.elsewhere.details = leeds_visible_details();
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.details");
+  f.elsewhere.state = ElsewhereState::shielded;
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.details");
+  f = linked();
+  f.elsewhere.details.reset();
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.details");
+  for (std::uint64_t state : {3u, 255u, 256u}) {
+    f = make_elsewhere(1, Hash{}, "child-1", ElsewhereState::unlinked);
+    f.elsewhere.state = static_cast<ElsewhereState>(state & 0xff);
+    Bytes body = encode_feed_item_body(f);
+    if (state == 256) {
+      // state written as uint16 256: cd 01 00 in place of the single byte
+      const auto at = body.end() - 2;  // ... <state> c0
+      REQUIRE(*at == 0x00);
+      body.erase(at);
+      const std::uint8_t u16[] = {0xcd, 0x01, 0x00};
+      body.insert(body.end() - 1, std::begin(u16), std::end(u16));
+    }
+    const Result<FeedItem> d = decode_feed_item_body(body);
+    REQUIRE_FALSE(d.ok());
+    CHECK(d.error().code == Errc::invalid_field);
+    CHECK(d.error().detail.rfind("feed_item.data.state: ", 0) == 0);
+  }
+}
+
+TEST_CASE("feed: an elsewhere item links two different records") {
+  FeedItem f = make_elsewhere(1, Hash{}, "child-1", ElsewhereState::shielded, "kent", "child-1");
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.other_record_id");
+  // Another record of the same authority, or the same record id at another authority: fine.
+  f.elsewhere.other_record_id = "child-2";
+  CHECK(decode_feed_item_body(encode_feed_item_body(f)).ok());
+  f = make_elsewhere(1, Hash{}, "child-1", ElsewhereState::shielded, "leeds", "child-1");
+  CHECK(decode_feed_item_body(encode_feed_item_body(f)).ok());
+}
+
+TEST_CASE("feed: an elsewhere item's ids are checked and its data has six fields") {
+  FeedItem f = linked();
+  f.elsewhere.record_id = "child 1";
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.record_id");
+  f = linked();
+  f.elsewhere.national_id = "0123456789ABCDEI";
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.national_id");
+  f = linked();
+  f.elsewhere.other_authority_id = "Leeds";
+  check_refused_at(f, Errc::invalid_field, "feed_item.data.other_authority_id");
+  f.elsewhere.other_authority_id = std::string(33, 'l');
+  check_refused_at(f, Errc::too_large, "feed_item.data.other_authority_id");
+  f = linked();
+  f.elsewhere.other_record_id = std::string(65, 'r');
+  check_refused_at(f, Errc::too_large, "feed_item.data.other_record_id");
+  const FeedItem ok = linked();
+  for (std::size_t fields : {5u, 7u}) {
+    Bytes body = raw_feed_body(3, ok, 8, [&](Writer& w) {
+      w.array(static_cast<std::uint32_t>(fields));
+      w.str("child-1");
+      w.str("0V5K8Q2MZ7H4R9TA");
+      w.str("leeds");
+      w.str("L:42");
+      w.uint(0);
+      if (fields == 7) {
+        w.nil();
+        w.nil();
+      }
+    });
+    CHECK(body_error(body) == Errc::malformed);
+  }
+}
+
+TEST_CASE("feed: kind 3 exists only in version 3; versions 1 and 4 are unknown") {
+  FeedItem f = linked();
+  f.version = 2;
+  const Result<FeedItem> v2 = decode_feed_item_body(encode_feed_item_body(f));
+  REQUIRE_FALSE(v2.ok());
+  CHECK(v2.error().code == Errc::invalid_field);
+  CHECK(v2.error().detail.rfind("feed_item.kind: ", 0) == 0);
+  for (std::uint64_t version : {1u, 4u}) {
+    f.version = version;
+    CHECK(body_error(encode_feed_item_body(f)) == Errc::unknown_version);
+  }
+  // Signed, the same holds at verification.
+  f.version = 2;
+  CHECK(feed_error(sign_feed_link(f).wire) == Errc::invalid_field);
+}
+
+TEST_CASE("feed: the largest elsewhere item fits kMaxFeedItemSize; a wire over it is too_large") {
+  FeedItem f = linked();
+  f.elsewhere.record_id = std::string(kMaxRecordIdLen, 'r');
+  f.elsewhere.other_record_id = std::string(kMaxRecordIdLen, 'o');
+  f.elsewhere.other_authority_id = std::string(kMaxAuthorityIdLen, 'a');
+  f.authority_id = std::string(kMaxAuthorityIdLen, 'k');
+  f.seq = UINT64_MAX;
+  f.timestamp_ms = UINT64_MAX;
+  f.elsewhere.details = largest_shareable_details();
+  const Bytes body = encode_feed_item_body(f);
+  REQUIRE(decode_feed_item_body(body).ok());
+  const Bytes wire = sign_feed_item(f, SeedSigner(seed(kIndexSeed)));
+  CHECK(wire.size() <= kMaxFeedItemSize);
+  CHECK(wire.size() > kMaxEnvelopeSize / 2);  // really large: the limit matters
+  // The index cannot seal nor read more than a record's details: every valid record's details
+  // fit an envelope, so the elsewhere item built from them fits a feed item.
+  CHECK(kMaxFeedItemSize >= kMaxEnvelopeSize + 4096);
+  Bytes over = encode_signed(Signed{Bytes(kMaxFeedItemSize + 1 - 72, 0), Signature{}});
+  CHECK(over.size() == kMaxFeedItemSize + 1);
+  CHECK(feed_error(over) == Errc::too_large);
+}
+
+TEST_CASE("feed: a feed mixing version 2 and version 3 items verifies as one chain") {
+  const Trust trust = make_feed_trust();
+  ChainState state;
+  std::vector<FeedLink> feed = sample_feed();
+  for (ElsewhereState s :
+       {ElsewhereState::linked, ElsewhereState::shielded, ElsewhereState::unlinked})
+    feed.push_back(
+        sign_feed_link(make_elsewhere(feed.size() + 1, feed.back().hash, "child-1", s)));
+  for (const FeedLink& l : feed) {
+    auto v = verify_feed_item(l.wire, trust, "kent", state, kNowMs);
+    INFO((v ? "" : v.error().message()));
+    REQUIRE(v.ok());
+    CHECK(v->item == l.item);
+    CHECK(v->item.version == (l.item.seq <= 3 ? 2u : 3u));
+    state = advance(state, *v);
+  }
+  CHECK(state.last_seq == 6);
+}
+
+TEST_CASE("feed: every single-bit flip of a signed elsewhere item is rejected") {
+  const FeedLink l = sign_feed_link(linked());
+  REQUIRE(verify_feed_item(l.wire, make_feed_trust(), "kent", kFresh, kNowMs).ok());
+  CHECK(accepted_bit_flips(l.wire, kFresh) == 0);
 }

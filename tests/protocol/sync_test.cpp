@@ -334,6 +334,17 @@ TEST_CASE("sync: batch_prefix fits kMaxBatch items and kMaxMessageSize bytes") {
   Push over{std::vector<Bytes>(big.begin(), big.begin() + static_cast<std::ptrdiff_t>(n + 1))};
   CHECK(encode_message(over).size() > kMaxMessageSize);
 
+  // Feed items of the largest size (larger than an envelope since feed version 3): likewise.
+  std::vector<Bytes> items(100, Bytes(kMaxFeedItemSize, 4));
+  const std::size_t m = batch_prefix(items);
+  REQUIRE(m >= 1);
+  REQUIRE(m < items.size());
+  FeedBatch batch{std::vector<Bytes>(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(m))};
+  CHECK(encode_message(batch).size() <= kMaxMessageSize);
+  CHECK(decode_message(encode_message(batch)).ok());
+  batch.items.push_back(items[m]);
+  CHECK(encode_message(batch).size() > kMaxMessageSize);
+
   // Mixed sizes: the exact boundary counts every header.
   std::vector<Bytes> mixed;
   for (int i = 0; i < 200; ++i) mixed.push_back(Bytes(i % 2 ? 200 : 200'000, 3));

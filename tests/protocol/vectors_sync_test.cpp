@@ -65,6 +65,7 @@ void check_valid_feed(const Trust& trust, const json& c) {
   CHECK(verify_signature(signer->sign_key, kDomainFeed, wrapper->body, wrapper->signature));
   CHECK(to_hex(feed_item_hash(wire)) == expect.at("hash_hex").get<std::string>());
 
+  CHECK(f->version == expect.at("version").get<std::uint64_t>());
   CHECK(f->authority_id == expect.at("authority_id").get<std::string>());
   CHECK(f->seq == expect.at("seq").get<std::uint64_t>());
   CHECK(to_hex(f->prev_hash) == expect.at("prev_hash_hex").get<std::string>());
@@ -74,6 +75,24 @@ void check_valid_feed(const Trust& trust, const json& c) {
     CHECK(f->kind == FeedKind::applied);
     CHECK(f->applied_seq == expect.at("applied_seq").get<std::uint64_t>());
     CHECK(to_hex(f->applied_hash) == expect.at("applied_hash_hex").get<std::string>());
+  } else if (expect.at("kind") == "elsewhere") {
+    REQUIRE(f->kind == FeedKind::elsewhere);
+    const ElsewhereLink& e = f->elsewhere;
+    CHECK(e.record_id == expect.at("record_id").get<std::string>());
+    CHECK(e.national_id == expect.at("national_id").get<std::string>());
+    CHECK(e.other_authority_id == expect.at("other_authority_id").get<std::string>());
+    CHECK(e.other_record_id == expect.at("other_record_id").get<std::string>());
+    const std::string state = expect.at("state").get<std::string>();
+    CHECK(static_cast<int>(e.state) == (state == "unlinked" ? 0 : state == "linked" ? 1 : 2));
+    if (expect.at("details_hex").is_null()) {
+      CHECK_FALSE(e.details);
+    } else {
+      auto details = decode_child_details(bytes_of(expect.at("details_hex")));
+      REQUIRE(details.ok());
+      REQUIRE(e.details);
+      CHECK(*e.details == *details);
+      CHECK(*e.details == details_for_elsewhere(*e.details));  // nothing it may not share
+    }
   } else {
     CHECK(expect.at("kind") == "national_id");
     CHECK(f->kind == FeedKind::national_id);
@@ -145,15 +164,24 @@ TEST_CASE("vectors: every invalid sync message fails with exactly the named erro
 TEST_CASE("vectors: every valid feed item decodes, re-encodes, verifies and chains") {
   const json file = load_json(kDir + "/valid_feed.json");
   const Trust trust = trust_of(file);
-  REQUIRE(file.at("cases").size() >= 4);
+  REQUIRE(file.at("cases").size() >= 8);
   Hash previous{};
+  std::set<std::string> kinds, states;
   for (const json& c : file.at("cases")) {
     INFO(c.at("name").get<std::string>());
     check_valid_feed(trust, c);
+    const json& expect = c.at("expect");
+    kinds.insert(expect.at("kind").get<std::string>() + " v" +
+                 std::to_string(expect.at("version").get<std::uint64_t>()));
+    if (expect.contains("state")) states.insert(expect.at("state").get<std::string>());
     const ChainState chain = chain_of(c.at("chain"));
     if (chain.last_seq > 0) CHECK(chain.last_hash == previous);
     previous = array_of<kHashSize>(c.at("expect").at("hash_hex"));
   }
+  // Both versions stay covered: version 2 items remain valid after version 3.
+  CHECK(kinds == std::set<std::string>{"applied v2", "national_id v2", "national_id v3",
+                                       "elsewhere v3"});
+  CHECK(states == std::set<std::string>{"unlinked", "linked", "shielded"});
 }
 
 TEST_CASE("vectors: every invalid feed item fails with exactly the named error") {

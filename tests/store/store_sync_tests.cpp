@@ -1,8 +1,10 @@
-// The authority store's sync tables (docs/store.md §10): outbox range reads, the feed received
-// from the index (verified, chained, national ids), sync state, and the migration 1 -> 2.
+// The authority store's sync tables (docs/store.md §10, §12): outbox range reads, the feed
+// received from the index (verified, chained, national ids, elsewhere links), sync state, and
+// the migrations 1 -> 2 and 3 -> 4 (the feed rebuilt for its elsewhere items).
 #include <catch2/catch.hpp>
 
 #include "aegis/protocol/feed.hpp"
+#include "store/schema.hpp"
 #include "store_fixture.hpp"
 
 using namespace aegis;
@@ -48,6 +50,33 @@ struct SyncFixture : StoreFixture {
     protocol::Bytes wire = protocol::sign_feed_item(f, signer ? *signer : index);
     chain = protocol::ChainState{f.seq, protocol::feed_item_hash(wire)};
     return wire;
+  }
+
+  // The next feed item: an elsewhere item (feed version 3) for kent's `record_id`. Linked items
+  // carry `details` (default: what leeds shares of sample_child, see shareable()).
+  protocol::Bytes next_elsewhere(const std::string& record_id, const std::string& national_id,
+                                 protocol::ElsewhereState state,
+                                 const std::string& other_authority_id,
+                                 const std::string& other_record_id,
+                                 std::optional<protocol::ChildDetails> details = std::nullopt) {
+    protocol::FeedItem f;
+    f.authority_id = "kent";
+    f.seq = chain.last_seq + 1;
+    f.prev_hash = chain.last_hash;
+    f.timestamp_ms = kNow;
+    f.signer_serial = kIndexSerial;
+    f.kind = protocol::FeedKind::elsewhere;
+    f.elsewhere = {record_id, national_id, other_authority_id, other_record_id, state, details};
+    if (state == protocol::ElsewhereState::linked && !details) f.elsewhere.details = shareable();
+    protocol::Bytes wire = protocol::sign_feed_item(f, index);
+    chain = protocol::ChainState{f.seq, protocol::feed_item_hash(wire)};
+    return wire;
+  }
+
+  // What another authority shares of sample_child: contacts and involvements, no address,
+  // identifiers or shield.
+  static protocol::ChildDetails shareable() {
+    return protocol::details_for_elsewhere(sample_child("L:42").details);
   }
 
   store::FeedOutcome store_feed(store::Store& s, const std::vector<protocol::Bytes>& items) {
@@ -232,7 +261,7 @@ TEST_CASE("sync store: a version 1 database is migrated to the sync schema on op
   }
   {
     RawDb raw(f.file);  // back to what a milestone-1 build wrote
-    raw.exec("DROP TABLE imports; DROP TABLE national_ids; DROP TABLE feed; "
+    raw.exec("DROP TABLE elsewhere; DROP TABLE imports; DROP TABLE national_ids; DROP TABLE feed; "
              "DROP TABLE sync_state; PRAGMA user_version = 1;");
   }
   store::Store s = f.open();
@@ -241,4 +270,238 @@ TEST_CASE("sync store: a version 1 database is migrated to the sync schema on op
   CHECK(raw.scalar("SELECT count(*) FROM outbox") == 1);
   CHECK(f.store_feed(s, {f.next_item("c-1", kNid1)}).stored == 1);
   CHECK(f.verify(s).intact());
+}
+
+// ---- Elsewhere items (feed version 3, docs/store.md §12) ---------------------------------------
+
+namespace {
+
+using protocol::ElsewhereState;
+
+// A raw connection whose statements may fail (a hand edit the schema refuses).
+struct HandEdit : RawDb {
+  using RawDb::RawDb;
+  bool accepted(const std::string& sql) {
+    return sqlite3_exec(handle(), sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+};
+
+std::vector<store::KnownElsewhere> known(store::Store& s, const std::string& record_id) {
+  auto r = s.elsewhere(record_id);
+  INFO((r ? "" : r.error().message()));
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+}  // namespace
+
+TEST_CASE("sync store: elsewhere items link, replace, shield and unlink, the latest winning") {
+  SyncFixture f;
+  store::Store s = f.create();
+  CHECK(known(s, "c-1").empty());
+
+  store::FeedOutcome out = f.store_feed(
+      s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "leeds", "L:42"),
+          f.next_elsewhere("c-1", kNid1, ElsewhereState::shielded, "york", "Y-7")});
+  CHECK(out.stored == 2);
+  CHECK_FALSE(out.problem);
+  auto k = known(s, "c-1");
+  REQUIRE(k.size() == 2);
+  CHECK(k[0].other_authority_id == "leeds");
+  CHECK(k[0].other_record_id == "L:42");
+  CHECK_FALSE(k[0].shielded);
+  CHECK(k[0].details == SyncFixture::shareable());
+  CHECK(k[0].feed_seq == 1);
+  CHECK(k[1].other_authority_id == "york");
+  CHECK(k[1].shielded);
+  CHECK(k[1].details == protocol::ChildDetails{});  // nothing but "contact its shield team"
+  CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid1));
+  CHECK(known(s, "c-2").empty());
+
+  // A later item for the same pair replaces it: other details, then shielded there.
+  protocol::ChildDetails fewer = SyncFixture::shareable();
+  fewer.contacts.clear();
+  f.store_feed(s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "leeds", "L:42", fewer)});
+  k = known(s, "c-1");
+  REQUIRE(k.size() == 2);
+  CHECK(k[0].details == fewer);
+  CHECK(k[0].feed_seq == 3);
+  f.store_feed(s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::shielded, "leeds", "L:42")});
+  k = known(s, "c-1");
+  REQUIRE(k.size() == 2);
+  CHECK(k[0].shielded);
+  CHECK(k[0].details == protocol::ChildDetails{});
+  RawDb raw(f.file);
+  CHECK(raw.scalar("SELECT count(*) FROM elsewhere WHERE details IS NOT NULL") == 0);
+
+  // Unlinked: the pair is forgotten; unlinking a pair never linked changes nothing but the feed.
+  out = f.store_feed(s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::unlinked, "leeds", "L:42"),
+                         f.next_elsewhere("c-1", kNid1, ElsewhereState::unlinked, "hull", "H-1")});
+  CHECK(out.stored == 2);
+  k = known(s, "c-1");
+  REQUIRE(k.size() == 1);
+  CHECK(k[0].other_authority_id == "york");
+  CHECK(raw.scalar("SELECT count(*) FROM feed WHERE kind = 3") == 6);
+  CHECK(raw.scalar("SELECT count(*) FROM elsewhere") == 1);
+}
+
+TEST_CASE("sync store: the latest item states a record's national id, whatever its kind") {
+  SyncFixture f;
+  store::Store s = f.create();
+  f.store_feed(s, {f.next_item("c-1", kNid1)});
+  CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid1));
+  // A merge at the index: the elsewhere item carries the cluster's id.
+  f.store_feed(s, {f.next_elsewhere("c-1", kNid2, ElsewhereState::linked, "leeds", "L:42")});
+  CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid2));
+  RawDb raw(f.file);
+  CHECK(raw.scalar("SELECT feed_seq FROM national_ids WHERE record_id = 'c-1'") == 2);
+  // A later national_id item replaces it again.
+  f.store_feed(s, {f.next_item("c-1", kNid1)});
+  CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid1));
+  CHECK(*s.national_id_count() == 1);
+}
+
+TEST_CASE("sync store: an elsewhere item that fails verification stores nothing") {
+  SyncFixture f;
+  store::Store s = f.create();
+  // Validly signed but sharing the child's address: refused at decoding, nothing stored.
+  protocol::ChildDetails leaky = SyncFixture::shareable();
+  leaky.address = protocol::Address{{"12 Canaryfield Road"}, "ME14 1XX"};
+  store::FeedOutcome out = f.store_feed(
+      s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "leeds", "L:42", leaky)});
+  CHECK(out.stored == 0);
+  CHECK(out.feed_seq == 0);
+  REQUIRE(out.problem);
+  CHECK(out.problem->code == protocol::Errc::invalid_field);
+  CHECK(out.problem->detail.rfind("feed_item.data.details.address: ", 0) == 0);
+  CHECK(known(s, "c-1").empty());
+  CHECK_FALSE(s.national_id("c-1")->has_value());
+  RawDb raw(f.file);
+  CHECK(raw.scalar("SELECT count(*) FROM feed") == 0);
+
+  // A tampered item after a good one: the good one and its link are stored, not the other.
+  SyncFixture g;
+  store::Store t = g.create();
+  std::vector<protocol::Bytes> items = {
+      g.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "leeds", "L:42"),
+      g.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "york", "Y-7")};
+  items[1][items[1].size() - 5] ^= 0x01;  // inside the signature
+  out = g.store_feed(t, items);
+  CHECK(out.stored == 1);
+  REQUIRE(out.problem);
+  CHECK(out.problem->code == protocol::Errc::bad_signature);
+  auto k = known(t, "c-1");
+  REQUIRE(k.size() == 1);
+  CHECK(k[0].other_authority_id == "leeds");
+
+  // An elsewhere item from another index certificate, or addressed to another authority.
+  SyncFixture h;
+  store::Store u = h.create();
+  protocol::FeedItem rogue;
+  rogue.authority_id = "kent";
+  rogue.seq = 1;
+  rogue.timestamp_ms = kNow;
+  rogue.signer_serial = kOtherIndexSerial;
+  rogue.kind = protocol::FeedKind::elsewhere;
+  rogue.elsewhere = {"c-1", kNid1, "york", "Y-7", ElsewhereState::shielded, std::nullopt};
+  out = h.store_feed(u, {protocol::sign_feed_item(rogue, h.other_index)});
+  REQUIRE(out.problem);
+  CHECK(out.problem->code == protocol::Errc::unknown_signer);
+  CHECK(known(u, "c-1").empty());
+}
+
+TEST_CASE("sync store: the elsewhere table refuses details for a record shielded there") {
+  SyncFixture f;
+  store::Store s = f.create();
+  f.store_feed(s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::shielded, "york", "Y-7")});
+  HandEdit raw(f.file);
+  // As a hand-edited database would try: details on a shielded row, or a linked row without.
+  CHECK_FALSE(raw.accepted("UPDATE elsewhere SET details = x'9790' WHERE other_record_id = 'Y-7'"));
+  CHECK_FALSE(raw.accepted("UPDATE elsewhere SET state = 1 WHERE other_record_id = 'Y-7'"));
+  CHECK_FALSE(raw.accepted("UPDATE elsewhere SET state = 0 WHERE other_record_id = 'Y-7'"));
+  // A linked row whose details no longer decode is reported, never half-read.
+  f.store_feed(s, {f.next_elsewhere("c-2", kNid2, ElsewhereState::linked, "leeds", "L:42")});
+  raw.exec("UPDATE elsewhere SET details = x'c1' WHERE record_id = 'c-2'");
+  auto r = s.elsewhere("c-2");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == StoreErrc::corrupt);
+  CHECK(known(s, "c-1").size() == 1);
+}
+
+TEST_CASE("sync store: a schema version 3 file with data is migrated to version 4 on open") {
+  SyncFixture f;
+  const std::filesystem::path source = f.dir / "source.db";
+  {
+    // The data: records, envelopes, a feed with both version 2 kinds, national ids, sync state.
+    auto made = store::Store::create(source, "kent", kNow);
+    REQUIRE(made.ok());
+    store::Store s = std::move(made).value();
+    f.must(s.upsert(sample_child("c-1"), f.signing));
+    f.must(s.upsert(sample_child("c-2"), f.signing));
+    CHECK(f.store_feed(s, {f.next_item(), f.next_item("c-1", kNid1), f.next_item("c-2", kNid2)})
+              .stored == 3);
+    REQUIRE(s.save_acked("national", 2, kNow).ok());
+  }
+  {
+    // A real schema-3 file: steps 1-3 exactly as a version 3 build ran them, then its rows.
+    RawDb raw(f.file);
+    const auto steps = store::schema::steps();
+    for (std::size_t i = 0; i < 3; ++i) raw.exec(std::string(steps[i]));
+    raw.exec("PRAGMA user_version = 3; ATTACH '" + source.string() + "' AS src; "
+             "INSERT INTO meta SELECT * FROM src.meta; "
+             "INSERT INTO outbox SELECT * FROM src.outbox; "
+             "INSERT INTO records SELECT * FROM src.records; "
+             "INSERT INTO feed SELECT * FROM src.feed; "
+             "INSERT INTO national_ids SELECT * FROM src.national_ids; "
+             "INSERT INTO sync_state SELECT * FROM src.sync_state; DETACH src;");
+    CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE sql LIKE '%kind IN (1, 2))%'") ==
+          1);
+  }
+  store::Store s = f.open();
+  RawDb raw(f.file);
+  CHECK(raw.scalar("PRAGMA user_version") == 4);
+  CHECK(raw.scalar("SELECT count(*) FROM feed") == 3);
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 2);
+  CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+  // No table of the rebuild is left behind, and national_ids references the new feed.
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master "
+                   "WHERE instr(sql, '_new') > 0 OR instr(name, '_new') > 0") == 0);
+  CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_list('national_ids') "
+                   "WHERE \"table\" = 'feed'") == 1);
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE sql LIKE '%kind IN (1, 2, 3)%'") ==
+        1);
+  CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid1));
+  CHECK(s.sync_state("national")->acked_seq == 2);
+  auto head = s.feed_head();
+  REQUIRE(head.ok());
+  CHECK(head->last_seq == 3);
+  CHECK(head->last_hash == f.chain.last_hash);
+  // The feed goes on with an elsewhere item; the outbox chain is intact.
+  CHECK(f.store_feed(s, {f.next_elsewhere("c-1", kNid1, ElsewhereState::linked, "leeds", "L:42")})
+            .stored == 1);
+  CHECK(known(s, "c-1").size() == 1);
+  CHECK(f.verify(s).intact());
+  CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+}
+
+TEST_CASE("sync store: a failed migration to version 4 leaves the version 3 file as it was") {
+  SyncFixture f;
+  {
+    RawDb raw(f.file);
+    const auto steps = store::schema::steps();
+    for (std::size_t i = 0; i < 3; ++i) raw.exec(std::string(steps[i]));
+    raw.exec("PRAGMA user_version = 3; "
+             "INSERT INTO meta VALUES ('authority_id', 'kent'), ('created_ms', 1), "
+             "('format', 'aegis-authority-store');");
+    // A feed row, and a table (as a hand-edited file could have) with a name step 4 creates:
+    // the step fails after it has rebuilt feed, so everything it did must roll back.
+    raw.exec("INSERT INTO feed VALUES (1, 1, 1, zeroblob(32), x'00'); "
+             "CREATE TABLE elsewhere (x INTEGER);");
+  }
+  auto s = store::Store::open(f.file, "kent");
+  REQUIRE_FALSE(s.ok());
+  RawDb raw(f.file);
+  CHECK(raw.scalar("PRAGMA user_version") == 3);
+  CHECK(raw.scalar("SELECT count(*) FROM feed") == 1);
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'feed_new'") == 0);
 }

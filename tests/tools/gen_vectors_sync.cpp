@@ -198,7 +198,7 @@ json invalid_sync() {
         w.array(0);
       }),
       Errc::too_large);
-  add("FeedBatch: an item of 65537 bytes", raw(1, 6, 1, [](Writer& w) {
+  add("FeedBatch: an item of " + std::to_string(kMaxFeedItemSize + 1) + " bytes", raw(1, 6, 1, [](Writer& w) {
         w.array(1);
         w.bin(Bytes(kMaxFeedItemSize + 1, 0));
       }),
@@ -296,25 +296,44 @@ json chain_json(const ChainState& c) {
   return {{"last_seq", c.last_seq}, {"last_hash_hex", hex(c.last_hash)}};
 }
 
+const char* const kStateNames[] = {"unlinked", "linked", "shielded"};
+
 json valid_feed_case(const std::string& name, const FeedLink& l, const ChainState& chain) {
   const FeedItem& f = l.item;
   auto v = verify_feed_item(l.wire, make_feed_trust(), f.authority_id, chain, kNowMs);
   if (!v || v->hash != l.hash) throw std::logic_error("valid feed vector fails: " + name);
   json expect = {{"hash_hex", hex(l.hash)},
+                 {"version", f.version},
                  {"authority_id", f.authority_id},
                  {"seq", f.seq},
                  {"prev_hash_hex", hex(f.prev_hash)},
                  {"timestamp_ms", f.timestamp_ms},
                  {"signer_serial", f.signer_serial}};
-  if (f.kind == FeedKind::applied) {
-    expect["kind"] = "applied";
-    expect["applied_seq"] = f.applied_seq;
-    expect["applied_hash_hex"] = hex(f.applied_hash);
-  } else {
-    expect["kind"] = "national_id";
-    json ids = json::array();
-    for (const NationalIdAssignment& a : f.national_ids) ids.push_back({a.record_id, a.national_id});
-    expect["national_ids"] = ids;
+  switch (f.kind) {
+    case FeedKind::applied:
+      expect["kind"] = "applied";
+      expect["applied_seq"] = f.applied_seq;
+      expect["applied_hash_hex"] = hex(f.applied_hash);
+      break;
+    case FeedKind::national_id: {
+      expect["kind"] = "national_id";
+      json ids = json::array();
+      for (const NationalIdAssignment& a : f.national_ids)
+        ids.push_back({a.record_id, a.national_id});
+      expect["national_ids"] = ids;
+      break;
+    }
+    case FeedKind::elsewhere: {
+      const ElsewhereLink& e = f.elsewhere;
+      expect["kind"] = "elsewhere";
+      expect["record_id"] = e.record_id;
+      expect["national_id"] = e.national_id;
+      expect["other_authority_id"] = e.other_authority_id;
+      expect["other_record_id"] = e.other_record_id;
+      expect["state"] = std::string(kStateNames[static_cast<std::size_t>(e.state)]);
+      expect["details_hex"] = e.details ? json(hex(encode_child_details(*e.details))) : json();
+      break;
+    }
   }
   return {{"name", name},
           {"now_ms", kNowMs},
@@ -335,6 +354,25 @@ json valid_feeds() {
     cases.push_back(valid_feed_case(names[i], feed[i], state));
     state = ChainState{feed[i].item.seq, feed[i].hash};
   }
+  // Version 3: kent's feed goes on (one chain may hold items of both versions).
+  FeedItem v3_national = make_national_id(4, state.last_hash, "child-2", "GHJKMNPQRSTVWXYZ");
+  v3_national.version = 3;
+  const FeedLink kent4 = sign_feed_link(v3_national);
+  const FeedLink kent5 =
+      sign_feed_link(make_elsewhere(5, kent4.hash, "child-1", ElsewhereState::linked));
+  const FeedLink kent6 = sign_feed_link(
+      make_elsewhere(6, kent5.hash, "child-1", ElsewhereState::shielded, "york", "Y-7"));
+  const FeedLink kent7 =
+      sign_feed_link(make_elsewhere(7, kent6.hash, "child-1", ElsewhereState::unlinked));
+  const std::pair<const char*, const FeedLink*> v3[] = {
+      {"feed 4 (version 3): national id of child-2", &kent4},
+      {"feed 5: child-1 is also known to leeds as L:42; what kent may see of it", &kent5},
+      {"feed 6: child-1 is also known to york as Y-7, shielded there", &kent6},
+      {"feed 7: child-1 and leeds's L:42 are no longer linked", &kent7}};
+  for (const auto& [name, link] : v3) {
+    cases.push_back(valid_feed_case(name, *link, state));
+    state = ChainState{link->item.seq, link->hash};
+  }
   cases.push_back(valid_feed_case("leeds's first item: three national ids, at the alphabet's edges",
                                   sign_feed_link([] {
                                     FeedItem f = make_national_id(1, Hash{}, "L:42_a.b-c",
@@ -343,15 +381,16 @@ json valid_feeds() {
                                                               "RSTVWXYZ01234567"});
                                     f.national_ids.push_back({"c", "89ABCDEFGHJKMNPQ"});
                                     f.authority_id = "leeds";
-                                    return f;
+                                    return f;  // version 2, as make_national_id
                                   }()),
                                   ChainState{}));
   return feed_file(
       "Feed items (§13) every implementation MUST accept: decode, re-encode byte-equal "
       "(`body_hex` is the body), verify the Ed25519 signature under AEGIS-FEED-V1 with the key "
       "of the certificate named by signer_serial, compare hash_hex with BLAKE2b-256(wire), and "
-      "verify as received by `authority_id` against `chain` at `now_ms`. Cases 1-3 form one "
-      "feed of authority kent.",
+      "verify as received by `authority_id` against `chain` at `now_ms`. Cases 1-7 form one "
+      "feed of authority kent (1-3 version 2, 4-7 version 3); the last case is leeds's. "
+      "`details_hex` of an elsewhere item is its canonical ChildDetails (§3.8), or null.",
       cases);
 }
 
@@ -382,9 +421,14 @@ json invalid_feeds() {
   add("trailing byte", trailing, Errc::trailing_bytes);
   add("not msgpack (0xc1)", Bytes{0xc1}, Errc::malformed);
   add("header claiming 4 billion elements", Bytes{0xdd, 0xff, 0xff, 0xff, 0xff}, Errc::too_large);
-  Bytes oversized = encode_signed(Signed{Bytes(kMaxFeedItemSize + 1 - 70, 0), Signature{}});
+  // The wrapper's own bytes around a body of about that size (array, bin header, signature).
+  const std::size_t wrapping =
+      encode_signed(Signed{Bytes(kMaxFeedItemSize, 0), Signature{}}).size() - kMaxFeedItemSize;
+  Bytes oversized =
+      encode_signed(Signed{Bytes(kMaxFeedItemSize + 1 - wrapping, 0), Signature{}});
   if (oversized.size() != kMaxFeedItemSize + 1) throw std::logic_error("oversized size");
-  add("oversized: 65537 bytes", oversized, Errc::too_large);
+  add("oversized: " + std::to_string(kMaxFeedItemSize + 1) + " bytes", oversized,
+      Errc::too_large);
   add("an envelope, not a feed item",
       aegis::test::envelope_fixtures::sample_chain()[2].wire, Errc::unknown_version);
 
@@ -402,9 +446,9 @@ json invalid_feeds() {
   if (v1[1] != 0x02) throw std::logic_error("version offset");
   v1[1] = 0x01;
   add("version 1, retired (signed)", sign_raw_feed(v1), Errc::unknown_version);
-  Bytes v3 = v1;
-  v3[1] = 0x03;
-  add("version 3 (signed)", sign_raw_feed(v3), Errc::unknown_version);
+  Bytes v4 = v1;
+  v4[1] = 0x04;
+  add("version 4 (signed)", sign_raw_feed(v4), Errc::unknown_version);
   FeedItem twice = make_national_id(1, Hash{}, "child-1", "0123456789ABCDEF");
   twice.national_ids.push_back({"child-1", "GHJKMNPQRSTVWXYZ"});
   add("the same record twice in one item (signed)", sign_feed_link(twice).wire,
@@ -416,9 +460,12 @@ json invalid_feeds() {
   FeedItem bad = feed[0].item;
   bad.seq = 0;
   add("seq 0 (signed)", sign_feed_link(bad).wire, Errc::invalid_field);
-  bad = feed[0].item;
-  bad.kind = static_cast<FeedKind>(3);
-  add("kind 3 (signed)", sign_feed_link(bad).wire, Errc::invalid_field);
+  // Version 2 knows kinds 1 and 2 only: item 1 (version 2) with its kind byte made 3.
+  // 98 02 a4"kent" 01 c4 20 <32> cf <8> 03 | 02: the kind is byte 52.
+  Bytes kind3 = encode_feed_item_body(feed[0].item);
+  if (kind3[52] != 0x02) throw std::logic_error("kind offset");
+  kind3[52] = 0x03;
+  add("kind 3 (signed)", sign_raw_feed(kind3), Errc::invalid_field);
   bad = feed[1].item;
   bad.seq = 1;
   bad.prev_hash = Hash{};
@@ -433,6 +480,62 @@ json invalid_feeds() {
   add("national id of 17 characters (signed)",
       sign_feed_link(make_national_id(1, Hash{}, "child-1", "0123456789ABCDEFG")).wire,
       Errc::too_large);
+
+  // Elsewhere items (version 3): each shares one thing it may not, or is inconsistent.
+  auto linked = [] { return make_elsewhere(1, Hash{}, "child-1", ElsewhereState::linked); };
+  auto elsewhere_case = [&](const std::string& what, const std::function<void(FeedItem&)>& edit,
+                            Errc code = Errc::invalid_field) {
+    FeedItem f = linked();
+    edit(f);
+    add("elsewhere: " + what + " (signed)", sign_feed_link(f).wire, code);
+  };
+  elsewhere_case("the child's address",
+                 [](FeedItem& f) { f.elsewhere.details->address = Address{{"1 Road"}, "LS1 1AA"}; });
+  elsewhere_case("a UPN", [](FeedItem& f) { f.elsewhere.details->upn = "A123456789012"; });
+  elsewhere_case("a ULN", [](FeedItem& f) { f.elsewhere.details->uln = "1234567890"; });
+  elsewhere_case("an NHS number",
+                 [](FeedItem& f) { f.elsewhere.details->nhs_number = "9434765919"; });
+  elsewhere_case("a shield", [](FeedItem& f) {
+    f.elsewhere.details->shield = Shield{1, "SO-0042", *Date::parse("2024-06-01")};
+  });
+  elsewhere_case("a sensitive involvement (with consent)", [](FeedItem& f) {
+    Involvement& v = f.elsewhere.details->involvements.at(0);
+    v.sensitive = true;
+    v.consent = true;
+  });
+  elsewhere_case("details breaking §3 (a contact without relationship)",
+                 [](FeedItem& f) { f.elsewhere.details->contacts.at(0).relationship = ""; });
+  elsewhere_case("unlinked with details",
+                 [](FeedItem& f) { f.elsewhere.state = ElsewhereState::unlinked; });
+  elsewhere_case("shielded there with details",
+                 [](FeedItem& f) { f.elsewhere.state = ElsewhereState::shielded; });
+  elsewhere_case("linked without details", [](FeedItem& f) { f.elsewhere.details.reset(); });
+  elsewhere_case("state 3", [](FeedItem& f) {
+    f.elsewhere.state = static_cast<ElsewhereState>(3);
+    f.elsewhere.details.reset();
+  });
+  elsewhere_case("linked to its own record", [](FeedItem& f) {
+    f.elsewhere.other_authority_id = "kent";
+    f.elsewhere.other_record_id = "child-1";
+  });
+  elsewhere_case("other authority id in upper case",
+                 [](FeedItem& f) { f.elsewhere.other_authority_id = "Leeds"; });
+  elsewhere_case("other record id of 65 bytes",
+                 [](FeedItem& f) { f.elsewhere.other_record_id = std::string(65, 'r'); },
+                 Errc::too_large);
+  elsewhere_case("national id with an O",
+                 [](FeedItem& f) { f.elsewhere.national_id = "0V5K8Q2MZ7H4R9TO"; });
+  elsewhere_case("in a version 2 item", [](FeedItem& f) { f.version = 2; });
+  {
+    // data of five fields: the elsewhere data of an unlinked item without its details.
+    FeedItem f = make_elsewhere(1, Hash{}, "child-1", ElsewhereState::unlinked);
+    Bytes five = encode_feed_item_body(f);
+    const std::size_t data_at = five.size() - (1 + 8 + 17 + 6 + 5 + 1 + 1);
+    if (five[data_at] != 0x96 || five.back() != 0xc0) throw std::logic_error("data offset");
+    five[data_at] = 0x95;
+    five.pop_back();
+    add("elsewhere: data of five fields (signed)", sign_raw_feed(five), Errc::malformed);
+  }
 
   add("unknown signer serial 99", sign_feed_link(make_applied(1, Hash{}, 2, 99)).wire,
       Errc::unknown_signer);

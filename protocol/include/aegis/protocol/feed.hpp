@@ -3,19 +3,25 @@
 // Same chain rules as envelopes (§6.5), but signed by a certificate of role `index` under its
 // own domain.
 //
-//   FeedItemBody = [ 2, authority_id, seq, prev_hash, timestamp_ms, signer_serial, kind, data ]
+//   FeedItemBody = [ version, authority_id, seq, prev_hash, timestamp_ms, signer_serial, kind,
+//                    data ]                                     version 2 or 3 (3 is written)
 //   data (applied)     = [ applied_seq, applied_hash ]
 //   data (national_id) = [ [ record_id, national_id ], ... ]   1..kMaxNationalIdsPerItem
+//   data (elsewhere)   = [ record_id, national_id, other_authority_id, other_record_id, state,
+//                          details | nil ]                      version 3 only
 //   wire form = Signed{ body, Ed25519_index(domain "AEGIS-FEED-V1") }
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
+#include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/record.hpp"
 #include "aegis/protocol/result.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
@@ -25,14 +31,42 @@ namespace aegis::protocol {
 inline constexpr std::string_view kDomainFeed = "AEGIS-FEED-V1";
 // Version 2 (2026-11-26): a national_id item carries up to kMaxNationalIdsPerItem assignments,
 // so one signature covers every record a Push made known (version 1 carried one).
-inline constexpr std::uint64_t kFeedItemVersion = 2;
+// Version 3 (2026-11-26): adds the kind `elsewhere` (a record of this authority known to another
+// authority). Encoders write FeedItem::version (kFeedItemVersion unless set); decoders accept
+// kOldestFeedItemVersion..kFeedItemVersion, so stored version 2 items still verify.
+inline constexpr std::uint64_t kFeedItemVersion = 3;
+inline constexpr std::uint64_t kOldestFeedItemVersion = 2;
 inline constexpr std::size_t kMaxNationalIdsPerItem = 512;
-inline constexpr std::size_t kMaxFeedItemSize = 64u << 10;
+// An elsewhere item carries at most one record's details, and a record fits one envelope: an
+// item is at most an envelope plus room for its own fields.
+inline constexpr std::size_t kMaxFeedItemSize = kMaxEnvelopeSize + (4u << 10);
 inline constexpr std::size_t kNationalIdLen = 16;  // Crockford base32, upper case
 
 enum class FeedKind : std::uint8_t {
   applied = 1,      // the index durably applied this authority's chain up to applied_seq
   national_id = 2,  // the national child ids the index assigned to some of this authority's records
+  elsewhere = 3,    // one of this authority's records is linked to a record of another authority
+};
+
+// What an elsewhere item says of the pair (record_id, other record).
+enum class ElsewhereState : std::uint8_t {
+  unlinked = 0,  // no longer the same child: forget the pair (no details)
+  linked = 1,    // the same child; details = what this authority may see of the other record
+  shielded = 2,  // the same child, shielded there: "contact its shield team" (no details)
+};
+
+// The data of an elsewhere item. The latest item for a (record_id, other_authority_id,
+// other_record_id) replaces any earlier one.
+struct ElsewhereLink {
+  std::string record_id;           // this authority's record
+  std::string national_id;         // its national child id (kNationalIdLen chars)
+  std::string other_authority_id;  // the other authority that knows the child
+  std::string other_record_id;     // its record id there
+  ElsewhereState state = ElsewhereState::linked;
+  // linked: the shareable part of the other record's details (details_for_elsewhere): no
+  // address, identifiers or shield, no sensitive involvement. unlinked, shielded: none.
+  std::optional<ChildDetails> details;
+  bool operator==(const ElsewhereLink&) const = default;
 };
 
 struct NationalIdAssignment {
@@ -42,6 +76,7 @@ struct NationalIdAssignment {
 };
 
 struct FeedItem {
+  std::uint64_t version = kFeedItemVersion;  // 2 or 3; kind elsewhere needs 3
   std::string authority_id;        // the authority this item is for
   std::uint64_t seq = 0;           // 1, 2, 3... per authority, no gaps
   Hash prev_hash{};                // hash of item seq-1; zeros for seq 1
@@ -53,6 +88,8 @@ struct FeedItem {
   Hash applied_hash{};
   // kind == national_id: 1..kMaxNationalIdsPerItem, each record id once
   std::vector<NationalIdAssignment> national_ids;
+  // kind == elsewhere
+  ElsewhereLink elsewhere;
   bool operator==(const FeedItem&) const = default;
 };
 
@@ -61,6 +98,11 @@ bool valid_national_id(std::string_view id) noexcept;
 // The national id spelling of 80 bits (10 bytes, most significant bit first, 5 bits per
 // character): how the index turns its chosen bits (random or derived) into an id.
 std::string encode_national_id(const ByteArray<10>& bits);
+
+// The part of a record's details another authority may see of it (PROTOCOL.md §13.2): its
+// contacts and its involvements that are not sensitive; no address, identifiers or shield. The
+// caller sends a shielded record as ElsewhereState::shielded with no details at all.
+ChildDetails details_for_elsewhere(const ChildDetails& full);
 
 Bytes encode_feed_item_body(const FeedItem& f);
 Result<FeedItem> decode_feed_item_body(ByteView bytes);

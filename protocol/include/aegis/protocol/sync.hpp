@@ -100,7 +100,8 @@ std::string_view message_name(const Message& m) noexcept;
 
 // How many leading items of `items` fit in one Push or FeedBatch: at most kMaxBatch, and the
 // encoded message at most kMaxMessageSize. Always at least 1 when `items` is not empty (every
-// item is at most kMaxEnvelopeSize). A sender that was asked for a range sends this prefix.
+// item is at most kMaxFeedItemSize, far below a frame). A sender that was asked for a range
+// sends this prefix.
 std::size_t batch_prefix(std::span<const Bytes> items) noexcept;
 
 // A Reject for `seq` carrying `error` (code = errc_name, detail clipped to kMaxDetailLen bytes
