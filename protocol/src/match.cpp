@@ -76,21 +76,14 @@ MatchTokens read_match_tokens(const Node& n) {
   ArrayNode list = a.field(1, "entries").as_array(0, kMaxMatchEntries);
   std::uint64_t previous = 0;
   for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i) {
-    Node item = list.item(i);
-    ArrayNode entry = detail::read_struct(item, kEntryFields);
+    ArrayNode entry = detail::read_struct(list.item(i), kEntryFields);
     Node kind = entry.field(0, "kind");
     const std::uint64_t code = kind.as_uint();
-    if (ctx.failed()) break;
-    if (!known_kind(code)) {
+    if (!ctx.failed() && !known_kind(code))
       kind.fail(Errc::invalid_field, "unknown identifier kind " + std::to_string(code));
-      break;
-    }
-    if (code <= previous) {
-      kind.fail(Errc::invalid_field,
-                "kinds not ascending: " + std::to_string(code) + " after " +
-                    std::to_string(previous) + " (each kind at most once)");
-      break;
-    }
+    else if (!ctx.failed() && code <= previous)
+      kind.fail(Errc::invalid_field, "kinds not ascending: " + std::to_string(code) + " after " +
+                                         std::to_string(previous) + " (each kind at most once)");
     previous = code;
     const MatchToken token = entry.field(1, "token").as_fixed_bin<kMatchTokenSize>();
     m.entries.push_back(MatchEntry{static_cast<IdentifierKind>(code), token});
