@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/match.hpp"
 #include "aegis/protocol/record.hpp"
 
 namespace aegis::bench {
@@ -17,6 +19,14 @@ using Clock = std::chrono::steady_clock;
 
 inline double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The payload an authority's store builds for a record that is not shielded: version 2, with
+// the match tokens of its valid identifiers.
+inline protocol::RecordPayload clear_payload(const protocol::ChildRecord& r,
+                                             const protocol::MatchTokenizer& tokenizer) {
+  return protocol::RecordPayload{r.identity, r.details,
+                                 protocol::make_match_tokens(r.details, tokenizer)};
 }
 
 inline std::uint64_t mix(std::uint64_t x) {  // splitmix64

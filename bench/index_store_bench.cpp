@@ -97,7 +97,9 @@ Bytes signed_upsert(const std::string& authority, std::uint64_t serial, const ke
   e.signer_serial = serial;
   e.op = protocol::Operation::upsert;
   e.record_id = r.record_id;
-  e.payload = protocol::RecordPayload{r.identity, r.details};
+  static const keys::MatchingKey matching =
+      keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{0x50}).value();
+  e.payload = bench::clear_payload(r, matching);
   return protocol::sign_envelope(e, key);
 }
 

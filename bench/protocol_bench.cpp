@@ -38,6 +38,7 @@ int main() {
   const std::uint64_t now = 1'760'000'000'000ULL;
   auto root = keys::RootKey::from_seed(protocol::ByteArray<32>{1});
   auto kent = keys::Identity::from_seed("kent", protocol::Role::authority, protocol::ByteArray<32>{2});
+  auto matching = keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{3});
   auto officer = keys::Identity::from_seed("so-1", protocol::Role::shield_officer, protocol::ByteArray<32>{3});
   if (!root || !kent || !officer) { std::puts("key setup failed"); return 1; }
 
@@ -81,7 +82,8 @@ int main() {
       e.signer_serial = 1;
       e.op = protocol::Operation::upsert;
       e.record_id = rec.record_id;
-      auto p = protocol::make_payload(rec, "kent", recipients, keys::fresh_seal_randomness());
+      auto p = protocol::make_payload(rec, "kent", recipients, keys::fresh_seal_randomness(),
+                                      *matching);
       if (!p) std::abort();
       e.payload = std::move(*p);
       auto wire = protocol::sign_envelope(e, *kent);

@@ -186,7 +186,7 @@ int preload(const Args& args) {
       e.signer_serial = node->serial;
       e.op = protocol::Operation::upsert;
       e.record_id = r.record_id;
-      e.payload = protocol::RecordPayload{r.identity, r.details};
+      e.payload = bench::clear_payload(r, *node->matching_key);
       const Bytes wire = protocol::sign_envelope(e, node->identity);
       head = {seq, protocol::envelope_hash(wire)};
       const Bytes body = protocol::encode_child_record(r);
@@ -323,7 +323,7 @@ int verify(const Args& args) {
   e.signer_serial = node->serial;
   e.op = protocol::Operation::upsert;
   e.record_id = r.record_id;
-  e.payload = protocol::RecordPayload{r.identity, r.details};
+  e.payload = bench::clear_payload(r, *node->matching_key);
   const Bytes wire = protocol::sign_envelope(e, node->identity);
   std::uint64_t full = 0;
   start = Clock::now();

@@ -44,6 +44,9 @@ declare -A serial=([kent]=1 [leeds]=3 [manchester]=4)
 
 step "1. National root, identities, certificates and the trust bundle"
 run "$aegis" keys root-new --out keys/root.key --pub-out keys/root.pub
+# The national matching key: identifiers reach the index only as tokens keyed by it. Every
+# authority holds a copy (given out of band); the index never does.
+run "$aegis" keys matching-key new --id 1 --out keys/matching.key
 for a in "${authorities[@]}"; do
   run "$aegis" keys identity-new --id "$a" --role authority --out "keys/$a.key" --pub-out "keys/$a.pub.json"
 done
@@ -80,6 +83,7 @@ identity = "../keys/$a.key"
 certificate = "../keys/$a.cert"
 trust_bundle = "../keys/trust.bundle"
 root_public_key = "../keys/root.pub"
+matching_key_file = "../keys/matching.key"
 
 [sync]
 index_endpoint = "tcp://127.0.0.1:$port"

@@ -79,11 +79,13 @@ nlohmann::ordered_json reject_json(const protocol::Reject& r) {
 }  // namespace
 
 AuthorityNode::AuthorityNode(const config::Config& config, const keys::Identity& identity,
+                             const keys::MatchingKey& matching_key,
                              std::shared_ptr<const protocol::Trust> trust,
                              zmq::context_t& context, std::uint64_t now_ms)
     : config_(config),
       sync_(*config.sync),
       identity_(identity),
+      matching_key_(matching_key),
       trust_(std::move(trust)),
       context_(context),
       store_(open_store(config)),
@@ -384,8 +386,9 @@ void AuthorityNode::import_one(const inbox::Watcher::Ready& ready) {
   const inbox::WatchedDir& dir = inbox_->dirs()[ready.dir];
   const std::string name = ready.file.filename().string();
   const store::Signing signing{
-      identity_, serial_, store::seal_recipients(identity_.box_public_key(), *trust_, now_ms_),
-      [] { return now_ms(); }, [] { return keys::fresh_seal_randomness(); }};
+      identity_, serial_, matching_key_,
+      store::seal_recipients(identity_.box_public_key(), *trust_, now_ms_), [] { return now_ms(); },
+      [] { return keys::fresh_seal_randomness(); }};
   log::info("importing", {{"file", name}, {"format", adapters::format_name(dir.source.format)}});
   const inbox::Report report = inbox::import_file(store_, signing, ready.file, dir.source);
   now_ms_ = now_ms();

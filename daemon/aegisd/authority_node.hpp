@@ -37,6 +37,7 @@ class AuthorityNode final : public Role {
   // index. Throws std::runtime_error when the store cannot be opened or the trust bundle has no
   // active certificate for sync.index_id.
   AuthorityNode(const config::Config& config, const keys::Identity& identity,
+                const keys::MatchingKey& matching_key,
                 std::shared_ptr<const protocol::Trust> trust, zmq::context_t& context,
                 std::uint64_t now_ms);
 
@@ -73,6 +74,7 @@ class AuthorityNode final : public Role {
   const config::Config& config_;
   const config::SyncConfig& sync_;
   const keys::Identity& identity_;
+  const keys::MatchingKey& matching_key_;  // makes the match tokens of imported records
   std::shared_ptr<const protocol::Trust> trust_;
   zmq::context_t& context_;
   store::Store store_;

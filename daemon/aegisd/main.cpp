@@ -111,7 +111,8 @@ class Daemon {
         trust_(std::make_shared<const protocol::Trust>(std::move(loaded.node.trust))),
         started_ms_(now) {
     if (config_.role == protocol::Role::authority)
-      role_ = std::make_unique<AuthorityNode>(config_, node_.identity, trust_, context_, now);
+      role_ = std::make_unique<AuthorityNode>(config_, node_.identity, *node_.matching_key, trust_,
+                                              context_, now);
     else
       role_ = std::make_unique<IndexNode>(config_, node_.identity, node_.serial, trust_, context_,
                                           now);

@@ -118,13 +118,16 @@ protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64
 }
 
 Authority::Authority(const config::Config& c, store::Store& s, std::uint64_t now)
-    : identity_(take(node::load_identity(c))), trust_(load_trust(c, s, now)) {
+    : identity_(take(node::load_identity(c))),
+      trust_(load_trust(c, s, now)),
+      matching_key_(take(node::load_matching_key(c))) {
   const std::uint64_t serial = take(node::certificate_serial(c));
   // Refuse to sign anything that `aegis log verify` (and the index) would then refuse.
   (void)take(node::own_certificate(c, trust_, identity_, serial, now));
   signing_ = std::make_unique<store::Signing>(store::Signing{
-      identity_, serial, store::seal_recipients(identity_.box_public_key(), trust_, now),
-      [] { return now_ms(); }, [] { return keys::fresh_seal_randomness(); }});
+      identity_, serial, matching_key_,
+      store::seal_recipients(identity_.box_public_key(), trust_, now), [] { return now_ms(); },
+      [] { return keys::fresh_seal_randomness(); }});
 }
 
 std::string read_input(const std::string& path, std::size_t max_size) {

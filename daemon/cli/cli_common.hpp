@@ -75,8 +75,9 @@ store::Store open_store(const config::Config& c);
 // has accepted; a higher version is recorded in the store (docs/keys.md, "Rollback").
 protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64_t now);
 
-// What a change needs: the identity (which signs) and the verified trust, and the Signing the
-// store takes (it refers to both, so Authority is neither copied nor moved).
+// What a change needs: the identity (which signs), the verified trust, the matching key (which
+// makes match tokens), and the Signing the store takes (it refers to all three, so Authority is
+// neither copied nor moved).
 class Authority {
  public:
   Authority(const config::Config& c, store::Store& s, std::uint64_t now);
@@ -87,6 +88,7 @@ class Authority {
  private:
   keys::Identity identity_;
   protocol::Trust trust_;
+  keys::MatchingKey matching_key_;
   std::unique_ptr<store::Signing> signing_;
 };
 

@@ -234,6 +234,45 @@ struct IdentityNew {
   }
 };
 
+// The national matching key (docs/keys.md "The matching key"): made once by the key custodian,
+// copied to every authority out of band, never to the index.
+Json matching_key_json(const keys::MatchingKey& k, const std::string& file) {
+  return Json{{"key_file", file}, {"key_id", k.key_id()}, {"fingerprint", k.fingerprint()}};
+}
+
+std::string matching_key_text(const keys::MatchingKey& k) {
+  return "matching key id " + std::to_string(k.key_id()) + "\n  fingerprint    " +
+         k.fingerprint() + "\n";
+}
+
+struct MatchingKeyNew {
+  std::string out, passphrase_file, cost = "moderate";
+  std::uint64_t id = 0;
+
+  void run(const GlobalOptions& g) const {
+    auto pass = passphrase_from(passphrase_file);
+    auto key = take(keys::MatchingKey::generate(id));
+    check(keys::save_matching_key(key, out, view_of(pass), cost_from(cost)));
+    Json j = matching_key_json(key, out);
+    j["passphrase"] = pass.has_value();
+    print_result(g, j,
+                 matching_key_text(key) + "secret key written to " + out + " (" +
+                     protection_text(pass.has_value()) +
+                     ")\ncopy it to every authority out of band; never to the index");
+  }
+};
+
+struct MatchingKeyShow {
+  std::string key_file, passphrase_file;
+
+  void run(const GlobalOptions& g) const {
+    auto pass = passphrase_from(passphrase_file);
+    auto key = take(keys::load_matching_key(key_file, view_of(pass)));
+    print_result(g, matching_key_json(key, key_file),
+                 matching_key_text(key) + "  file           " + key_file);
+  }
+};
+
 struct Certify {
   std::string root, passphrase_file, pub, display_name, contact_route, not_before = "now", out;
   std::uint64_t serial = 0;
@@ -477,6 +516,30 @@ void add_keys_commands(CLI::App& app) {
     sub->add_option("--bundle", c->bundle, "trust bundle file")->required();
     sub->add_option("--min-version", c->min_version, "refuse bundles older than this version");
     on_run(sub, c);
+  }
+  {
+    CLI::App* matching =
+        keys->add_subcommand("matching-key", "The national matching key (authorities only)");
+    matching->require_subcommand(1);
+    matching->fallthrough();
+    {
+      auto c = std::make_shared<MatchingKeyNew>();
+      auto* sub = matching->add_subcommand("new", "Create a matching key (once, by the key custodian)");
+      sub->add_option("--id", c->id, "key id: 1 for the first key, one more at each rotation")
+          ->required()
+          ->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
+      sub->add_option("--out", c->out, "secret key file to create (0600)")->required();
+      add_passphrase_option(sub, c->passphrase_file, "protect the key with this file's passphrase");
+      add_cost_option(sub, c->cost);
+      on_run(sub, c);
+    }
+    {
+      auto c = std::make_shared<MatchingKeyShow>();
+      auto* sub = matching->add_subcommand("show", "Show a matching key's id and fingerprint");
+      sub->add_option("--key", c->key_file, "matching key file")->required();
+      add_passphrase_option(sub, c->passphrase_file, "passphrase file of the key, if wrapped");
+      on_run(sub, c);
+    }
   }
   {
     auto c = std::make_shared<Show>();

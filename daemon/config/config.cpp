@@ -252,7 +252,7 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
   if (const toml::table* keys = p.table(doc, "", "keys", true)) {
     p.check_keys(*keys, "keys",
                  {"identity", "certificate", "certificate_serial", "trust_bundle",
-                  "root_public_key", "passphrase_file"});
+                  "root_public_key", "passphrase_file", "matching_key_file"});
     if (auto v = p.path(*keys, "keys", "identity", true)) c.keys.identity = *v;
     c.keys.certificate = p.path(*keys, "keys", "certificate", false);
     if (auto serial = p.integer(*keys, "keys", "certificate_serial", 1, INT64_MAX))
@@ -268,6 +268,19 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
     if (auto v = p.path(*keys, "keys", "trust_bundle", true)) c.keys.trust_bundle = *v;
     if (auto v = p.path(*keys, "keys", "root_public_key", true)) c.keys.root_public_key = *v;
     c.keys.passphrase_file = p.path(*keys, "keys", "passphrase_file", false);
+    // Authorities make match tokens; the index only compares them and must never hold the key.
+    const toml::node* matching = keys->get("matching_key_file");
+    if (c.role != protocol::Role::authority) {
+      if (matching)
+        p.fail(&matching->source(), "keys.matching_key_file",
+               "only for role = \"authority\" (the index must never hold the matching key)");
+    } else if (!matching) {
+      p.fail(nullptr, "keys.matching_key_file",
+             "missing (required: an authority needs the national matching key file, "
+             "made by `aegis keys matching-key new`)");
+    } else {
+      c.keys.matching_key_file = p.path(*keys, "keys", "matching_key_file", true);
+    }
   }
 
   if (const toml::table* store = p.table(doc, "", "store", false)) {

@@ -37,6 +37,9 @@ struct KeysConfig {
   std::filesystem::path trust_bundle;                    // the root-signed trust bundle
   std::filesystem::path root_public_key;                 // the pinned national root key
   std::optional<std::filesystem::path> passphrase_file;  // unwraps the identity key file
+  // The national matching key file (keys/, PROTOCOL.md §14): required for an authority, refused
+  // for the index (which must never hold it); so set exactly when role is authority.
+  std::optional<std::filesystem::path> matching_key_file;
 };
 
 // [store]: the authority's SQLite store (optional section).

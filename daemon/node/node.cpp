@@ -18,6 +18,14 @@ NodeError protocol_error(const std::string& key, const std::filesystem::path& fi
                    key + ": " + file.string() + ": " + e.message()};
 }
 
+// keys.passphrase_file, when set.
+Result<std::optional<keys::Passphrase>> load_passphrase(const config::Config& c) {
+  if (!c.keys.passphrase_file) return std::optional<keys::Passphrase>();
+  auto p = keys::read_passphrase_file(*c.keys.passphrase_file);
+  if (!p) return key_error("keys.passphrase_file", p.error());
+  return std::optional<keys::Passphrase>(std::move(p).value());
+}
+
 }  // namespace
 
 Result<protocol::SignPublicKey> load_root_public_key(const config::Config& c) {
@@ -27,12 +35,9 @@ Result<protocol::SignPublicKey> load_root_public_key(const config::Config& c) {
 }
 
 Result<keys::Identity> load_identity(const config::Config& c) {
-  std::optional<keys::Passphrase> passphrase;
-  if (c.keys.passphrase_file) {
-    auto p = keys::read_passphrase_file(*c.keys.passphrase_file);
-    if (!p) return key_error("keys.passphrase_file", p.error());
-    passphrase = std::move(p).value();
-  }
+  auto loaded = load_passphrase(c);
+  if (!loaded) return loaded.error();
+  const std::optional<keys::Passphrase>& passphrase = *loaded;
   auto id = keys::load_identity(c.keys.identity,
                                 passphrase ? std::optional(passphrase->view()) : std::nullopt);
   if (!id) return key_error("keys.identity", id.error());
@@ -44,6 +49,19 @@ Result<keys::Identity> load_identity(const config::Config& c) {
                          std::string(protocol::role_name(c.role)) + " identity of '" +
                          c.subject_id + "'"};
   return std::move(id).value();
+}
+
+Result<keys::MatchingKey> load_matching_key(const config::Config& c) {
+  if (!c.keys.matching_key_file)
+    return NodeError{"no_matching_key",
+                     "keys.matching_key_file: not set (only an authority holds the matching key)"};
+  auto loaded = load_passphrase(c);
+  if (!loaded) return loaded.error();
+  const std::optional<keys::Passphrase>& passphrase = *loaded;
+  auto key = keys::load_matching_key(
+      *c.keys.matching_key_file, passphrase ? std::optional(passphrase->view()) : std::nullopt);
+  if (!key) return key_error("keys.matching_key_file", key.error());
+  return std::move(key).value();
 }
 
 Result<std::uint64_t> certificate_serial(const config::Config& c) {
@@ -104,7 +122,14 @@ Result<Node> load_node(const config::Config& c, std::uint64_t now_ms,
   auto serial = certificate_serial(c);
   if (!serial) return serial.error();
   if (auto own = own_certificate(c, *trust, *identity, *serial, now_ms); !own) return own.error();
-  return Node{std::move(identity).value(), std::move(trust).value(), *serial};
+  std::optional<keys::MatchingKey> matching_key;
+  if (c.role == protocol::Role::authority) {
+    auto key = load_matching_key(c);
+    if (!key) return key.error();
+    matching_key = std::move(key).value();
+  }
+  return Node{std::move(identity).value(), std::move(trust).value(), *serial,
+              std::move(matching_key)};
 }
 
 }  // namespace aegis::node

@@ -1,10 +1,11 @@
 // What a node is, loaded from its config file: its secret identity (keys/), the verified trust
-// bundle and its own certificate in it. Every failure names the config key whose file is at
+// bundle and its own certificate in it, and for an authority the national matching key. Every failure names the config key whose file is at
 // fault ("keys.identity: wrong_passphrase: ...") and carries a stable code, so `aegis`,
 // `aegisd --check-config` and aegisd's start-up report it the same way.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "aegis/keys/keys.hpp"
@@ -29,6 +30,9 @@ using Result = protocol::Result<T, NodeError>;
 Result<protocol::SignPublicKey> load_root_public_key(const config::Config& c);
 // keys.identity (+ keys.passphrase_file): must be the identity of subject_id in the config's role.
 Result<keys::Identity> load_identity(const config::Config& c);
+// keys.matching_key_file (+ keys.passphrase_file when the file is wrapped): the national
+// matching key (authority only: an index config has none, and this refuses it).
+Result<keys::MatchingKey> load_matching_key(const config::Config& c);
 // keys.certificate_serial, or the serial of keys.certificate (its root signature checked).
 Result<std::uint64_t> certificate_serial(const config::Config& c);
 // keys.trust_bundle, verified against the root at now_ms; a version below min_version is
@@ -48,6 +52,7 @@ struct Node {
   keys::Identity identity;
   protocol::Trust trust;
   std::uint64_t serial = 0;  // this node's certificate
+  std::optional<keys::MatchingKey> matching_key;  // authority only (keys.matching_key_file)
 };
 Result<Node> load_node(const config::Config& c, std::uint64_t now_ms,
                        std::uint64_t min_version = 0);

@@ -341,7 +341,8 @@ Result<std::variant<Change, PreparedChange>> Store::prepare_upsert(const ChildRe
   protocol::SealRandomness rnd{};
   if (record.shielded()) rnd = signing.seal_randomness();
   protocol::Result<protocol::RecordPayload> payload =
-      protocol::make_payload(record, authority_id_, signing.seal_recipients, rnd);
+      protocol::make_payload(record, authority_id_, signing.seal_recipients, rnd,
+                             signing.tokenizer);
   wipe(rnd);
   if (!payload)
     return store_error(StoreErrc::seal_failed, label() + ": " + payload.error().message());

@@ -7,7 +7,8 @@
 // An import (Store::Import) is many changes in one transaction: a whole file, or nothing of it.
 //
 // The store never touches a secret key, the clock or a random generator: a change is handed a
-// Signing (a protocol::Signer, the time source and the seal randomness source).
+// Signing (a protocol::Signer, a protocol::MatchTokenizer, the time source and the seal
+// randomness source).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,7 @@ using SealRandomnessSource = std::function<protocol::SealRandomness()>;
 struct Signing {
   const protocol::Signer& signer;                       // signs every envelope (keys::Identity)
   std::uint64_t signer_serial = 0;                      // serial of the signer's certificate
+  const protocol::MatchTokenizer& tokenizer;            // match tokens (keys::MatchingKey)
   std::vector<protocol::BoxPublicKey> seal_recipients;  // see seal_recipients() below
   Clock now_ms;                                         // the time of the change
   SealRandomnessSource seal_randomness;                 // fresh bytes for each sealed record

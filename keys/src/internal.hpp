@@ -78,16 +78,20 @@ class ReadFile {
 // Key material as stored in files: the 32-byte secrets every key is derived from.
 //   identity: sign seed (Ed25519) | box secret (X25519) | curve secret (X25519) = 96 bytes
 //   root:     sign seed (Ed25519) = 32 bytes
+//   matching: the matching key itself = 32 bytes
 inline constexpr std::size_t kSeedSize = 32;
 inline constexpr std::size_t kIdentitySeedsSize = 3 * kSeedSize;
 inline constexpr std::size_t kRootSeedsSize = kSeedSize;
+inline constexpr std::size_t kMatchingSeedsSize = protocol::kMatchingKeySize;
 
-// Builds keys from their stored secrets and back (friend of Identity and RootKey).
+// Builds keys from their stored secrets and back (friend of Identity, RootKey, MatchingKey).
 struct IdentityFiles {
   static Result<Identity> make_identity(std::string subject_id, Role role, ByteView seeds);
   static RootKey make_root(ByteView seeds);
+  static Result<MatchingKey> make_matching(std::uint64_t key_id, ByteView seeds);
   static std::unique_ptr<SecretBuffer> seeds_of(const Identity& id);
   static std::unique_ptr<SecretBuffer> seeds_of(const RootKey& key);
+  static std::unique_ptr<SecretBuffer> seeds_of(const MatchingKey& key);
 };
 
 bool valid_role(Role role);

@@ -1,6 +1,7 @@
 // Secret key files (docs/keys.md "Secret key files"): a small versioned binary format holding the
 // key's 32-byte secrets either in clear (file mode 0600) or wrapped with a passphrase
-// (Argon2id -> XChaCha20-Poly1305, the whole header as associated data).
+// (Argon2id -> XChaCha20-Poly1305, the whole header as associated data). Three kinds: the root
+// key, an identity, and the national matching key (whose key id is part of the header).
 #include <sodium.h>
 
 #include <algorithm>
@@ -18,7 +19,7 @@ constexpr std::string_view kMagic = "AEGISKEY";
 constexpr std::uint8_t kFormatVersion = 1;
 constexpr std::size_t kMaxKeyFileSize = 4096;
 
-enum class Kind : std::uint8_t { root = 1, identity = 2 };
+enum class Kind : std::uint8_t { root = 1, identity = 2, matching = 3 };
 enum class Protection : std::uint8_t { none = 0, passphrase = 1 };
 
 constexpr std::size_t kSaltSize = crypto_pwhash_SALTBYTES;                       // 16
@@ -27,12 +28,36 @@ constexpr std::size_t kTagSize = crypto_aead_xchacha20poly1305_ietf_ABYTES;     
 constexpr std::size_t kWrapKeySize = crypto_aead_xchacha20poly1305_ietf_KEYBYTES; // 32
 constexpr std::size_t kChecksumSize = 32;  // BLAKE2b-256 over header || seeds (plain files)
 constexpr std::size_t kFixedHeaderSize = 13;  // magic 8, version, kind, role, protection, id len
+constexpr std::size_t kKeyIdSize = 8;          // matching keys only: key id, after the subject id
 constexpr std::size_t kWrapHeaderSize = kSaltSize + 8 + 8 + kNonceSize;
 static_assert(kSaltSize == 16 && kNonceSize == 24 && kTagSize == 16 && kWrapKeySize == 32);
 
-std::string_view kind_name(Kind k) { return k == Kind::root ? "a root key" : "an identity key"; }
+std::string_view kind_name(Kind k) {
+  switch (k) {
+    case Kind::root: return "a root key";
+    case Kind::identity: return "an identity key";
+    case Kind::matching: return "a matching key";
+  }
+  return "an unknown key";
+}
 
-std::size_t seeds_size(Kind k) { return k == Kind::root ? kRootSeedsSize : kIdentitySeedsSize; }
+bool known_kind(std::uint8_t k) {
+  return k == static_cast<std::uint8_t>(Kind::root) ||
+         k == static_cast<std::uint8_t>(Kind::identity) ||
+         k == static_cast<std::uint8_t>(Kind::matching);
+}
+
+std::size_t seeds_size(Kind k) {
+  switch (k) {
+    case Kind::root: return kRootSeedsSize;
+    case Kind::identity: return kIdentitySeedsSize;
+    case Kind::matching: return kMatchingSeedsSize;
+  }
+  return 0;
+}
+
+// The header fields after the subject id that only some kinds have.
+std::size_t key_id_size(Kind k) { return k == Kind::matching ? kKeyIdSize : 0; }
 
 struct Cost {
   std::uint64_t opslimit;
@@ -89,34 +114,44 @@ Result<std::unique_ptr<SecretBuffer>> derive_wrap_key(std::string_view passphras
   return key;
 }
 
-Status save_key_file(const fs::path& path, Kind kind, std::uint8_t role,
-                     std::string_view subject_id, const SecretBuffer& seeds,
-                     std::optional<std::string_view> passphrase, PwhashCost cost_level) {
+// What a file's header says about its key besides the kind: the identity's role and subject id,
+// or the matching key's id.
+struct Label {
+  std::uint8_t role = 0;
+  std::string subject_id;
+  std::uint64_t key_id = 0;
+};
+
+Status save_key_file(const fs::path& path, Kind kind, const Label& label,
+                     const SecretBuffer& seeds, std::optional<std::string_view> passphrase,
+                     PwhashCost cost_level) {
   ensure_sodium();
   if (passphrase && passphrase->empty()) {
     return key_error(KeyErrc::invalid_argument, "the passphrase for " + quoted(path) +
                                                     " is empty");
   }
   const bool wrapped = passphrase.has_value();
-  const std::size_t header_size =
-      kFixedHeaderSize + subject_id.size() + (wrapped ? kWrapHeaderSize : 0);
+  const std::string& subject_id = label.subject_id;
+  const std::size_t label_size = subject_id.size() + key_id_size(kind);
+  const std::size_t header_size = kFixedHeaderSize + label_size + (wrapped ? kWrapHeaderSize : 0);
   const std::size_t payload_size = seeds.size() + (wrapped ? kTagSize : kChecksumSize);
   SecretBuffer image(header_size + payload_size);
   std::uint8_t* p = image.data();
   std::memcpy(p, kMagic.data(), kMagic.size());
   p[8] = kFormatVersion;
   p[9] = static_cast<std::uint8_t>(kind);
-  p[10] = role;
+  p[10] = label.role;
   p[11] = static_cast<std::uint8_t>(wrapped ? Protection::passphrase : Protection::none);
   p[12] = static_cast<std::uint8_t>(subject_id.size());
   std::copy(subject_id.begin(), subject_id.end(), p + kFixedHeaderSize);
+  if (kind == Kind::matching) put_u64(p + kFixedHeaderSize + subject_id.size(), label.key_id);
   std::uint8_t* payload = p + header_size;
 
   if (!wrapped) {
     std::memcpy(payload, seeds.data(), seeds.size());
     checksum(payload + seeds.size(), p, header_size + seeds.size());
   } else {
-    std::uint8_t* salt = p + kFixedHeaderSize + subject_id.size();
+    std::uint8_t* salt = p + kFixedHeaderSize + label_size;
     std::uint8_t* nonce = salt + kSaltSize + 16;
     const Cost cost = cost_of(cost_level);
     randombytes_buf(salt, kSaltSize);
@@ -132,8 +167,7 @@ Status save_key_file(const fs::path& path, Kind kind, std::uint8_t role,
 }
 
 struct LoadedKey {
-  std::uint8_t role = 0;
-  std::string subject_id;
+  Label label;
   std::unique_ptr<SecretBuffer> seeds;
 };
 
@@ -160,29 +194,32 @@ Result<LoadedKey> load_key_file(const fs::path& path, Kind expected,
     return corrupt(path, "key file format version " + std::to_string(p[8]) +
                              " is not supported (this build reads version 1)");
   }
-  if (p[9] != static_cast<std::uint8_t>(Kind::root) &&
-      p[9] != static_cast<std::uint8_t>(Kind::identity)) {
-    return corrupt(path, "unknown key kind " + std::to_string(p[9]));
-  }
+  if (!known_kind(p[9])) return corrupt(path, "unknown key kind " + std::to_string(p[9]));
   const Kind kind = static_cast<Kind>(p[9]);
   LoadedKey out;
-  out.role = p[10];
+  Label& label = out.label;
+  label.role = p[10];
   if (p[11] != static_cast<std::uint8_t>(Protection::none) &&
       p[11] != static_cast<std::uint8_t>(Protection::passphrase)) {
     return corrupt(path, "unknown protection " + std::to_string(p[11]));
   }
   const bool wrapped = p[11] == static_cast<std::uint8_t>(Protection::passphrase);
   const std::size_t id_len = p[12];
-  if (size < kFixedHeaderSize + id_len) return corrupt(path, "truncated subject id");
-  out.subject_id.assign(reinterpret_cast<const char*>(p + kFixedHeaderSize), id_len);
-  if (kind == Kind::root && (out.role != 0 || id_len != 0)) {
-    return corrupt(path, "a root key has no role or subject id");
+  const std::size_t label_size = id_len + key_id_size(kind);
+  if (size < kFixedHeaderSize + label_size) return corrupt(path, "truncated header");
+  label.subject_id.assign(reinterpret_cast<const char*>(p + kFixedHeaderSize), id_len);
+  if (kind != Kind::identity && (label.role != 0 || id_len != 0)) {
+    return corrupt(path, std::string(kind_name(kind)) + " has no role or subject id");
   }
-  if (kind == Kind::identity && (!valid_role(static_cast<Role>(out.role)) ||
-                                 !protocol::valid_authority_id(out.subject_id))) {
+  if (kind == Kind::identity && (!valid_role(static_cast<Role>(label.role)) ||
+                                 !protocol::valid_authority_id(label.subject_id))) {
     return corrupt(path, "invalid role or subject id");
   }
-  const std::size_t header_size = kFixedHeaderSize + id_len + (wrapped ? kWrapHeaderSize : 0);
+  if (kind == Kind::matching) {
+    label.key_id = get_u64(p + kFixedHeaderSize + id_len);
+    if (label.key_id == 0) return corrupt(path, "matching key id 0 (ids start at 1)");
+  }
+  const std::size_t header_size = kFixedHeaderSize + label_size + (wrapped ? kWrapHeaderSize : 0);
   const std::size_t payload_size = seeds_size(kind) + (wrapped ? kTagSize : kChecksumSize);
   if (size != header_size + payload_size) {
     return corrupt(path, "size " + std::to_string(size) + " bytes, expected " +
@@ -205,7 +242,7 @@ Result<LoadedKey> load_key_file(const fs::path& path, Kind expected,
     std::memcpy(out.seeds->data(), payload, out.seeds->size());
     return out;
   }
-  const std::uint8_t* salt = p + kFixedHeaderSize + id_len;
+  const std::uint8_t* salt = p + kFixedHeaderSize + label_size;
   const Cost cost{get_u64(salt + kSaltSize), get_u64(salt + kSaltSize + 8)};
   const std::uint8_t* nonce = salt + kSaltSize + 16;
   if (!acceptable_cost(cost)) return corrupt(path, "unsupported Argon2id cost");
@@ -229,27 +266,43 @@ Result<LoadedKey> load_key_file(const fs::path& path, Kind expected,
 Status save_identity(const Identity& id, const fs::path& path,
                      std::optional<std::string_view> passphrase, PwhashCost cost) {
   auto seeds = IdentityFiles::seeds_of(id);
-  return save_key_file(path, Kind::identity, static_cast<std::uint8_t>(id.role()),
-                       id.subject_id(), *seeds, passphrase, cost);
+  return save_key_file(path, Kind::identity,
+                       Label{static_cast<std::uint8_t>(id.role()), id.subject_id(), 0}, *seeds,
+                       passphrase, cost);
 }
 
 Result<Identity> load_identity(const fs::path& path, std::optional<std::string_view> passphrase) {
   auto loaded = load_key_file(path, Kind::identity, passphrase);
   if (!loaded) return loaded.error();
-  return IdentityFiles::make_identity(std::move(loaded->subject_id),
-                                      static_cast<Role>(loaded->role), loaded->seeds->view());
+  return IdentityFiles::make_identity(std::move(loaded->label.subject_id),
+                                      static_cast<Role>(loaded->label.role),
+                                      loaded->seeds->view());
 }
 
 Status save_root_key(const RootKey& key, const fs::path& path,
                      std::optional<std::string_view> passphrase, PwhashCost cost) {
   auto seeds = IdentityFiles::seeds_of(key);
-  return save_key_file(path, Kind::root, 0, {}, *seeds, passphrase, cost);
+  return save_key_file(path, Kind::root, Label{}, *seeds, passphrase, cost);
 }
 
 Result<RootKey> load_root_key(const fs::path& path, std::optional<std::string_view> passphrase) {
   auto loaded = load_key_file(path, Kind::root, passphrase);
   if (!loaded) return loaded.error();
   return IdentityFiles::make_root(loaded->seeds->view());
+}
+
+Status save_matching_key(const MatchingKey& key, const fs::path& path,
+                         std::optional<std::string_view> passphrase, PwhashCost cost) {
+  auto seeds = IdentityFiles::seeds_of(key);
+  return save_key_file(path, Kind::matching, Label{0, {}, key.key_id()}, *seeds, passphrase,
+                       cost);
+}
+
+Result<MatchingKey> load_matching_key(const fs::path& path,
+                                      std::optional<std::string_view> passphrase) {
+  auto loaded = load_key_file(path, Kind::matching, passphrase);
+  if (!loaded) return loaded.error();
+  return IdentityFiles::make_matching(loaded->label.key_id, loaded->seeds->view());
 }
 
 }  // namespace aegis::keys

@@ -9,24 +9,37 @@ namespace aegis::protocol {
 
 namespace {
 
-inline constexpr std::uint64_t kPayloadVersion = 1;
 inline constexpr std::size_t kEnvelopeBodyFields = 9;
-inline constexpr std::size_t kPayloadFields = 4;
+
+// Fields of a RecordPayload of each version: version 2 adds `match`.
+std::size_t payload_fields(std::uint64_t version) {
+  return version == kPayloadVersionWithoutMatch ? 4 : 5;
+}
 
 void write_payload(Writer& w, const RecordPayload& p) {
-  w.array(kPayloadFields);
-  w.uint(kPayloadVersion);
+  w.array(static_cast<std::uint32_t>(payload_fields(p.version())));
+  w.uint(p.version());
   write_child_identity(w, p.identity);
   w.boolean(p.shielded());
   if (const auto* blob = std::get_if<SealedBlob>(&p.details))
     write_sealed_blob(w, *blob);
   else
     write_child_details(w, std::get<ChildDetails>(p.details));
+  if (p.match) write_match_tokens(w, *p.match);
 }
 
 RecordPayload read_payload(const Node& n) {
   RecordPayload p;
-  ArrayNode a = detail::read_versioned_struct(n, kPayloadVersion, kPayloadFields);
+  DecodeContext& ctx = n.context();
+  ArrayNode a = n.as_array(1, detail::kAnyLen);
+  Node version_node = a.field(0, "version");
+  const std::uint64_t version = version_node.as_uint();
+  if (!ctx.failed() && version != kPayloadVersion && version != kPayloadVersionWithoutMatch)
+    version_node.fail(Errc::unknown_version,
+                      "version " + std::to_string(version) + ", this implementation knows " +
+                          std::to_string(kPayloadVersionWithoutMatch) + " and " +
+                          std::to_string(kPayloadVersion));
+  detail::expect_arity(n, a, payload_fields(version));
   p.identity = read_child_identity(a.field(1, "identity"));
   const bool shielded = a.field(2, "shielded").as_bool();
   Node details = a.field(3, "details");
@@ -38,6 +51,7 @@ RecordPayload read_payload(const Node& n) {
       details.fail(Errc::invalid_field, "a shielded child's details must be sealed");
     p.details = std::move(clear);
   }
+  if (version == kPayloadVersion) p.match = read_match_tokens(a.field(4, "match"));
   return p;
 }
 
@@ -121,13 +135,16 @@ Result<Envelope> decode_envelope_body(ByteView bytes) {
 
 Result<RecordPayload> make_payload(const ChildRecord& record, std::string_view authority_id,
                                    std::span<const BoxPublicKey> recipients,
-                                   const SealRandomness& rnd) {
+                                   const SealRandomness& rnd, const MatchTokenizer& tokenizer) {
   if (auto checked = check_record(record); !checked) return checked.error();
   DecodeContext ids;
   detail::check_authority_id(ids, "payload.authority_id", authority_id);
   if (ids.failed()) return ids.error();
+  if (tokenizer.key_id() == 0)
+    return make_error(Errc::invalid_field, "payload.match.key_id: must be at least 1");
   RecordPayload p;
   p.identity = record.identity;
+  p.match = make_match_tokens(record.details, tokenizer);
   if (!record.shielded()) {
     p.details = record.details;
     return p;

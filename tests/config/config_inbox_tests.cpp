@@ -18,6 +18,7 @@ identity = "keys/node.key"
 certificate_serial = 3
 trust_bundle = "keys/bundle.bin"
 root_public_key = "keys/root.pub"
+matching_key_file = "keys/matching.key"
 )";
 
 config::Config parse(const std::string& text) { return test::parse_valid(text); }
@@ -73,7 +74,7 @@ TEST_CASE("config inbox: a missing dir or format is refused, naming the table") 
 
 TEST_CASE("config inbox: an unknown format or mapping is refused with the names allowed") {
   std::string e = error_of(kHead + "[[inbox]]\ndir = \"a\"\nformat = \"xml\"\n");
-  CHECK(has(e, ":12:10: inbox[0].format: 'xml' is not one of: ctf, cin, csv"));
+  CHECK(has(e, ":13:10: inbox[0].format: 'xml' is not one of: ctf, cin, csv"));
   e = error_of(kHead + "[[inbox]]\ndir = \"a\"\nformat = \"csv\"\nmapping = \"Febrl\"\n");
   CHECK(has(e, "inbox[0].mapping: 'Febrl' is not one of: aegis, febrl"));
 }
@@ -111,6 +112,7 @@ TEST_CASE("config inbox: the same directory twice, or the data directory, is ref
 TEST_CASE("config inbox: an index node may not have an inbox") {
   std::string index = kHead;
   index.replace(index.find("\"authority\""), 11, "\"index\"");
+  index.erase(index.find("matching_key_file"));  // the last line: an index has no matching key
   CHECK(has(error_of(index + "[[inbox]]\ndir = \"a\"\nformat = \"ctf\"\n"),
             "inbox: only for role = \"authority\""));
 }

@@ -20,7 +20,8 @@ root_public_key = "keys/root.pub"
 const std::string kAuthority = R"(role = "authority"
 subject_id = "kent"
 data_dir = "data"
-)" + kKeys + R"(
+)" + kKeys + R"(matching_key_file = "keys/matching.key"
+
 [sync]
 index_endpoint = "tcp://index.example.org:7400"
 index_id = "national"
@@ -117,7 +118,7 @@ TEST_CASE("daemon config: the other role's keys are refused with their line") {
   CHECK_THAT(error_of(kAuthority + "\n[sync]\n"), Catch::Contains("not valid TOML"));
   std::string listen = replace(kAuthority, "index_id = \"national\"",
                                "index_id = \"national\"\nlisten = \"tcp://0.0.0.0:1\"");
-  CHECK_THAT(error_of(listen), Catch::Contains(":14:10: sync.listen: only for role = \"index\""));
+  CHECK_THAT(error_of(listen), Catch::Contains(":15:10: sync.listen: only for role = \"index\""));
   std::string endpoint = replace(kIndex, "listen = ", "index_id = \"x\"\nlisten = ");
   CHECK_THAT(error_of(endpoint), Catch::Contains("sync.index_id: only for role = \"authority\""));
 }

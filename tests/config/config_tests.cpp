@@ -24,6 +24,7 @@ certificate = "keys/kent.cert"
 trust_bundle = "/etc/aegis/trust/bundle.bin"
 root_public_key = "trust/root.pub"
 passphrase_file = "../secrets/passphrase"
+matching_key_file = "keys/matching.key"
 
 [store]
 busy_timeout_ms = 2500
@@ -71,6 +72,7 @@ TEST_CASE("parse: a valid file parses, with relative paths resolved against its 
   CHECK(c->keys.trust_bundle == "/etc/aegis/trust/bundle.bin");
   CHECK(c->keys.root_public_key == base / "trust/root.pub");
   CHECK(c->keys.passphrase_file == (base.parent_path() / "secrets/passphrase").lexically_normal());
+  CHECK(c->keys.matching_key_file == base / "keys/matching.key");
   CHECK(c->store.busy_timeout_ms == 2500);
 }
 
@@ -88,9 +90,31 @@ TEST_CASE("parse: optional keys may be left out; certificate_serial replaces cer
 }
 
 TEST_CASE("role: the index role is accepted") {
-  auto c = config::parse_config(with_line(kValid, "role", "role = \"index\""), "/cfg/aegis.toml");
+  const std::string index = with_line(kValid, "role", "role = \"index\"");
+  auto c = config::parse_config(with_line(index, "matching_key_file", ""), "/cfg/aegis.toml");
   REQUIRE(c.ok());
   CHECK(c->role == protocol::Role::index);
+  CHECK_FALSE(c->keys.matching_key_file.has_value());
+}
+
+TEST_CASE("matching key: an authority without keys.matching_key_file is refused, naming it") {
+  std::string msg = error_of(with_line(kValid, "matching_key_file", ""));
+  CHECK(msg == "/cfg/aegis.toml: keys.matching_key_file: missing (required: an authority needs "
+               "the national matching key file, made by `aegis keys matching-key new`)");
+}
+
+TEST_CASE("matching key: an index with keys.matching_key_file is refused (it must never hold it)") {
+  std::string msg = error_of(with_line(kValid, "role", "role = \"index\""));
+  CHECK(msg == "/cfg/aegis.toml:12:21: keys.matching_key_file: only for role = \"authority\" "
+               "(the index must never hold the matching key)");
+}
+
+TEST_CASE("matching key: keys.matching_key_file must be a non-empty string") {
+  CHECK(error_of(with_line(kValid, "matching_key_file", "matching_key_file = 7"))
+            .find("keys.matching_key_file: expected a string, found an integer") !=
+        std::string::npos);
+  CHECK(error_of(with_line(kValid, "matching_key_file", "matching_key_file = \"\""))
+            .find("keys.matching_key_file: must not be empty") != std::string::npos);
 }
 
 TEST_CASE("paths: a relative config path still yields absolute paths") {

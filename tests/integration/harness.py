@@ -522,6 +522,8 @@ class Cluster:
         self.outsiders = {}
         self.keys_cmd("root-new", "--out", self.key("root", "key"),
                       "--pub-out", self.key("root", "pub"))
+        # The national matching key: every authority holds a copy, the index none.
+        self.keys_cmd("matching-key", "new", "--id", "1", "--out", self.key("matching", "key"))
         self.certs = [
             self.new_identity(INDEX_ID, INDEX_ID, "index", INDEX_SERIAL, "National index"),
             self.new_identity("officer-1", "officer-1", "shield-officer", OFFICER_SERIAL,
@@ -605,9 +607,10 @@ class Cluster:
             f'certificate = "{os.path.join(keys, identity + ".cert")}"',
             f'trust_bundle = "{trust_bundle}"',
             f'root_public_key = "{os.path.join(keys, "root.pub")}"',
-            "",
-            "[sync]",
         ]
+        if node.role == "authority":
+            lines.append(f'matching_key_file = "{os.path.join(keys, "matching.key")}"')
+        lines += ["", "[sync]"]
         if node.role == "index":
             lines.append(f'listen = "{self.index.endpoint}"')
         else:

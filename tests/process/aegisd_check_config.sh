@@ -2,7 +2,8 @@
 # aegisd_check_config: `aegisd --check-config` accepts a good config ("config ok", exit 0) and
 # refuses each kind of bad one with exit 3 and one line naming the key at fault: the file
 # itself, a missing [sync], an unknown index id, a wrong identity, a revoked certificate, a
-# missing or tampered trust bundle. Also --version and a usage error (exit 2).
+# missing or tampered trust bundle, a missing, unreadable, group-readable or wrong matching key
+# file. Also --version and a usage error (exit 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/authority_setup.bash"
@@ -56,6 +57,15 @@ check 3 "keys.certificate: " "$(variant wrongcert 's|keys/kent.cert|keys/nationa
 "$AEGIS_BIN" keys bundle --root "$keys/root.key" --cert "$keys/kent.cert" \
   --cert "$keys/national.cert" --revoke 10 --version 3 --days 30 --out "$keys/revoked.bin" >/dev/null
 check 3 "certificate 10 is revoked" "$(variant revoked 's|keys/bundle.bin|keys/revoked.bin|')"
+check 3 "keys.matching_key_file: missing" "$(variant nomatching '/^matching_key_file/d')"
+check 3 "keys.matching_key_file: io: " \
+  "$(variant nomatchingfile 's|keys/matching.key|keys/none.key|')"
+check 3 "keys.matching_key_file: wrong_kind: " \
+  "$(variant matchingkind 's|keys/matching.key|keys/kent.key|')"
+cp "$keys/matching.key" "$keys/open.key"
+chmod 644 "$keys/open.key"
+check 3 "keys.matching_key_file: bad_permissions: " \
+  "$(variant matchingperms 's|keys/matching.key|keys/open.key|')"
 
 expect_exit 0 "$aegisd" --version
 expect_in "$work/out" "aegisd "

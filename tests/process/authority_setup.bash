@@ -62,6 +62,7 @@ make_authority() {
     pass_line='passphrase_file = "keys/kent.pass"'
   fi
   "$AEGIS_BIN" keys root-new --out "$keys/root.key" --pub-out "$keys/root.pub" >/dev/null
+  "$AEGIS_BIN" keys matching-key new --id 1 --out "$keys/matching.key" >/dev/null
   "$AEGIS_BIN" keys identity-new --id kent --role authority --out "$keys/kent.key" \
     --pub-out "$keys/kent.pub.json" "${pass_opts[@]}" >/dev/null
   "$AEGIS_BIN" keys identity-new --id officer-1 --role shield-officer --out "$keys/officer.key" \
@@ -83,6 +84,7 @@ identity = "keys/kent.key"
 certificate = "keys/kent.cert"
 trust_bundle = "keys/bundle.bin"
 root_public_key = "keys/root.pub"
+matching_key_file = "keys/matching.key"
 $pass_line
 EOF
 }

@@ -109,7 +109,7 @@ expect_in err "is not the authority certificate of 'kent'"
 sed 's|keys/bundle.bin|keys/kent.cert|' aegis.toml >wrong-bundle.toml
 expect_exit 3 "$AEGIS_BIN" --config "$work/wrong-bundle.toml" record add other.json
 expect_in err "keys.trust_bundle"
-sed 's|^role = .*|role = "index"|' aegis.toml >index.toml
+sed -e 's|^role = .*|role = "index"|' -e '/^matching_key_file/d' aegis.toml >index.toml
 expect_exit 3 "$AEGIS_BIN" --config "$work/index.toml" record list
 expect_in err 'this command needs role = "authority"'
 expect_exit 1 ae record show other-1

@@ -99,4 +99,25 @@ expect 2 'serial' -- "$bin" keys certify --root root.key --pub kent.pub.json --s
 expect 2 'pub|cert' -- "$bin" keys show
 expect 2 'subcommand' -- "$bin" keys
 
+# --- the national matching key (docs/keys.md "The matching key") ------------------------------
+expect 0 'matching key id 1' -- "$bin" keys matching-key new --id 1 --out matching.key
+[ "$(mode matching.key)" = 600 ] || fail "matching.key has mode $(mode matching.key)"
+[ "$(stat -c %s matching.key)" = 85 ] || fail "matching.key is $(stat -c %s matching.key) bytes"
+"$bin" --json keys matching-key show --key matching.key >show.json
+fp=$(python3 -c 'import json,sys; d=json.load(open("show.json")); print(d["key_id"], d["fingerprint"])')
+[[ $fp =~ ^1\ [0-9a-f]{32}$ ]] || fail "matching-key show: $fp"
+expect 0 "fingerprint +${fp#1 }" -- "$bin" keys matching-key show --key matching.key
+expect 0 'matching key id 2' -- "$bin" keys matching-key new --id 2 --out matching-2.key \
+  --passphrase-file root.pass "${fast[@]}"
+expect 1 'needs_passphrase' -- "$bin" keys matching-key show --key matching-2.key
+expect 0 'matching key id 2' -- "$bin" keys matching-key show --key matching-2.key \
+  --passphrase-file root.pass
+expect 1 'exists' -- "$bin" keys matching-key new --id 3 --out matching.key
+expect 1 'wrong_kind' -- "$bin" keys matching-key show --key kent.key
+cp matching.key open.key && chmod 640 open.key
+expect 1 'bad_permissions.*0640' -- "$bin" keys matching-key show --key open.key
+expect 2 'id' -- "$bin" keys matching-key new --id 0 --out m0.key
+expect 2 'subcommand' -- "$bin" keys matching-key
+[ ! -e m0.key ] || fail "a refused matching-key new left a file"
+
 echo "keys CLI: ok"

@@ -1,6 +1,8 @@
 // Deterministic fixtures for the envelope and verification tests and for
 // tests/tools/gen_vectors_envelope.cpp: a trust set with good, revoked and expired signers,
-// and envelopes built from the sample records with fixed keys and fixed times.
+// and envelopes built from the sample records with fixed keys, fixed times and the test
+// matching key (test_tokenizer()). Payloads are version 2 unless a test asks for version 1
+// (what envelopes signed before match tokens carry; the committed vectors keep them).
 #pragma once
 
 #include <cstdint>
@@ -65,15 +67,21 @@ inline std::vector<BoxPublicKey> shield_recipients() {
           SeedKeyAgreement(seed(kOfficerSeed)).box_public_key()};
 }
 
-inline RecordPayload payload_for(const ChildRecord& r, const std::string& authority = "kent") {
+// The payload make_payload builds (version 2); `version` 1 drops the match tokens, which is
+// exactly the version-1 payload of the same record.
+inline RecordPayload payload_for(const ChildRecord& r, const std::string& authority = "kent",
+                                 std::uint64_t version = kPayloadVersion) {
   auto recipients = shield_recipients();
-  auto p = make_payload(r, authority, recipients, fixtures::fixed_randomness(kSealRandomnessSeed));
+  auto p = make_payload(r, authority, recipients, fixtures::fixed_randomness(kSealRandomnessSeed),
+                        test_tokenizer());
   if (!p) throw std::runtime_error("fixture payload: " + p.error().message());
+  if (version == kPayloadVersionWithoutMatch) p->match.reset();
   return *p;
 }
 
 inline Envelope make_upsert(std::uint64_t seq, const Hash& prev_hash, const ChildRecord& r,
-                            std::uint64_t serial = kKentSerial) {
+                            std::uint64_t serial = kKentSerial,
+                            std::uint64_t version = kPayloadVersion) {
   Envelope e;
   e.authority_id = "kent";
   e.seq = seq;
@@ -82,7 +90,7 @@ inline Envelope make_upsert(std::uint64_t seq, const Hash& prev_hash, const Chil
   e.signer_serial = serial;
   e.op = Operation::upsert;
   e.record_id = r.record_id;
-  e.payload = payload_for(r);
+  e.payload = payload_for(r, "kent", version);
   return e;
 }
 
@@ -113,12 +121,14 @@ inline Link sign_link(const Envelope& e, std::uint8_t seed_byte = kKentSeed) {
 }
 
 // kent's first three changes: upsert child-1, upsert child-1 (new address), delete child-1.
+// Version-1 payloads: the committed envelope, sync and feed vectors are built on this chain.
 inline std::vector<Link> sample_chain() {
+  constexpr std::uint64_t v1 = kPayloadVersionWithoutMatch;
   std::vector<Link> chain;
   ChildRecord r = sample_child("child-1");
-  chain.push_back(sign_link(make_upsert(1, Hash{}, r)));
+  chain.push_back(sign_link(make_upsert(1, Hash{}, r, kKentSerial, v1)));
   r.details.address->lines[0] = "14 Canaryfield Road";
-  chain.push_back(sign_link(make_upsert(2, chain.back().hash, r)));
+  chain.push_back(sign_link(make_upsert(2, chain.back().hash, r, kKentSerial, v1)));
   chain.push_back(sign_link(make_delete(3, chain.back().hash, "child-1")));
   return chain;
 }

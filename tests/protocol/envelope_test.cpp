@@ -163,7 +163,8 @@ TEST_CASE("envelope: the hash is BLAKE2b-256 of the wire bytes and differs per e
 
 TEST_CASE("envelope: make_payload keeps a non-shielded record's details in clear") {
   ChildRecord r = sample_child();
-  auto p = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(1));
+  auto p = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(1),
+                        aegis::test::test_tokenizer());
   REQUIRE(p.ok());
   CHECK_FALSE(p->shielded());
   CHECK(p->identity == r.identity);
@@ -173,21 +174,24 @@ TEST_CASE("envelope: make_payload keeps a non-shielded record's details in clear
 TEST_CASE("envelope: make_payload refuses an invalid record with check_record's error") {
   ChildRecord r = sample_child();
   r.details.contacts[0].relationship = "";
-  auto p = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(1));
+  auto p = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(1),
+                        aegis::test::test_tokenizer());
   REQUIRE_FALSE(p.ok());
   CHECK(p.error().code == check_record(r).error().code);
   CHECK(p.error().detail == check_record(r).error().detail);
 }
 
 TEST_CASE("envelope: make_payload refuses an invalid authority id") {
-  auto p = make_payload(sample_child(), "Kent", {}, aegis::test::fixtures::fixed_randomness(1));
+  auto p = make_payload(sample_child(), "Kent", {}, aegis::test::fixtures::fixed_randomness(1),
+                        aegis::test::test_tokenizer());
   REQUIRE_FALSE(p.ok());
   CHECK(p.error().code == Errc::invalid_field);
 }
 
 TEST_CASE("envelope: make_payload refuses a shielded record without recipients") {
   auto p = make_payload(sample_shielded_child(), "kent", {},
-                        aegis::test::fixtures::fixed_randomness(1));
+                        aegis::test::fixtures::fixed_randomness(1),
+                        aegis::test::test_tokenizer());
   REQUIRE_FALSE(p.ok());
   CHECK(p.error().code == Errc::invalid_field);
   CHECK(starts_with(p.error().detail, "payload.recipients: "));
@@ -247,7 +251,8 @@ TEST_CASE("envelope: decoding refuses unknown versions of the body and of the pa
   Error v2 = body_error(raw_body(2, e, [&](Writer& w) { write_clear_payload(w, 1, r); }));
   CHECK(v2.code == Errc::unknown_version);
   CHECK(starts_with(v2.detail, "envelope.version: "));
-  Error p2 = body_error(raw_body(1, e, [&](Writer& w) { write_clear_payload(w, 2, r); }));
+  // Payload versions 1 and 2 are known (version 2 adds the match tokens); 3 is not.
+  Error p2 = body_error(raw_body(1, e, [&](Writer& w) { write_clear_payload(w, 3, r); }));
   CHECK(p2.code == Errc::unknown_version);
   CHECK(starts_with(p2.detail, "envelope.payload.version: "));
 }
@@ -390,7 +395,8 @@ TEST_CASE("envelope: the largest valid record fits an envelope, clear or sealed 
   std::vector<BoxPublicKey> recipients;
   for (std::uint8_t b = 1; b <= kMaxSealRecipients; ++b)
     recipients.push_back(SeedKeyAgreement(aegis::test::seed(b)).box_public_key());
-  auto sealed = make_payload(r, "kent", recipients, aegis::test::fixtures::fixed_randomness(7));
+  auto sealed = make_payload(r, "kent", recipients, aegis::test::fixtures::fixed_randomness(7),
+                             aegis::test::test_tokenizer());
   REQUIRE(sealed.ok());
   Envelope e = make_upsert(1, Hash{}, sample_child());
   e.record_id = r.record_id;
@@ -399,7 +405,9 @@ TEST_CASE("envelope: the largest valid record fits an envelope, clear or sealed 
   CHECK(wire.size() <= kMaxEnvelopeSize);
   CHECK(verify_envelope(wire, make_trust(), ChainState{}, kNowMs).ok());
   r.details.shield.reset();
-  e.payload = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(7)).value();
+  e.payload = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(7),
+                           aegis::test::test_tokenizer())
+                  .value();
   wire = sign_envelope(e, SeedSigner(aegis::test::seed(kKentSeed)));
   CHECK(wire.size() <= kMaxEnvelopeSize);
   CHECK(verify_envelope(wire, make_trust(), ChainState{}, kNowMs).ok());

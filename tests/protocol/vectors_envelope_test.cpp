@@ -1,5 +1,5 @@
-// Checks this implementation against the committed envelope and record vectors
-// (protocol/vectors/{valid,invalid}_{envelope,record}.json, docs/PROTOCOL.md §11). The files
+// Checks this implementation against the committed envelope, record and match token vectors
+// (protocol/vectors/{valid,invalid}_{envelope,record,match}.json, docs/PROTOCOL.md §11). The files
 // are produced by tests/tools/gen_vectors_envelope.cpp; this test reads them only, so an
 // accidental change of encoding fails here instead of silently rewriting the vectors.
 #include <catch2/catch.hpp>
@@ -9,6 +9,8 @@
 
 #include "aegis/protocol/certificate.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/identifiers.hpp"
+#include "aegis/protocol/match.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "test_support.hpp"
 #include "vector_json.hpp"
@@ -16,6 +18,7 @@
 using namespace aegis::protocol;
 using aegis::test::load_json;
 using aegis::test::SeedKeyAgreement;
+using aegis::test::SeedTokenizer;
 using nlohmann::json;
 using namespace aegis::test::vectors;
 
@@ -25,6 +28,32 @@ const std::string kDir = AEGIS_VECTORS_DIR;
 
 
 std::string op_name(Operation op) { return op == Operation::upsert ? "upsert" : "delete"; }
+
+// The matching key a vector file names.
+SeedTokenizer tokenizer_of(const json& file) {
+  const json& k = file.at("matching_key");
+  return SeedTokenizer(array_of<32>(k.at("key_hex")), k.at("key_id").get<std::uint64_t>());
+}
+
+// A version-2 payload's match, as the file lists it and as the record's identifiers make it.
+void check_match(const json& file, const json& expect, const ChildRecord& record,
+                 const RecordPayload& p) {
+  CHECK(p.version() == expect.at("payload_version").get<std::uint64_t>());
+  if (p.version() == kPayloadVersionWithoutMatch) {
+    CHECK_FALSE(expect.contains("match"));
+    return;
+  }
+  REQUIRE(p.match.has_value());
+  const json& m = expect.at("match");
+  CHECK(p.match->key_id == m.at("key_id").get<std::uint64_t>());
+  REQUIRE(p.match->entries.size() == m.at("entries").size());
+  for (std::size_t i = 0; i < p.match->entries.size(); ++i) {
+    const json& e = m.at("entries")[i];
+    CHECK(static_cast<int>(p.match->entries[i].kind) == e.at("kind").get<int>());
+    CHECK(to_hex(p.match->entries[i].token) == e.at("token_hex").get<std::string>());
+  }
+  CHECK(*p.match == make_match_tokens(record.details, tokenizer_of(file)));
+}
 
 // A shielded payload is reproduced exactly from the record, recipients and fixed randomness,
 // and opens for exactly the listed key holders.
@@ -36,8 +65,9 @@ void check_seal(const json& file, const json& seal, const ChildRecord& record,
   rnd.ephemeral_secret = array_of<32>(seal.at("ephemeral_secret_hex"));
   rnd.content_key = array_of<32>(seal.at("content_key_hex"));
   rnd.nonce = array_of<kSealNonceSize>(seal.at("nonce_hex"));
-  auto payload = make_payload(record, e.authority_id, recipients, rnd);
+  auto payload = make_payload(record, e.authority_id, recipients, rnd, tokenizer_of(file));
   REQUIRE(payload.ok());
+  if (e.payload->version() == kPayloadVersionWithoutMatch) payload->match.reset();
   CHECK(*payload == *e.payload);
   const auto& blob = std::get<SealedBlob>(e.payload->details);
   for (const json& who : seal.at("openable_by")) {
@@ -95,6 +125,7 @@ void check_valid_envelope(const json& file, const Trust& trust, const json& c) {
   CHECK(record->record_id == e->record_id);
   CHECK(e->payload->identity == record->identity);
   CHECK(e->payload->shielded() == expect.at("shielded").get<bool>());
+  check_match(file, expect, *record, *e->payload);
   if (e->payload->shielded())
     check_seal(file, expect.at("seal"), *record, *e);
   else
@@ -142,6 +173,8 @@ TEST_CASE("vectors: every invalid envelope fails with exactly the named error") 
     REQUIRE_FALSE(v.ok());
     INFO(v.error().message());
     CHECK(errc_name(v.error().code) == c.at("error").get<std::string>());
+    if (c.contains("path"))
+      CHECK(v.error().detail.rfind(c.at("path").get<std::string>() + ": ", 0) == 0);
     seen.insert(c.at("error").get<std::string>());
   }
   // Every code verify_envelope can return is covered by at least one vector.
@@ -181,5 +214,85 @@ TEST_CASE("vectors: every invalid record fails with exactly the named error and 
     INFO(r.error().message());
     CHECK(errc_name(r.error().code) == c.at("error").get<std::string>());
     CHECK(r.error().detail.rfind(c.at("path").get<std::string>() + ": ", 0) == 0);
+  }
+}
+
+TEST_CASE("vectors: both payload versions are among the valid envelopes, shielded and not") {
+  const json file = load_json(kDir + "/valid_envelope.json");
+  std::set<std::pair<std::uint64_t, bool>> seen;
+  for (const json& c : file.at("cases")) {
+    const json& expect = c.at("expect");
+    if (expect.contains("payload_version"))
+      seen.insert({expect.at("payload_version").get<std::uint64_t>(),
+                   expect.at("shielded").get<bool>()});
+  }
+  CHECK(seen == std::set<std::pair<std::uint64_t, bool>>{{1, false}, {1, true}, {2, false},
+                                                         {2, true}});
+}
+
+TEST_CASE("vectors: every invalid payload names the field at fault") {
+  const json file = load_json(kDir + "/invalid_envelope.json");
+  std::size_t with_path = 0;
+  for (const json& c : file.at("cases")) {
+    if (!c.contains("path")) continue;
+    ++with_path;
+    INFO(c.at("name").get<std::string>());
+    auto wrapper = decode_signed(bytes_of(c.at("wire_hex")), "envelope");
+    REQUIRE(wrapper.ok());
+    auto body = decode_envelope_body(wrapper->body);
+    REQUIRE_FALSE(body.ok());
+    INFO(body.error().message());
+    CHECK(errc_name(body.error().code) == c.at("error").get<std::string>());
+    CHECK(body.error().detail.rfind(c.at("path").get<std::string>() + ": ", 0) == 0);
+  }
+  CHECK(with_path >= 10);
+}
+
+TEST_CASE("vectors: every valid identifier gets exactly the listed match token") {
+  const json file = load_json(kDir + "/valid_match.json");
+  const SeedTokenizer tokenizer = tokenizer_of(file);
+  REQUIRE(file.at("cases").size() >= 5);
+  std::set<int> kinds;
+  for (const json& c : file.at("cases")) {
+    INFO(c.at("name").get<std::string>());
+    const auto kind = static_cast<IdentifierKind>(c.at("kind").get<int>());
+    const std::string id = c.at("identifier").get<std::string>();
+    kinds.insert(c.at("kind").get<int>());
+    CHECK(identifier_kind_name(kind) == c.at("kind_name").get<std::string>());
+    CHECK_FALSE(check_identifier(kind, id).has_value());
+    const Bytes input = match_input(kind, id);
+    CHECK(to_hex(input) == c.at("input_hex").get<std::string>());
+    CHECK(to_hex(tokenizer.token(input)) == c.at("token_hex").get<std::string>());
+    // Through the payload builder: the token of that kind and no other.
+    ChildDetails d;
+    if (kind == IdentifierKind::upn) d.upn = id;
+    if (kind == IdentifierKind::uln) d.uln = id;
+    if (kind == IdentifierKind::nhs_number) d.nhs_number = id;
+    const MatchTokens m = make_match_tokens(d, tokenizer);
+    REQUIRE(m.entries.size() == 1);
+    CHECK(m.entries[0].kind == kind);
+    CHECK(to_hex(m.entries[0].token) == c.at("token_hex").get<std::string>());
+  }
+  CHECK(kinds == std::set<int>{1, 2, 3});
+}
+
+TEST_CASE("vectors: no invalid identifier gets a match token") {
+  const json file = load_json(kDir + "/invalid_match.json");
+  const SeedTokenizer tokenizer = tokenizer_of(load_json(kDir + "/valid_match.json"));
+  REQUIRE(file.at("cases").size() >= 9);
+  for (const json& c : file.at("cases")) {
+    INFO(c.at("name").get<std::string>());
+    const auto kind = static_cast<IdentifierKind>(c.at("kind").get<int>());
+    const std::string id = c.at("identifier").get<std::string>();
+    const auto problem = check_identifier(kind, id);
+    REQUIRE(problem.has_value());
+    CHECK(*problem == c.at("reason").get<std::string>());
+    ChildDetails d;
+    if (kind == IdentifierKind::upn) d.upn = id;
+    if (kind == IdentifierKind::uln) d.uln = id;
+    if (kind == IdentifierKind::nhs_number) d.nhs_number = id;
+    const MatchTokens m = make_match_tokens(d, tokenizer);
+    CHECK(m.entries.empty());
+    CHECK(m.key_id == tokenizer.key_id());
   }
 }

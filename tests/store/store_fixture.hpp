@@ -87,7 +87,7 @@ struct StoreFixture {
                               officer.sign_public_key(), officer_box.box_public_key())});
   std::uint64_t now = kNow;
   std::uint8_t randomness_counter = 0;
-  store::Signing signing{authority, kAuthoritySerial,
+  store::Signing signing{authority, kAuthoritySerial, test_tokenizer(),
                          store::seal_recipients(authority_box.box_public_key(), trust, kNow),
                          [this] { return now; },
                          [this] {

@@ -53,6 +53,18 @@ std::optional<ByteArray<32>> SeedKeyAgreement::agree(const protocol::BoxPublicKe
   return out;
 }
 
+protocol::MatchToken SeedTokenizer::token(ByteView input) const {
+  if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
+  protocol::MatchToken out{};
+  crypto_generichash(out.data(), out.size(), input.data(), input.size(), key_.data(), key_.size());
+  return out;
+}
+
+const SeedTokenizer& test_tokenizer() {
+  static const SeedTokenizer tokenizer(seed(kMatchingKeySeed));
+  return tokenizer;
+}
+
 protocol::ChildRecord sample_child(const std::string& record_id) {
   using namespace protocol;
   ChildRecord r;

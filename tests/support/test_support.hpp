@@ -11,6 +11,7 @@
 
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
+#include "aegis/protocol/match.hpp"
 #include "aegis/protocol/record.hpp"
 
 namespace aegis::test {
@@ -62,6 +63,24 @@ class SeedKeyAgreement final : public protocol::KeyAgreement {
   protocol::BoxPublicKey pk_{};
   ByteArray<32> sk_{};
 };
+
+// Match tokens keyed directly by a 32-byte matching key (BLAKE2b, 16-byte output), key id 1
+// unless given. Test use only.
+class SeedTokenizer final : public protocol::MatchTokenizer {
+ public:
+  explicit SeedTokenizer(const ByteArray<32>& key, std::uint64_t key_id = 1)
+      : key_(key), key_id_(key_id) {}
+  std::uint64_t key_id() const override { return key_id_; }
+  protocol::MatchToken token(ByteView input) const override;
+
+ private:
+  ByteArray<32> key_{};
+  std::uint64_t key_id_;
+};
+
+// The matching key of the fixtures and of the test vectors: seed(0x50), key id 1.
+inline constexpr std::uint8_t kMatchingKeySeed = 0x50;
+const SeedTokenizer& test_tokenizer();
 
 // Sample records with every field set (canary strings make leaks easy to grep for).
 protocol::ChildRecord sample_child(const std::string& record_id = "child-1");

@@ -1,9 +1,14 @@
-// Writes the envelope and record test vectors (docs/PROTOCOL.md §11) from fixed seeds:
+// Writes the envelope, record and match token test vectors (docs/PROTOCOL.md §11) from fixed
+// seeds:
 //   protocol/vectors/valid_envelope.json, invalid_envelope.json,
-//   protocol/vectors/valid_record.json, invalid_record.json.
+//   protocol/vectors/valid_record.json, invalid_record.json,
+//   protocol/vectors/valid_match.json, invalid_match.json.
+// The envelopes signed before match tokens (RecordPayload version 1) are kept exactly as they
+// were: receivers still accept them. The version-2 cases come after them.
 // Usage: aegis_gen_vectors_envelope [OUTPUT_DIR]   (default: the source tree's protocol/vectors)
 // The output is deterministic: running it twice gives identical files, and
 // tests/protocol/vectors_envelope_test.cpp checks the committed files against this code.
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -17,6 +22,8 @@
 
 #include "../protocol/envelope_fixtures.hpp"
 #include "aegis/protocol/certificate.hpp"
+#include "aegis/protocol/identifiers.hpp"
+#include "aegis/protocol/match.hpp"
 #include "test_support.hpp"
 
 using namespace aegis::protocol;
@@ -26,7 +33,10 @@ using aegis::test::sample_shielded_child;
 using aegis::test::seed;
 using aegis::test::SeedKeyAgreement;
 using aegis::test::SeedSigner;
+using aegis::test::test_tokenizer;
 using json = nlohmann::ordered_json;
+
+constexpr std::uint64_t kV1 = kPayloadVersionWithoutMatch;
 
 namespace {
 
@@ -72,12 +82,28 @@ json certificates_json() {
   return out;
 }
 
+// The matching key every match token of these files is made with.
+json matching_key_json() {
+  return {{"key_id", test_tokenizer().key_id()},
+          {"key_hex", hex(seed(aegis::test::kMatchingKeySeed))}};
+}
+
 json envelope_file(const std::string& description, json cases) {
   return {{"description", description},
           {"keys", keys_json()},
+          {"matching_key", matching_key_json()},
           {"certificates", certificates_json()},
           {"revoked_serials", revoked_serials()},
           {"cases", std::move(cases)}};
+}
+
+json match_json(const MatchTokens& m) {
+  json entries = json::array();
+  for (const MatchEntry& e : m.entries)
+    entries.push_back({{"kind", static_cast<int>(e.kind)},
+                       {"kind_name", std::string(identifier_kind_name(e.kind))},
+                       {"token_hex", hex(e.token)}});
+  return {{"key_id", m.key_id}, {"entries", entries}};
 }
 
 std::string op_name(Operation op) { return op == Operation::upsert ? "upsert" : "delete"; }
@@ -95,6 +121,8 @@ json valid_case(const std::string& name, const Link& l, const ChainState& chain,
                  {"op", op_name(e.op)},
                  {"record_id", e.record_id}};
   if (record != nullptr) {
+    expect["payload_version"] = e.payload->version();
+    if (e.payload->match) expect["match"] = match_json(*e.payload->match);
     expect["shielded"] = e.payload->shielded();
     expect["record_hex"] = hex(encode_child_record(*record));
     if (e.payload->shielded()) {
@@ -125,6 +153,16 @@ json invalid_case(const std::string& name, ByteView wire, const std::string& err
           {"error", error}};
 }
 
+// A child whose three identifiers are all valid (so its payload has three tokens).
+ChildRecord child_with_identifiers(const std::string& record_id) {
+  ChildRecord r = sample_child(record_id);
+  r.identity.name = {"Noah", "", "Canarywell"};
+  r.details.upn = "Y820400105001";
+  r.details.uln = "1234567899";
+  r.details.nhs_number = "9876543210";
+  return r;
+}
+
 json valid_envelopes() {
   json cases = json::array();
   ChildRecord r1 = sample_child("child-1");
@@ -140,20 +178,147 @@ json valid_envelopes() {
     state = ChainState{chain[i].envelope.seq, chain[i].hash};
   }
   ChildRecord shielded = sample_shielded_child("child-s");
-  Link s = sign_link(make_upsert(4, state.last_hash, shielded));
+  Link s = sign_link(make_upsert(4, state.last_hash, shielded, kKentSerial, kV1));
   cases.push_back(valid_case("chain 4: upsert shielded child-s", s, state, &shielded));
+  state = ChainState{4, s.hash};
+
+  // RecordPayload version 2: the match tokens of the valid identifiers, clear and shielded.
+  ChildRecord three = child_with_identifiers("child-2");
+  Link v2 = sign_link(make_upsert(5, state.last_hash, three));
+  cases.push_back(valid_case("chain 5: upsert child-2, payload version 2 with three match tokens",
+                             v2, state, &three));
+  state = ChainState{5, v2.hash};
+  ChildRecord hidden = child_with_identifiers("child-t");
+  hidden.details.shield = sample_shielded_child().details.shield;
+  hidden.details.uln = "1234567890";  // fails its check digit: no ULN token
+  Link v2s = sign_link(make_upsert(6, state.last_hash, hidden));
+  cases.push_back(valid_case(
+      "chain 6: upsert shielded child-t, version 2: tokens in clear (none for its invalid ULN), "
+      "identifiers sealed",
+      v2s, state, &hidden));
+
   ChildRecord minimal;
   minimal.record_id = "c1";
   minimal.identity.name.family = "Lee";
   minimal.identity.date_of_birth = *Date::parse("2020-01-02");
-  Link m = sign_link(make_upsert(1, Hash{}, minimal, kKentSerial));
+  Link m = sign_link(make_upsert(1, Hash{}, minimal, kKentSerial, kV1));
   cases.push_back(valid_case("minimal record, first envelope", m, ChainState{}, &minimal));
+  Link m2 = sign_link(make_upsert(1, Hash{}, minimal, kKentSerial));
+  cases.push_back(valid_case("minimal record, payload version 2 with no identifier (no tokens)",
+                             m2, ChainState{}, &minimal));
   return envelope_file(
       "Envelopes every implementation MUST accept: decode, re-encode byte-equal, verify the "
       "Ed25519 signature with the signer certificate's key, compare hash_hex with "
-      "BLAKE2b-256(wire), and verify against `chain` at `now_ms`. Cases 1-4 form one chain of "
-      "authority kent.",
+      "BLAKE2b-256(wire), and verify against `chain` at `now_ms`. Cases 1-6 form one chain of "
+      "authority kent (1-4 with RecordPayload version 1, 5-6 with version 2); the last two "
+      "cases each start a chain. A version-2 payload's `match` MUST equal the tokens of the "
+      "record's valid identifiers under `matching_key`.",
       cases);
+}
+
+// RecordPayloads with one defect each (§6.2, §14.1), in correctly signed envelopes: what the
+// decoder must refuse, and the field this implementation names (`path`, informative).
+void add_invalid_payloads(json& cases) {
+  const ChildRecord r = child_with_identifiers("child-2");
+  const Envelope e = make_upsert(1, Hash{}, r);
+  const MatchTokens good = *e.payload->match;  // kinds 1, 2, 3
+  const Bytes token = Bytes(good.entries[0].token.begin(), good.entries[0].token.end());
+  using Entries = std::vector<std::pair<std::uint64_t, Bytes>>;
+  auto match = [](std::uint64_t key_id, const Entries& entries) {
+    return [key_id, entries](Writer& w) {
+      w.array(2);
+      w.uint(key_id);
+      w.array(static_cast<std::uint32_t>(entries.size()));
+      for (const auto& [kind, bytes] : entries) {
+        w.array(2);
+        w.uint(kind);
+        w.bin(bytes);
+      }
+    };
+  };
+  auto body = [&](std::uint64_t version, std::uint32_t fields,
+                  const std::function<void(Writer&)>& write_match) {
+    return raw_body(kEnvelopeVersion, e, [&](Writer& w) {
+      w.array(fields);
+      w.uint(version);
+      write_child_identity(w, r.identity);
+      w.boolean(false);
+      write_child_details(w, r.details);
+      if (write_match) write_match(w);
+    });
+  };
+  const Trust trust = make_trust();
+  auto add = [&](const std::string& name, const Bytes& b, Errc code, const std::string& path) {
+    const Bytes wire = sign_raw(b);
+    auto v = verify_envelope(wire, trust, ChainState{}, kNowMs);
+    if (v.ok() || v.error().code != code || v.error().detail.rfind(path + ": ", 0) != 0)
+      throw std::logic_error("invalid payload vector does not fail as described: " + name +
+                             (v.ok() ? "" : " (" + v.error().message() + ")"));
+    json c = invalid_case(name, wire, std::string(errc_name(code)));
+    c["path"] = path;
+    cases.push_back(std::move(c));
+  };
+  const Entries all = {{1, token}, {2, token}, {3, token}};
+  add("payload version 3", body(3, 5, match(1, all)), Errc::unknown_version,
+      "envelope.payload.version");
+  add("payload version 2 without match (4 fields)", body(2, 4, {}), Errc::malformed,
+      "envelope.payload");
+  add("payload version 1 with a match (5 fields)", body(1, 5, match(1, all)), Errc::malformed,
+      "envelope.payload");
+  add("match is nil", body(2, 5, [](Writer& w) { w.nil(); }), Errc::malformed,
+      "envelope.payload.match");
+  add("match of three fields",
+      body(2, 5, [](Writer& w) {
+        w.array(3);
+        w.uint(1);
+        w.array(0);
+        w.nil();
+      }),
+      Errc::malformed, "envelope.payload.match");
+  add("match key_id 0", body(2, 5, match(0, all)), Errc::invalid_field,
+      "envelope.payload.match.key_id");
+  add("kinds not ascending: 3 then 1", body(2, 5, match(1, {{3, token}, {1, token}})),
+      Errc::invalid_field, "envelope.payload.match.entries[1].kind");
+  add("kind 1 twice", body(2, 5, match(1, {{1, token}, {1, token}})), Errc::invalid_field,
+      "envelope.payload.match.entries[1].kind");
+  add("unknown kind 4", body(2, 5, match(1, {{4, token}})), Errc::invalid_field,
+      "envelope.payload.match.entries[0].kind");
+  add("kind 0", body(2, 5, match(1, {{0, token}})), Errc::invalid_field,
+      "envelope.payload.match.entries[0].kind");
+  add("token of 15 bytes", body(2, 5, match(1, {{1, Bytes(token.begin(), token.end() - 1)}})),
+      Errc::invalid_field, "envelope.payload.match.entries[0].token");
+  Bytes long_token = token;
+  long_token.push_back(0x00);
+  add("token of 17 bytes", body(2, 5, match(1, {{1, long_token}})), Errc::too_large,
+      "envelope.payload.match.entries[0].token");
+  add("four entries", body(2, 5, match(1, {{1, token}, {2, token}, {3, token}, {3, token}})),
+      Errc::too_large, "envelope.payload.match.entries");
+  add("an entry of one field",
+      body(2, 5, [](Writer& w) {
+        w.array(2);
+        w.uint(1);
+        w.array(1);
+        w.array(1);
+        w.uint(1);
+      }),
+      Errc::malformed, "envelope.payload.match.entries[0]");
+  add("token as a str",
+      body(2, 5, [](Writer& w) {
+        w.array(2);
+        w.uint(1);
+        w.array(1);
+        w.array(2);
+        w.uint(1);
+        w.str("0123456789abcdef");
+      }),
+      Errc::malformed, "envelope.payload.match.entries[0].token");
+  // key_id 1 written as uint8 (cc 01): everything else canonical.
+  Bytes canonical = body(2, 5, match(1, all));
+  const Bytes tail = *from_hex("920193");  // [1, [ ...3 entries
+  auto at = std::search(canonical.begin(), canonical.end(), tail.begin(), tail.end());
+  if (at == canonical.end()) throw std::logic_error("match header not found");
+  canonical.insert(at + 1, 0xcc);
+  add("non-canonical: key_id 1 as uint8", canonical, Errc::non_canonical, "envelope");
 }
 
 json invalid_envelopes() {
@@ -216,7 +381,7 @@ json invalid_envelopes() {
   del_payload.op = Operation::remove;
   cases.push_back(invalid_case("delete with a payload", sign_link(del_payload).wire,
                                "invalid_field"));
-  Envelope clear_shield = make_upsert(1, Hash{}, sample_child("child-1"));
+  Envelope clear_shield = make_upsert(1, Hash{}, sample_child("child-1"), kKentSerial, kV1);
   std::get<ChildDetails>(clear_shield.payload->details).shield =
       Shield{1, "SO-0042", *Date::parse("2024-06-01")};
   cases.push_back(invalid_case("shielded details in clear", sign_link(clear_shield).wire,
@@ -268,7 +433,9 @@ json invalid_envelopes() {
   Hash nonzero{};
   nonzero[31] = 0x01;
   cases.push_back(invalid_case("broken chain: seq 1 with a non-zero prev_hash",
-                               sign_link(make_upsert(1, nonzero, child)).wire, "broken_chain"));
+                               sign_link(make_upsert(1, nonzero, child, kKentSerial, kV1)).wire,
+                               "broken_chain"));
+  add_invalid_payloads(cases);
   return envelope_file(
       "Envelopes every implementation MUST refuse with exactly `error` (the snake_case error "
       "code) when verified against `chain` at `now_ms` with the certificates and revocations "
@@ -428,6 +595,65 @@ json invalid_records() {
           {"cases", cases}};
 }
 
+// ---- Match tokens (§14) ------------------------------------------------------------------------
+
+json valid_matches() {
+  json cases = json::array();
+  auto add = [&](const std::string& name, IdentifierKind kind, const std::string& id) {
+    if (check_identifier(kind, id)) throw std::logic_error("valid match vector fails: " + name);
+    const Bytes input = match_input(kind, id);
+    cases.push_back({{"name", name},
+                     {"kind", static_cast<int>(kind)},
+                     {"kind_name", std::string(identifier_kind_name(kind))},
+                     {"identifier", id},
+                     {"input_hex", hex(input)},
+                     {"token_hex", hex(test_tokenizer().token(input))}});
+  };
+  add("UPN, permanent", IdentifierKind::upn, "Y820400105001");
+  add("UPN, temporary (last character a letter)", IdentifierKind::upn, "J82040010500A");
+  add("UPN of the sample child", IdentifierKind::upn, "A123456789012");
+  add("ULN", IdentifierKind::uln, "1234567899");
+  add("NHS number", IdentifierKind::nhs_number, "9876543210");
+  add("NHS number of the sample child", IdentifierKind::nhs_number, "9434765919");
+  add("NHS number with check digit 0 (11 - 0 = 11)", IdentifierKind::nhs_number, "4505577104");
+  return {{"description",
+           "Identifiers that pass their check and the token each MUST get: token = BLAKE2b "
+           "with a 16-byte output keyed by matching_key over input = \"AEGIS-MATCH-V1\" || "
+           "0x00 || kind || identifier."},
+          {"matching_key", matching_key_json()},
+          {"cases", cases}};
+}
+
+json invalid_matches() {
+  json cases = json::array();
+  auto add = [&](const std::string& name, IdentifierKind kind, const std::string& id) {
+    const auto problem = check_identifier(kind, id);
+    if (!problem) throw std::logic_error("invalid match vector passes its check: " + name);
+    cases.push_back({{"name", name},
+                     {"kind", static_cast<int>(kind)},
+                     {"kind_name", std::string(identifier_kind_name(kind))},
+                     {"identifier", id},
+                     {"reason", *problem}});
+  };
+  add("UPN, wrong check letter", IdentifierKind::upn, "Z820400105001");
+  add("UPN, check letter I (never used)", IdentifierKind::upn, "I820400105001");
+  add("UPN, lower case (not normalised)", IdentifierKind::upn, "y820400105001");
+  add("UPN of 12 characters", IdentifierKind::upn, "Y82040010500");
+  add("UPN, letter in the middle", IdentifierKind::upn, "Y8204001A5001");
+  add("ULN, wrong check digit", IdentifierKind::uln, "1234567890");
+  add("ULN, remainder 0 (no check digit exists)", IdentifierKind::uln, "1000000060");
+  add("ULN with a letter", IdentifierKind::uln, "123456789X");
+  add("NHS number, wrong check digit", IdentifierKind::nhs_number, "9876543211");
+  add("NHS number, check value 10 (never issued)", IdentifierKind::nhs_number, "1000000010");
+  add("NHS number with spaces (not normalised)", IdentifierKind::nhs_number, "987 654 3210");
+  add("NHS number of 9 digits", IdentifierKind::nhs_number, "987654321");
+  return {{"description",
+           "Identifiers that fail their check (UPN check letter, ULN check digit, NHS number "
+           "modulus 11, or not in the normalised form): a sender MUST NOT make a token for "
+           "them. `reason` is this implementation's (informative)."},
+          {"cases", cases}};
+}
+
 void write_json(const std::filesystem::path& path, const json& j) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << j.dump(2) << "\n";
@@ -445,6 +671,8 @@ int main(int argc, char** argv) {
     write_json(dir / "invalid_envelope.json", invalid_envelopes());
     write_json(dir / "valid_record.json", valid_records());
     write_json(dir / "invalid_record.json", invalid_records());
+    write_json(dir / "valid_match.json", valid_matches());
+    write_json(dir / "invalid_match.json", invalid_matches());
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "gen_vectors_envelope: " << e.what() << "\n";

@@ -3,8 +3,10 @@
 // An Identity is one node's secret key material: an Ed25519 signing key, an X25519 box key
 // (sealing) and an X25519 CURVE key (ZeroMQ transport). It implements protocol::Signer and
 // protocol::KeyAgreement so the rest of the system can sign and open seals without ever seeing
-// a secret byte. The national root is a RootKey (Ed25519 only). Secret bytes live in
-// sodium_malloc'd memory (guarded, locked, wiped on destruction).
+// a secret byte. The national root is a RootKey (Ed25519 only). The national matching key is a
+// MatchingKey: it implements protocol::MatchTokenizer, so payloads carry keyed tokens of a
+// child's identifiers without the store seeing the key. Secret bytes live in sodium_malloc'd
+// memory (guarded, locked, wiped on destruction).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/certificate.hpp"
 #include "aegis/protocol/crypto.hpp"
+#include "aegis/protocol/match.hpp"
 #include "aegis/protocol/result.hpp"
 #include "aegis/protocol/seal.hpp"
 
@@ -120,6 +123,31 @@ class RootKey final : public protocol::Signer {
   SignPublicKey pk_{};
 };
 
+// The national matching key (docs/keys.md "The matching key", PROTOCOL.md §14): 32 random
+// bytes held by every authority and never by the index, with its version `key_id` (>= 1).
+class MatchingKey final : public protocol::MatchTokenizer {
+ public:
+  // Fresh key from the OS random generator. key_id 0 is invalid_argument.
+  static Result<MatchingKey> generate(std::uint64_t key_id);
+  // Deterministic key (tests and demos only): BLAKE2b-256 keyed by `seed` over "aegis-match".
+  static Result<MatchingKey> from_seed(std::uint64_t key_id, const ByteArray<32>& seed);
+  MatchingKey(MatchingKey&&) noexcept;
+  MatchingKey& operator=(MatchingKey&&) noexcept;
+  ~MatchingKey() override;
+
+  std::uint64_t key_id() const override { return key_id_; }
+  protocol::MatchToken token(ByteView input) const override;
+  // A check value that names the key without revealing it, for comparing copies out of band:
+  // BLAKE2b (16-byte output) keyed by the key over "aegis-match-fingerprint", in hex.
+  std::string fingerprint() const;
+
+ private:
+  MatchingKey(std::uint64_t key_id, std::unique_ptr<SecretBuffer> secret);
+  friend struct IdentityFiles;
+  std::uint64_t key_id_;
+  std::unique_ptr<SecretBuffer> secret_;  // the 32-byte key
+};
+
 // ---- Files (formats in docs/keys.md) -------------------------------------------------------
 // Secret key files are created with O_CREAT|O_EXCL and mode 0600, written to a temporary name
 // in the same directory, fsync'd and renamed; they are refused on load when group or others
@@ -135,6 +163,11 @@ Status save_root_key(const RootKey& key, const std::filesystem::path& path,
                      PwhashCost cost = PwhashCost::moderate);
 Result<RootKey> load_root_key(const std::filesystem::path& path,
                               std::optional<std::string_view> passphrase = std::nullopt);
+Status save_matching_key(const MatchingKey& key, const std::filesystem::path& path,
+                         std::optional<std::string_view> passphrase = std::nullopt,
+                         PwhashCost cost = PwhashCost::moderate);
+Result<MatchingKey> load_matching_key(const std::filesystem::path& path,
+                                      std::optional<std::string_view> passphrase = std::nullopt);
 
 // Public files: plain, mode 0644, written atomically (temp + rename).
 Status save_public_identity(const PublicIdentity& p, const std::filesystem::path& path);  // JSON
