@@ -15,7 +15,7 @@ packages=(
   catch2                                    # unit tests
   python3                                   # test scripts parse JSON output
   libsystemd-dev systemd procps             # sd_notify; systemd-analyze, sysusers, tmpfiles; kill
-  scdoc lintian                             # man pages; the Debian package's check (packaging/)
+  scdoc lintian strace                      # man pages; checks of the package and its syscall filter
 )
 
 missing=()
