@@ -82,10 +82,8 @@ def start_traced(c, node):
     finally:
         log.close()
     h._live.add(p)
-    children = f"/proc/{p.pid}/task/{p.pid}/children"
-    pid = h.wait_until(lambda: open(children).read().split(), h.START_TIMEOUT, "aegisd under strace")
-    node.wait_log(r"^<6>ready role=")
-    return p, int(pid[0]), trace
+    ready = node.wait_log(r"^<6>ready role=.* pid=[0-9]+")
+    return p, int(re.search(r" pid=([0-9]+)", ready).group(1)), trace
 
 
 def test(c):
@@ -93,7 +91,7 @@ def test(c):
     inbox = os.path.join(kent.dir, "inbox")
     os.makedirs(inbox)
     with open(kent.config, "a") as f:
-        f.write(f'\n[[inbox]]\ndir = "{inbox}"\nformat = "csv"\nstable_ms = 0\n')
+        f.write(f'\n[[inbox]]\ndir = "{inbox}"\nformat = "ctf"\nstable_ms = 0\n')
 
     index_proc, index_pid, index_trace = start_traced(c, c.index)
     kent_proc, kent_pid, kent_trace = start_traced(c, kent)
@@ -101,11 +99,12 @@ def test(c):
     c.wait_synced(["kent"])
     h.check(kent.status() and c.index.status(), "status did not answer")
 
-    csv = os.path.join(h.SOURCE_DIR, "tests", "data", "identifiers", "test_vectors.csv")
-    shutil.copyfile(csv, os.path.join(inbox, ".children.part"))
-    os.rename(os.path.join(inbox, ".children.part"), os.path.join(inbox, "children.csv"))
-    done = [os.path.join(inbox, d, "children.csv") for d in ("processed", "failed")]
-    h.wait_until(lambda: any(os.path.exists(p) for p in done), h.SYNC_TIMEOUT, "the import")
+    ctf = os.path.join(h.SOURCE_DIR, "tests", "data", "ctf", "good-full.xml")
+    shutil.copyfile(ctf, os.path.join(inbox, ".school.part"))
+    os.rename(os.path.join(inbox, ".school.part"), os.path.join(inbox, "school.xml"))
+    h.wait_until(lambda: os.path.exists(os.path.join(inbox, "processed", "school.xml")),
+                 h.SYNC_TIMEOUT, "the import of a school's CTF")
+    c.wait_synced(["kent"])  # the imported children reach the index
 
     for node, pid in ((c.index, index_pid), (kent, kent_pid)):
         since = node.log_size()
