@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # packaging: syscall_filter — every system call aegisd makes is allowed by the unit's
-# SystemCallFilter= (packaging/aegis@.service). A call outside it fails with EPERM under systemd,
+# SystemCallFilter= (packaging/aegis@.service), and every socket it opens is of a family in the
+# unit's RestrictAddressFamilies=. A call outside it fails with EPERM under systemd,
 # and some libraries abort on that (libzmq asserts when it cannot set its threads' scheduling),
 # so a new call in the code would make the service die in production while every other test
 # passes. Both roles run under `strace -f` through a short life: start, sync with the feed,
@@ -22,6 +23,7 @@ UNIT = os.path.join(h.SOURCE_DIR, "packaging", "aegis@.service")
 # user is aegis, so these never happen there.
 ROOT_ONLY = {"fchown"}
 SYSCALL = re.compile(r"^\d+\s+([a-z_0-9]+)\(")
+SOCKET_FAMILY = re.compile(r"^\d+\s+socket(?:pair)?\((AF_[A-Z0-9]+)")
 
 
 def expand(name, seen=None):
@@ -54,21 +56,26 @@ def allowed_by(lines):
     return allowed
 
 
-def unit_filter():
+def unit_values(key):
+    """The values of every `key=` line of the unit, in order."""
     with open(UNIT) as f:
-        lines = [l.split("=", 1)[1].strip() for l in f if l.startswith("SystemCallFilter=")]
-    h.check(lines, "the unit has no SystemCallFilter=")
+        lines = [l.split("=", 1)[1].strip() for l in f if l.startswith(key + "=")]
+    h.check(lines, f"the unit has no {key}=")
     return lines
 
 
-def used_calls(trace_path):
-    calls = set()
+def traced(trace_path):
+    """(system calls, socket families) in an strace -f output."""
+    calls, families = set(), set()
     with open(trace_path) as f:
         for line in f:
             m = SYSCALL.match(line)
             if m:
                 calls.add(m.group(1))
-    return calls
+            m = SOCKET_FAMILY.match(line)
+            if m:
+                families.add(m.group(1))
+    return calls, families
 
 
 def start_traced(c, node):
@@ -115,14 +122,20 @@ def test(c):
         rc = h.reap(proc, h.STOP_TIMEOUT)
         h.check(rc == 0, f"{node.name}: exit {rc} under strace")
 
-    lines = unit_filter()
+    lines = unit_values("SystemCallFilter")
     allowed = allowed_by(lines)
+    families_allowed = set(" ".join(unit_values("RestrictAddressFamilies")).split())
     for name, trace in (("index", index_trace), ("authority", kent_trace)):
-        used = used_calls(trace)
+        used, families = traced(trace)
+        h.check({"AF_UNIX", "AF_INET"} <= families, f"{name}: sockets traced: {families}")
+        h.check(families <= families_allowed,
+                f"{name}: socket families outside RestrictAddressFamilies=: "
+                f"{sorted(families - families_allowed)}")
         h.check(len(used) > 30, f"{name}: only {len(used)} system calls traced: {sorted(used)}")
         outside = sorted(used - allowed - ROOT_ONLY)
         h.check(not outside, f"{name}: system calls outside the unit's SystemCallFilter=: {outside}")
-        h.log(f"{name}: {len(used)} distinct system calls, all allowed")
+        h.log(f"{name}: {len(used)} distinct system calls and sockets {sorted(families)}, "
+              "all allowed")
         tighter = allowed_by(lines + ["~@io-event"])
         h.check(used - tighter - ROOT_ONLY, f"{name}: a filter without @io-event shows no "
                                             "violation: the check proves nothing")
