@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # packaging: syscall_filter — every system call aegisd makes is allowed by the unit's
 # SystemCallFilter= (packaging/aegis@.service), every socket it opens is of a family in the
-# unit's RestrictAddressFamilies=, and it never maps memory writable and executable or makes a
-# mapping executable (MemoryDenyWriteExecute=). A call outside it fails with EPERM under systemd,
+# unit's RestrictAddressFamilies=, it never maps memory writable and executable or makes a
+# mapping executable (MemoryDenyWriteExecute=), and it reads nothing in /proc but processes'
+# own entries (ProcSubset=pid hides the rest). A call outside it fails with EPERM under systemd,
 # and some libraries abort on that (libzmq asserts when it cannot set its threads' scheduling),
 # so a new call in the code would make the service die in production while every other test
 # passes. Both roles run under `strace -f` through a short life: start, sync with the feed,
@@ -27,6 +28,7 @@ SYSCALL = re.compile(r"^\d+\s+([a-z_0-9]+)\(")
 SOCKET_FAMILY = re.compile(r"^\d+\s+socket(?:pair)?\((AF_[A-Z0-9]+)")
 # What MemoryDenyWriteExecute= refuses: a mapping both writable and executable, or made
 # executable afterwards.
+PROC_OUTSIDE_PID = re.compile(r'"/proc/(?!self/|self"|thread-self|[0-9]+(?:/|"))[^"]*"')
 WRITE_EXECUTE = re.compile(r"^\d+\s+(?:mmap\(.*PROT_WRITE\|PROT_EXEC|(?:pkey_)?mprotect\(.*PROT_EXEC)")
 
 
@@ -69,19 +71,19 @@ def unit_values(key):
 
 
 def traced(trace_path):
-    """(system calls, socket families, write+execute mappings) in an strace -f output."""
-    calls, families, write_execute = set(), set(), []
+    """(system calls, socket families, lines the sandbox refuses) in an strace -f output."""
+    calls, families, refused = set(), set(), []
     with open(trace_path) as f:
         for line in f:
-            if WRITE_EXECUTE.match(line):
-                write_execute.append(line.strip())
+            if WRITE_EXECUTE.match(line) or PROC_OUTSIDE_PID.search(line):
+                refused.append(line.strip())
             m = SYSCALL.match(line)
             if m:
                 calls.add(m.group(1))
             m = SOCKET_FAMILY.match(line)
             if m:
                 families.add(m.group(1))
-    return calls, families, write_execute
+    return calls, families, refused
 
 
 def start_traced(c, node):
@@ -132,8 +134,9 @@ def test(c):
     allowed = allowed_by(lines)
     families_allowed = set(" ".join(unit_values("RestrictAddressFamilies")).split())
     for name, trace in (("index", index_trace), ("authority", kent_trace)):
-        used, families, write_execute = traced(trace)
-        h.check(not write_execute, f"{name}: refused by MemoryDenyWriteExecute=: {write_execute[:3]}")
+        used, families, refused = traced(trace)
+        h.check(not refused, f"{name}: refused by MemoryDenyWriteExecute= or ProcSubset=pid: "
+                             f"{refused[:3]}")
         h.check({"AF_UNIX", "AF_INET"} <= families, f"{name}: sockets traced: {families}")
         h.check(families <= families_allowed,
                 f"{name}: socket families outside RestrictAddressFamilies=: "
