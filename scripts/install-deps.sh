@@ -14,6 +14,8 @@ packages=(
   libxml2-dev                               # CTF and CIN census XML, XSD validation (adapters)
   catch2                                    # unit tests
   python3                                   # test scripts parse JSON output
+  libsystemd-dev systemd procps             # sd_notify; systemd-analyze, sysusers, tmpfiles; kill
+  scdoc lintian strace                      # man pages; checks of the package and its syscall filter
 )
 
 missing=()

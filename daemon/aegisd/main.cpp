@@ -3,11 +3,13 @@
 // role's event loop: one thread polling the sync sockets, the admin socket and a signalfd.
 // Exit codes: 0 stopped cleanly (SIGTERM/SIGINT) or --check-config passed; 1 failed at run time
 // (store, sockets, another aegisd on the data directory); 2 usage; 3 config error.
+// Under systemd (packaging/aegis@.service) it reports its state with sd_notify.
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -28,6 +30,7 @@
 #include "node/node.hpp"
 #include "signals.hpp"
 #include "store/store.hpp"
+#include "systemd_notify.hpp"
 #include "transport/admin_socket.hpp"
 
 namespace aegis::daemon {
@@ -36,6 +39,9 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+// The config file, or a file it names, is missing, invalid or does not fit: at start-up and with
+// --check-config. packaging/aegis@.service names it in RestartPreventExitStatus=, so systemd does
+// not restart a daemon that would only fail again (tests/packaging/ checks the two agree).
 constexpr int kExitConfig = 3;
 constexpr std::string_view kVersion = "0.1.0";
 
@@ -134,6 +140,7 @@ class Daemon {
                         {"admin", config_.admin.socket.string()},
                         {"trust_version", trust_->version()},
                         {"pid", static_cast<std::uint64_t>(::getpid())}});
+    notify_.ready(state_line("serving"));
     std::uint64_t next_tick = 0;
     while (!stopping_) {
       std::vector<Watch> watches;
@@ -143,7 +150,10 @@ class Daemon {
       std::vector<zmq::pollitem_t> items;
       for (const Watch& w : watches) items.push_back({w.socket, w.fd, ZMQ_POLLIN, 0});
       const std::uint64_t now = now_ms();
-      const auto wait = std::chrono::milliseconds(next_tick > now ? next_tick - now : 0);
+      std::uint64_t wait_ms = next_tick > now ? next_tick - now : 0;
+      if (const int watchdog_ms = notify_.watchdog(); watchdog_ms >= 0)
+        wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(watchdog_ms));
+      const auto wait = std::chrono::milliseconds(wait_ms);
       zmq::poll(items.data(), items.size(), wait);
       for (std::size_t i = 0; i < items.size() && !stopping_; ++i)
         if (items[i].revents & ZMQ_POLLIN) watches[i].on_readable();
@@ -181,6 +191,7 @@ class Daemon {
     while (std::optional<SignalEvent> ev = signals_.read()) {
       if (*ev == SignalEvent::stop) {
         log::info("stopping", {{"reason", "signal"}});
+        notify_.stopping(state_line("stopping"));
         stopping_ = true;
         return;
       }
@@ -192,12 +203,14 @@ class Daemon {
   // highest the store has accepted: the role records each one); on any error the current bundle
   // stays in force.
   void reload() {
+    notify_.reloading(state_line("reloading the trust bundle"));
     const std::uint64_t now = now_ms();
     auto fresh = node::load_trust(config_, now, trust_->version());
     if (!fresh) {
       log::error("reload_failed", {{"code", fresh.error().code},
                                    {"detail", fresh.error().message},
                                    {"trust_version", trust_->version()}});
+      notify_.ready(state_line("serving; reload refused (" + fresh.error().code + ")"));
       return;
     }
     if (auto own = node::own_certificate(config_, *fresh, node_.identity, node_.serial, now); !own)
@@ -206,6 +219,13 @@ class Daemon {
     trust_ = std::make_shared<const protocol::Trust>(std::move(fresh).value());
     log::info("trust_reloaded", {{"trust_version", trust_->version()}});
     role_->trust_changed(trust_, now);
+    notify_.ready(state_line("serving"));
+  }
+
+  // systemd's STATUS= line: ids, the state and the trust bundle version, nothing else.
+  std::string state_line(const std::string& state) const {
+    return std::string(protocol::role_name(config_.role)) + " " + config_.subject_id + ": " +
+           state + ", trust bundle v" + std::to_string(trust_->version());
   }
 
   const config::Config& config_;
@@ -218,6 +238,7 @@ class Daemon {
   std::unique_ptr<transport::AdminServer> admin_socket_;
   Admin admin_;
   bool stopping_ = false;
+  SystemdNotifier notify_;
 };
 
 int run_daemon(const std::string& config_path, bool check_only) {
