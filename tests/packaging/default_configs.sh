@@ -43,6 +43,7 @@ ak certify --root "$work/root.key" --pub "$work/kent.pub.json" --serial 10 --dis
   --days 30 --out "$keys/authority.cert"
 ak certify --root "$work/root.key" --pub "$work/national.pub.json" --serial 1 \
   --display-name "National index" --days 30 --out "$keys/index.cert"
+ak matching-key new --id 1 --out "$keys/matching.key"
 ak bundle --root "$work/root.key" --cert "$keys/authority.cert" --cert "$keys/index.cert" \
   --version 1 --days 30 --out "$trust/bundle.bin"
 
