@@ -1,0 +1,71 @@
+// Blocking keys of a record (see blocking.hpp for the families and what each one catches).
+#include "resolve/blocking.hpp"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "resolve/compare.hpp"
+
+namespace aegis::resolve {
+
+namespace {
+
+// FNV-1a, 64 bits: stable across runs and platforms.
+std::uint64_t hash_key(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// "YYYY|dd|dd" with day and month in ascending order.
+std::string unordered_date(const protocol::Date& d) {
+  const int lo = std::min(d.day, d.month);
+  const int hi = std::max(d.day, d.month);
+  return std::to_string(d.year) + '|' + std::to_string(lo) + '|' + std::to_string(hi);
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
+  std::vector<std::uint64_t> keys;
+  for (const IdentifierToken& t : r.tokens) {
+    std::string k = "t";
+    k.push_back(static_cast<char>(t.kind));
+    k.append(reinterpret_cast<const char*>(t.hash.data()), t.hash.size());
+    keys.push_back(hash_key(k));
+  }
+  const std::string date = unordered_date(r.date_of_birth);
+  const std::string year = std::to_string(r.date_of_birth.year);
+  const std::string family = soundex(r.name.family);
+  const std::string_view canon = canonical_given(r.name.given);
+  const std::string given = soundex(canon);
+  if (!family.empty()) keys.push_back(hash_key("df|" + date + '|' + family));
+  for (const MatchName& f : r.former) {
+    const std::string former = soundex(f.family);
+    if (!former.empty()) keys.push_back(hash_key("df|" + date + '|' + former));
+  }
+  if (!canon.empty()) keys.push_back(hash_key("dg|" + date + '|' + std::string(canon.substr(0, 3))));
+  if (!family.empty() && !given.empty()) {
+    const std::string pair = std::min(family, given) + '|' + std::max(family, given);
+    keys.push_back(hash_key("ny|" + year + '|' + pair));
+    keys.push_back(hash_key("n|" + pair));
+  }
+  if (!r.postcode.empty()) {
+    keys.push_back(hash_key("py|" + r.postcode + '|' + year));
+    if (!family.empty()) keys.push_back(hash_key("pf|" + r.postcode + '|' + family));
+    if (!given.empty()) keys.push_back(hash_key("pg|" + r.postcode + '|' + given));
+  }
+  if (!r.address_line.empty()) {
+    keys.push_back(hash_key("ay|" + r.address_line + '|' + year));
+    if (!family.empty()) keys.push_back(hash_key("af|" + r.address_line + '|' + family));
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
+}
+
+}  // namespace aegis::resolve

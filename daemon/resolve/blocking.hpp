@@ -1,0 +1,27 @@
+// Blocking (docs/resolution.md, "Blocking"): the keys under which a record is filed. Only
+// records sharing a key are compared, so compared pairs grow about linearly with records.
+// Keys are 64-bit hashes of short strings; each key family covers errors the others miss.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "resolve/features.hpp"
+
+namespace aegis::resolve {
+
+// The record's blocking keys, sorted, duplicates removed:
+//   token     each identifier token (kind and hash)
+//   dob+fam   date of birth (day and month unordered, so a transposed date lands in the same
+//             block) + Soundex of the family name (and of each former family name)
+//   dob+giv   the same date + the first 3 letters of the given name's variant group
+//   names     birth year + the two Soundex codes of given (variant group) and family, unordered
+//             (a date with a wrong day or month, names swapped)
+//   names+    the same two codes without the year (a date wrong in two parts; capped when common)
+//   postcode  postcode + birth year; postcode + Soundex of the family name; postcode + Soundex
+//             of the given name's variant group (clear records only)
+//   address   first address line + birth year; the same + Soundex of the family name (clear
+//             records only)
+std::vector<std::uint64_t> blocking_keys(const MatchRecord& r);
+
+}  // namespace aegis::resolve
