@@ -321,6 +321,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "\n");
       };
       for (const auto& [a, b] : wrong) print("MIXED", a, b);
+      for (const auto& p : review) {
+        const auto x = person(p.a);
+        const auto y = person(p.b);
+        print(x && y && *x == *y ? "REVIEW_TRUE" : "REVIEW_FALSE", p.a, p.b);
+      }
       std::map<std::string, std::vector<RecordRef>> members;
       for (const auto& r : refs) {
         if (const auto p = person(r)) members[*p].push_back(r);

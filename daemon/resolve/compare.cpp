@@ -113,7 +113,9 @@ Level compare_text(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty()) return Level::missing;
   if (a == b) return Level::agree;
   const double jw = jaro_winkler(a, b);
-  if (jw >= 0.92) return Level::similar;
+  if (jw >= 0.92 || (std::min(a.size(), b.size()) >= 4 && one_edit_apart(a, b))) {
+    return Level::similar;
+  }
   if (jw >= 0.85) return Level::close;
   return Level::disagree;
 }
@@ -224,8 +226,23 @@ Level compare_postcode(const MatchRecord& a, const MatchRecord& b) {
   return one_edit_apart(a.postcode, b.postcode) ? Level::close : Level::disagree;
 }
 
+namespace {
+
+// The house number an address line starts with ("12a high street" -> "12a"), or empty.
+std::string_view house_number(std::string_view line) {
+  if (line.empty() || line[0] < '0' || line[0] > '9') return {};
+  return line.substr(0, line.find(' '));
+}
+
+}  // namespace
+
 Level compare_address_line(const MatchRecord& a, const MatchRecord& b) {
-  return compare_text(a.address_line, b.address_line);
+  const Level l = compare_text(a.address_line, b.address_line);
+  // The same street at another number is a neighbour, not the same home.
+  const std::string_view x = house_number(a.address_line);
+  const std::string_view y = house_number(b.address_line);
+  if (l == Level::similar && !x.empty() && !y.empty() && x != y) return Level::close;
+  return l;
 }
 
 Level compare_identifier(const MatchRecord& a, const MatchRecord& b, IdentifierKind kind) {

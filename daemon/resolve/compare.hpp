@@ -32,7 +32,8 @@ enum class Level : std::uint8_t {
   missing,     // one side or both have no value (or cannot show it: shielded): weight 0
   agree,       // the same after normalisation
   variant,     // given names: nickname/spelling variant, or one's given is the other's middle
-  similar,     // Jaro-Winkler >= 0.92 (names, address); family: one is a part of the other
+  similar,     // Jaro-Winkler >= 0.92 or one edit apart (4+ characters); family: one is a
+               // word of the other
   close,       // Jaro-Winkler >= 0.85; postcode: one edit apart (a typo)
   initial,     // given names: one is the other's initial
   transposed,  // date of birth: day and month exchanged

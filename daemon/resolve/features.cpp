@@ -43,7 +43,7 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
   std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
   if (i + len > s.size()) len = 1;
   if (len == 1) {
-    cp = b;
+    cp = b < 0x80 ? b : 0xFFFD;  // a stray byte: not folded, kept as it is
     return 1;
   }
   cp = b & (0x7F >> len);

@@ -303,7 +303,9 @@ struct Resolver::State {
   std::uint32_t new_slot(std::string value, std::uint64_t minted) {
     const auto s = static_cast<std::uint32_t>(slots.size());
     slots.push_back({value, minted, {}, false});
-    slot_by_value.emplace(std::move(value), s);
+    const bool fresh = slot_by_value.emplace(std::move(value), s).second;
+    assert(fresh && "the mint function returned an id already in use");
+    (void)fresh;
     return s;
   }
 
@@ -479,8 +481,8 @@ struct Resolver::State {
         }
         std::vector<RecordRef> refs;
         for (std::uint32_t n : members) refs.push_back(nodes[n].rec.ref);
-        event(previous.empty() ? ChangeKind::created : ChangeKind::split, std::move(previous),
-              std::move(refs));
+        const ChangeKind kind = previous.empty() ? ChangeKind::created : ChangeKind::split;
+        event(kind, std::move(previous), std::move(refs));
         continue;
       }
       for (auto& [s, refs] : moved) {

@@ -55,8 +55,8 @@ std::vector<Probability> default_probabilities() {
       {F::postcode, L::disagree, 0.09, 0.9925},
       {F::address_line, L::agree, 0.70, 0.0002},
       {F::address_line, L::similar, 0.12, 0.0005},
-      {F::address_line, L::close, 0.05, 0.005},
-      {F::address_line, L::disagree, 0.13, 0.9943},
+      {F::address_line, L::close, 0.05, 0.02},
+      {F::address_line, L::disagree, 0.13, 0.9793},
   });
   return p;
 }
@@ -121,9 +121,13 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
     cap(Cap::identifier_conflict, Outcome::no_link);
   } else if (id_disagree) {
     cap(Cap::identifier_mixed, Outcome::review);
-  } else if (config.sibling_guard && !id_agree && s.evidence[static_cast<std::size_t>(Field::given_name)].level ==
-                              Level::disagree) {
-    cap(Cap::given_names_differ, Outcome::review);
+  } else if (config.sibling_guard && !id_agree) {
+    const Level given_level = s.evidence[static_cast<std::size_t>(Field::given_name)].level;
+    const bool one_authority = a.ref.authority_id == b.ref.authority_id;
+    if (given_level == Level::disagree || given_level == Level::close ||
+        given_level == Level::initial || (one_authority && given_level != Level::agree)) {
+      cap(Cap::given_names_differ, Outcome::review);
+    }
   }
   return s;
 }

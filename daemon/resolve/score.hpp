@@ -30,8 +30,8 @@ struct Probability {
 std::vector<Probability> default_probabilities();
 
 struct MatchConfig {
-  double link_threshold = 20.0;    // score >= this: link (unless a rule caps it)
-  double review_threshold = 9.0;   // score >= this: review
+  double link_threshold = 30.0;    // score >= this: link (unless a rule caps it)
+  double review_threshold = 13.0;   // score >= this: review
   double swap_penalty = 2.0;       // subtracted when names only agree swapped
   // Different given names cap a pair at review unless an identifier agrees (twins share
   // surname, date of birth and address). Off only to measure the scores alone on data with
