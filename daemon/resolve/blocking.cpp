@@ -50,9 +50,13 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
   }
   if (!canon.empty()) keys.push_back(hash_key("dg|" + date + '|' + std::string(canon.substr(0, 3))));
   if (!family.empty() && !given.empty()) {
+    // Two of the three date parts + both names, so one wrong part still meets.
     const std::string pair = std::min(family, given) + '|' + std::max(family, given);
-    keys.push_back(hash_key("ny|" + year + '|' + pair));
-    keys.push_back(hash_key("n|" + pair));
+    const std::string month = std::to_string(r.date_of_birth.month);
+    const std::string day = std::to_string(r.date_of_birth.day);
+    keys.push_back(hash_key("ym|" + year + '|' + month + '|' + pair));
+    keys.push_back(hash_key("yd|" + year + '|' + day + '|' + pair));
+    keys.push_back(hash_key("md|" + month + '|' + day + '|' + pair));
   }
   if (!r.postcode.empty()) {
     keys.push_back(hash_key("py|" + r.postcode + '|' + year));

@@ -15,9 +15,11 @@ namespace aegis::resolve {
 //   dob+fam   date of birth (day and month unordered, so a transposed date lands in the same
 //             block) + Soundex of the family name (and of each former family name)
 //   dob+giv   the same date + the first 3 letters of the given name's variant group
-//   names     birth year + the two Soundex codes of given (variant group) and family, unordered
-//             (a date with a wrong day or month, names swapped)
-//   names+    the same two codes without the year (a date wrong in two parts; capped when common)
+//   names     two of the three parts of the date of birth (year+month, year+day, month+day)
+//             + the two Soundex codes of given (variant group) and family, unordered: one
+//             wrong part of the date, names swapped. Never names alone, nor a whole year of
+//             births: such blocks grow with the population (compared pairs would not stay
+//             linear)
 //   postcode  postcode + birth year; postcode + Soundex of the family name; postcode + Soundex
 //             of the given name's variant group (clear records only)
 //   address   first address line + birth year; the same + Soundex of the family name (clear

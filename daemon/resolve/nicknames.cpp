@@ -3,8 +3,8 @@
 // (lower case, no accents); a name may be in several groups ("alex", "chris"). The first name
 // of a group stands for it in blocking keys. Extend it by adding lines.
 #include <algorithm>
-#include <string>
-#include <unordered_map>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "resolve/compare.hpp"
@@ -142,10 +142,8 @@ constexpr std::string_view kGroups[] = {
     "katrina katrine",
 };
 
-struct VariantTable {
-  std::unordered_map<std::string, std::vector<std::uint16_t>> groups;  // name -> its groups
-  std::vector<std::string_view> canonical;                            // group -> its first name
-};
+// name -> the groups it is in, sorted by name; views into kGroups (static storage).
+using VariantTable = std::vector<std::pair<std::string_view, std::vector<std::uint16_t>>>;
 
 const VariantTable& table() {
   static const VariantTable t = [] {
@@ -153,39 +151,57 @@ const VariantTable& table() {
     std::uint16_t g = 0;
     for (std::string_view line : kGroups) {
       std::size_t start = 0;
-      v.canonical.push_back(line.substr(0, line.find(' ')));
       while (start < line.size()) {
         std::size_t end = line.find(' ', start);
         if (end == std::string_view::npos) end = line.size();
-        v.groups[std::string(line.substr(start, end - start))].push_back(g);
+        v.emplace_back(line.substr(start, end - start), std::vector<std::uint16_t>{g});
         start = end + 1;
       }
       ++g;
     }
-    return v;
+    std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    // One entry per name, with all its groups (in group order).
+    VariantTable merged;
+    for (auto& e : v) {
+      if (!merged.empty() && merged.back().first == e.first) {
+        merged.back().second.push_back(e.second.front());
+      } else {
+        merged.push_back(std::move(e));
+      }
+    }
+    return merged;
   }();
   return t;
+}
+
+const std::vector<std::uint16_t>* groups_of(std::string_view name) {
+  const auto& t = table();
+  const auto it = std::lower_bound(t.begin(), t.end(), name,
+                                   [](const auto& e, std::string_view n) { return e.first < n; });
+  return it != t.end() && it->first == name ? &it->second : nullptr;
+}
+
+// The first name of group g.
+std::string_view canonical(std::uint16_t g) {
+  const std::string_view line = kGroups[g];
+  return line.substr(0, line.find(' '));
 }
 
 }  // namespace
 
 bool name_variants(std::string_view a, std::string_view b) {
-  const auto& t = table();
-  const auto ia = t.groups.find(std::string(a));
-  if (ia == t.groups.end()) return false;
-  const auto ib = t.groups.find(std::string(b));
-  if (ib == t.groups.end()) return false;
-  for (std::uint16_t g : ia->second) {
-    if (std::find(ib->second.begin(), ib->second.end(), g) != ib->second.end()) return true;
+  const auto* ga = groups_of(a);
+  const auto* gb = groups_of(b);
+  if (!ga || !gb) return false;
+  for (std::uint16_t g : *ga) {
+    if (std::find(gb->begin(), gb->end(), g) != gb->end()) return true;
   }
   return false;
 }
 
 std::string_view canonical_given(std::string_view given) {
-  const auto& t = table();
-  const auto it = t.groups.find(std::string(given));
-  if (it == t.groups.end()) return given;
-  return t.canonical[it->second.front()];
+  const auto* g = groups_of(given);
+  return g ? canonical(g->front()) : given;
 }
 
 }  // namespace aegis::resolve

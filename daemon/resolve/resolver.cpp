@@ -74,6 +74,61 @@ struct IdSlot {
   bool alias = false;                  // merged into an older id
 };
 
+// Blocking key -> the records filed under it. Open addressing with linear probing over a
+// power-of-two table: one flat array of keys, no allocation per lookup. Blocks are never
+// erased (an emptied block stays, empty): keys are bounded by the keys ever seen.
+class BlockTable {
+ public:
+  using Members = std::vector<std::uint32_t>;
+
+  Members* find(std::uint64_t key) {
+    if (keys_.empty()) return nullptr;
+    key = key == 0 ? 1 : key;
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (keys_.size() - 1)) {
+      if (keys_[i] == key) return &members_[index_[i]];
+      if (keys_[i] == 0) return nullptr;
+    }
+  }
+  const Members* find(std::uint64_t key) const { return const_cast<BlockTable*>(this)->find(key); }
+
+  Members& get(std::uint64_t key) {
+    if ((members_.size() + 1) * 2 > keys_.size()) grow();
+    key = key == 0 ? 1 : key;
+    std::size_t i = slot_of(key);
+    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & (keys_.size() - 1);
+    if (keys_[i] == 0) {
+      keys_[i] = key;
+      index_[i] = static_cast<std::uint32_t>(members_.size());
+      members_.emplace_back();
+    }
+    return members_[index_[i]];
+  }
+
+ private:
+  std::size_t slot_of(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & (keys_.size() - 1);
+  }
+
+  void grow() {
+    std::vector<std::uint64_t> old_keys = std::move(keys_);
+    std::vector<std::uint32_t> old_index = std::move(index_);
+    const std::size_t size = old_keys.empty() ? 1024 : old_keys.size() * 2;
+    keys_.assign(size, 0);
+    index_.assign(size, 0);
+    for (std::size_t j = 0; j < old_keys.size(); ++j) {
+      if (old_keys[j] == 0) continue;
+      std::size_t i = slot_of(old_keys[j]);
+      while (keys_[i] != 0) i = (i + 1) & (size - 1);
+      keys_[i] = old_keys[j];
+      index_[i] = old_index[j];
+    }
+  }
+
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> index_;
+  std::vector<Members> members_;
+};
+
 bool tokens_conflict(const std::vector<IdentifierToken>& a, const std::vector<IdentifierToken>& b) {
   for (std::uint8_t k = 1; k <= kIdentifierKinds; ++k) {
     const auto kind = static_cast<IdentifierKind>(k);
@@ -101,7 +156,8 @@ struct Resolver::State {
   std::vector<Node> nodes;
   std::vector<std::uint32_t> free_nodes;
   std::unordered_map<std::string, std::uint32_t> by_key;
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> blocks;
+  BlockTable blocks;
+  std::uint64_t oversized = 0;  // blocks over the cap now
 
   std::vector<IdSlot> slots;
   std::unordered_map<std::string, std::uint32_t> slot_by_value;
@@ -190,8 +246,8 @@ struct Resolver::State {
       } else if (y[j] < x[i]) {
         ++j;
       } else {
-        const auto it = blocks.find(x[i]);
-        if (it != blocks.end() && it->second.size() <= cap()) return true;
+        const BlockTable::Members* block = blocks.find(x[i]);
+        if (block && block->size() <= cap()) return true;
         ++i;
         ++j;
       }
@@ -201,7 +257,8 @@ struct Resolver::State {
 
   // A block just grew past the cap: pairs found only through it are no longer kept.
   void block_overflowed(std::uint64_t key) {
-    const auto& members = blocks[key];
+    ++oversized;
+    const auto& members = blocks.get(key);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> lost;
     for (std::uint32_t x : members) {
       for (const Edge& e : nodes[x].edges) {
@@ -217,7 +274,8 @@ struct Resolver::State {
 
   // A block just came back to the cap: its pairs are compared again.
   void block_shrank(std::uint64_t key) {
-    const auto members = blocks[key];
+    --oversized;
+    const auto members = blocks.get(key);
     for (std::size_t i = 0; i < members.size(); ++i) {
       for (std::size_t j = i + 1; j < members.size(); ++j) {
         if (!has_edge(members[i], members[j])) compare(members[i], members[j]);
@@ -231,14 +289,14 @@ struct Resolver::State {
     Node& node = nodes[n];
     node.keys = blocking_keys(node.rec);
     for (std::uint64_t k : node.keys) {
-      auto& b = blocks[k];
+      auto& b = blocks.get(k);
       b.push_back(n);
       if (b.size() == cap() + 1) block_overflowed(k);
     }
     const std::uint32_t e = next_epoch();
     stamp[n] = e;
     for (std::uint64_t k : nodes[n].keys) {
-      const auto& b = blocks[k];
+      const auto& b = blocks.get(k);
       if (b.size() > cap()) {
         skipped += b.size() - 1;
         continue;
@@ -262,14 +320,9 @@ struct Resolver::State {
     }
     node.edges.clear();
     for (std::uint64_t k : node.keys) {
-      auto it = blocks.find(k);
-      auto& b = it->second;
+      auto& b = blocks.get(k);
       b.erase(std::find(b.begin(), b.end(), n));
-      if (b.empty()) {
-        blocks.erase(it);
-      } else if (b.size() == cap()) {
-        block_shrank(k);
-      }
+      if (b.size() == cap()) block_shrank(k);
     }
     node.keys.clear();
     dirty.push_back(n);
@@ -676,7 +729,7 @@ ResolverStats Resolver::stats() const {
   for (const IdSlot& slot : s.slots) st.clusters += slot.members.empty() ? 0 : 1;
   st.compared_pairs = s.compared;
   st.skipped_pairs = s.skipped;
-  for (const auto& [k, b] : s.blocks) st.oversized_blocks += b.size() > s.cap() ? 1 : 0;
+  st.oversized_blocks = s.oversized;
   for (const Node& n : s.nodes) {
     for (const Edge& e : n.edges) {
       st.link_pairs += e.outcome == Outcome::link ? 1 : 0;
