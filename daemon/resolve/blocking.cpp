@@ -63,7 +63,11 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
     if (!family.empty()) keys.push_back(hash_key("pf|" + r.postcode + '|' + family));
     if (!given.empty()) keys.push_back(hash_key("pg|" + r.postcode + '|' + given));
   }
-  if (!r.address_line.empty()) {
+  // "1 High Street" is in thousands of towns: an address line only blocks with its district
+  // (or, for postcodes without one, with the family name).
+  if (!r.address_line.empty() && !r.outward.empty()) {
+    keys.push_back(hash_key("ao|" + r.address_line + '|' + r.outward));
+  } else if (!r.address_line.empty()) {
     keys.push_back(hash_key("ay|" + r.address_line + '|' + year));
     if (!family.empty()) keys.push_back(hash_key("af|" + r.address_line + '|' + family));
   }

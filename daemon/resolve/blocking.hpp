@@ -22,8 +22,9 @@ namespace aegis::resolve {
 //             linear)
 //   postcode  postcode + birth year; postcode + Soundex of the family name; postcode + Soundex
 //             of the given name's variant group (clear records only)
-//   address   first address line + birth year; the same + Soundex of the family name (clear
-//             records only)
+//   address   first address line + outward code of the postcode; when the postcode has no
+//             outward code (not a UK one), first address line + birth year and + Soundex of the
+//             family name (clear records only)
 std::vector<std::uint64_t> blocking_keys(const MatchRecord& r);
 
 }  // namespace aegis::resolve
