@@ -43,12 +43,20 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
   const std::string family = soundex(r.name.family);
   const std::string_view canon = canonical_given(r.name.given);
   const std::string given = soundex(canon);
-  if (!family.empty()) keys.push_back(hash_key("df|" + date + '|' + family));
-  for (const MatchName& f : r.former) {
-    const std::string former = soundex(f.family);
-    if (!former.empty()) keys.push_back(hash_key("df|" + date + '|' + former));
-  }
-  if (!canon.empty()) keys.push_back(hash_key("dg|" + date + '|' + std::string(canon.substr(0, 3))));
+  // A date of birth is shared by about 1/6500 of all children: it blocks with both names (the
+  // Soundex code or first 3 letters of one, the initial of the other, in either order so
+  // swapped names meet), so blocks do not grow with the population.
+  const std::string given_name(canon);
+  const std::string& family_name = r.name.family;
+  auto date_keys = [&](const std::string& one, const std::string& other) {
+    if (one.empty()) return;
+    const std::string initial = other.substr(0, 1);
+    keys.push_back(hash_key("ds|" + date + '|' + soundex(one) + '|' + initial));
+    keys.push_back(hash_key("d3|" + date + '|' + one.substr(0, 3) + '|' + initial));
+  };
+  date_keys(family_name, given_name);
+  date_keys(given_name, family_name);
+  for (const MatchName& f : r.former) date_keys(f.family, given_name);
   if (!family.empty() && !given.empty()) {
     // Two of the three date parts + both names, so one wrong part still meets.
     const std::string pair = std::min(family, given) + '|' + std::max(family, given);
@@ -59,9 +67,13 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
     keys.push_back(hash_key("md|" + month + '|' + day + '|' + pair));
   }
   if (!r.postcode.empty()) {
+    // The district (or, without one, the whole postcode) + date of birth: both names may be
+    // wrong.
+    keys.push_back(hash_key("dp|" + date + '|' + (r.outward.empty() ? r.postcode : r.outward)));
     keys.push_back(hash_key("py|" + r.postcode + '|' + year));
-    if (!family.empty()) keys.push_back(hash_key("pf|" + r.postcode + '|' + family));
-    if (!given.empty()) keys.push_back(hash_key("pg|" + r.postcode + '|' + given));
+    // Postcode + either name's Soundex (one key family: swapped names meet).
+    if (!family.empty()) keys.push_back(hash_key("pn|" + r.postcode + '|' + family));
+    if (!given.empty()) keys.push_back(hash_key("pn|" + r.postcode + '|' + given));
   }
   // "1 High Street" is in thousands of towns: an address line only blocks with its district
   // (or, for postcodes without one, with the family name).
