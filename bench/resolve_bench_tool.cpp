@@ -56,6 +56,16 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+// Resident memory now, MiB (VmRSS of /proc/self/status; 0 when unreadable).
+double rss_mb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
 // CPU time of this process: on a shared machine, wall time also counts other people's work.
 double cpu_seconds() {
   timespec ts{};
@@ -237,6 +247,7 @@ int main(int argc, char** argv) {
   std::vector<RecordRef> refs;
   refs.reserve(n_records);
   for (const auto& r : records) refs.push_back(r.ref);
+  const double rss_before = rss_mb();
   const auto start = Clock::now();
   const double cpu_start = cpu_seconds();
   if (bulk) {
@@ -246,6 +257,7 @@ int main(int argc, char** argv) {
   }
   const double seconds = seconds_since(start);
   const double cpu = cpu_seconds() - cpu_start;
+  const double engine_mb = rss_mb() - rss_before;
   const resolve::ResolverStats st = resolver.stats();
   const auto review = resolver.review_queue();
 
@@ -268,6 +280,11 @@ int main(int argc, char** argv) {
   out["review_pairs"] = review.size();
   out["clusters"] = st.clusters;
   out["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  // Growth of resident memory over the resolution: the engine's own structures (the records'
+  // strings were already allocated by the parse and move into it).
+  out["engine_rss_mb"] = engine_mb;
+  out["engine_bytes_per_record"] =
+      n_records ? engine_mb * 1024.0 * 1024.0 / static_cast<double>(n_records) : 0.0;
   out["mode"] = bulk ? "bulk" : "incremental";
 
   if (!truth_file.empty() || febrl_truth) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <span>
 #include <utility>
 
 #include "resolve/blocking.hpp"
@@ -61,7 +62,6 @@ struct Edge {
 struct Node {
   MatchRecord rec;
   std::string key;                  // ref_key(rec.ref)
-  std::vector<std::uint64_t> keys;  // blocking keys, sorted
   std::vector<Edge> edges;
   std::uint32_t slot = kNone;       // national id slot
   bool live = false;
@@ -75,58 +75,126 @@ struct IdSlot {
 };
 
 // Blocking key -> the records filed under it. Open addressing with linear probing over a
-// power-of-two table: one flat array of keys, no allocation per lookup. Blocks are never
-// erased (an emptied block stays, empty): keys are bounded by the keys ever seen.
+// power-of-two table: one flat array of keys, no allocation per lookup. Most blocks hold one
+// record: it is stored in the table itself; only blocks of two or more get a list. Keys are
+// never erased (an emptied block stays, empty): they are bounded by the keys ever seen.
 class BlockTable {
  public:
-  using Members = std::vector<std::uint32_t>;
-
-  Members* find(std::uint64_t key) {
-    if (keys_.empty()) return nullptr;
-    key = key == 0 ? 1 : key;
-    for (std::size_t i = slot_of(key);; i = (i + 1) & (keys_.size() - 1)) {
-      if (keys_[i] == key) return &members_[index_[i]];
-      if (keys_[i] == 0) return nullptr;
-    }
+  std::span<const std::uint32_t> members(std::uint64_t key) const {
+    const std::size_t i = find(key);
+    if (i == kAbsent) return {};
+    if (kind_[i] == kOne) return {&value_[i], 1};
+    if (kind_[i] == kList) return lists_[value_[i]];
+    return {};
   }
-  const Members* find(std::uint64_t key) const { return const_cast<BlockTable*>(this)->find(key); }
 
-  Members& get(std::uint64_t key) {
-    if ((members_.size() + 1) * 2 > keys_.size()) grow();
-    key = key == 0 ? 1 : key;
-    std::size_t i = slot_of(key);
-    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & (keys_.size() - 1);
-    if (keys_[i] == 0) {
-      keys_[i] = key;
-      index_[i] = static_cast<std::uint32_t>(members_.size());
-      members_.emplace_back();
+  // Files `n` under `key`; returns the block's new size.
+  std::size_t add(std::uint64_t key, std::uint32_t n) {
+    const std::size_t i = insert(key);
+    if (kind_[i] == kEmpty) {
+      kind_[i] = kOne;
+      value_[i] = n;
+      return 1;
     }
-    return members_[index_[i]];
+    if (kind_[i] == kOne) {
+      const std::uint32_t list = new_list();
+      lists_[list] = {value_[i], n};
+      value_[i] = list;
+      kind_[i] = kList;
+      return 2;
+    }
+    auto& l = lists_[value_[i]];
+    l.push_back(n);
+    return l.size();
+  }
+
+  // Takes `n` out of the block of `key` (it must be there); returns the block's new size.
+  std::size_t remove(std::uint64_t key, std::uint32_t n) {
+    const std::size_t i = find(key);
+    assert(i != kAbsent && kind_[i] != kEmpty);
+    if (kind_[i] == kOne) {
+      kind_[i] = kEmpty;
+      return 0;
+    }
+    auto& l = lists_[value_[i]];
+    l.erase(std::find(l.begin(), l.end(), n));
+    if (l.size() > 1) return l.size();
+    const std::uint32_t only = l.front();
+    l = {};
+    free_lists_.push_back(value_[i]);
+    value_[i] = only;
+    kind_[i] = kOne;
+    return 1;
   }
 
  private:
+  static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint8_t kEmpty = 0;  // a key whose records all left
+  static constexpr std::uint8_t kOne = 1;    // value_ is the one record
+  static constexpr std::uint8_t kList = 2;   // value_ is an index into lists_
+
+  static std::uint64_t stored(std::uint64_t key) { return key == 0 ? 1 : key; }  // 0 = free slot
+
   std::size_t slot_of(std::uint64_t key) const {
     return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & (keys_.size() - 1);
   }
 
+  std::size_t find(std::uint64_t key) const {
+    if (keys_.empty()) return kAbsent;
+    key = stored(key);
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (keys_.size() - 1)) {
+      if (keys_[i] == key) return i;
+      if (keys_[i] == 0) return kAbsent;
+    }
+  }
+
+  std::size_t insert(std::uint64_t key) {
+    if ((used_ + 1) * 2 > keys_.size()) grow();
+    key = stored(key);
+    std::size_t i = slot_of(key);
+    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & (keys_.size() - 1);
+    if (keys_[i] == 0) {
+      keys_[i] = key;
+      kind_[i] = kEmpty;
+      ++used_;
+    }
+    return i;
+  }
+
   void grow() {
-    std::vector<std::uint64_t> old_keys = std::move(keys_);
-    std::vector<std::uint32_t> old_index = std::move(index_);
+    const std::vector<std::uint64_t> old_keys = std::move(keys_);
+    const std::vector<std::uint32_t> old_value = std::move(value_);
+    const std::vector<std::uint8_t> old_kind = std::move(kind_);
     const std::size_t size = old_keys.empty() ? 1024 : old_keys.size() * 2;
     keys_.assign(size, 0);
-    index_.assign(size, 0);
+    value_.assign(size, 0);
+    kind_.assign(size, kEmpty);
     for (std::size_t j = 0; j < old_keys.size(); ++j) {
       if (old_keys[j] == 0) continue;
       std::size_t i = slot_of(old_keys[j]);
       while (keys_[i] != 0) i = (i + 1) & (size - 1);
       keys_[i] = old_keys[j];
-      index_[i] = old_index[j];
+      value_[i] = old_value[j];
+      kind_[i] = old_kind[j];
     }
   }
 
+  std::uint32_t new_list() {
+    if (!free_lists_.empty()) {
+      const std::uint32_t l = free_lists_.back();
+      free_lists_.pop_back();
+      return l;
+    }
+    lists_.emplace_back();
+    return static_cast<std::uint32_t>(lists_.size() - 1);
+  }
+
   std::vector<std::uint64_t> keys_;
-  std::vector<std::uint32_t> index_;
-  std::vector<Members> members_;
+  std::vector<std::uint32_t> value_;
+  std::vector<std::uint8_t> kind_;
+  std::size_t used_ = 0;
+  std::vector<std::vector<std::uint32_t>> lists_;
+  std::vector<std::uint32_t> free_lists_;
 };
 
 bool tokens_conflict(const std::vector<IdentifierToken>& a, const std::vector<IdentifierToken>& b) {
@@ -236,8 +304,8 @@ struct Resolver::State {
 
   // True when a and b still share a block no larger than the cap.
   bool share_small_block(std::uint32_t a, std::uint32_t b) const {
-    const auto& x = nodes[a].keys;
-    const auto& y = nodes[b].keys;
+    const auto x = blocking_keys(nodes[a].rec);
+    const auto y = blocking_keys(nodes[b].rec);
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < x.size() && j < y.size()) {
@@ -246,8 +314,7 @@ struct Resolver::State {
       } else if (y[j] < x[i]) {
         ++j;
       } else {
-        const BlockTable::Members* block = blocks.find(x[i]);
-        if (block && block->size() <= cap()) return true;
+        if (blocks.members(x[i]).size() <= cap()) return true;
         ++i;
         ++j;
       }
@@ -258,12 +325,13 @@ struct Resolver::State {
   // A block just grew past the cap: pairs found only through it are no longer kept.
   void block_overflowed(std::uint64_t key) {
     ++oversized;
-    const auto& members = blocks.get(key);
+    const auto members = blocks.members(key);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> lost;
     for (std::uint32_t x : members) {
       for (const Edge& e : nodes[x].edges) {
-        if (x < e.other && std::binary_search(nodes[e.other].keys.begin(),
-                                              nodes[e.other].keys.end(), key) &&
+        if (x >= e.other) continue;
+        const auto other_keys = blocking_keys(nodes[e.other].rec);
+        if (std::binary_search(other_keys.begin(), other_keys.end(), key) &&
             !share_small_block(x, e.other)) {
           lost.emplace_back(x, e.other);
         }
@@ -275,7 +343,8 @@ struct Resolver::State {
   // A block just came back to the cap: its pairs are compared again.
   void block_shrank(std::uint64_t key) {
     --oversized;
-    const auto members = blocks.get(key);
+    const std::vector<std::uint32_t> members(blocks.members(key).begin(),
+                                             blocks.members(key).end());
     for (std::size_t i = 0; i < members.size(); ++i) {
       for (std::size_t j = i + 1; j < members.size(); ++j) {
         if (!has_edge(members[i], members[j])) compare(members[i], members[j]);
@@ -286,17 +355,14 @@ struct Resolver::State {
   // --- records -------------------------------------------------------------------------
 
   void attach(std::uint32_t n) {
-    Node& node = nodes[n];
-    node.keys = blocking_keys(node.rec);
-    for (std::uint64_t k : node.keys) {
-      auto& b = blocks.get(k);
-      b.push_back(n);
-      if (b.size() == cap() + 1) block_overflowed(k);
+    const std::vector<std::uint64_t> keys = blocking_keys(nodes[n].rec);
+    for (std::uint64_t k : keys) {
+      if (blocks.add(k, n) == cap() + 1) block_overflowed(k);
     }
     const std::uint32_t e = next_epoch();
     stamp[n] = e;
-    for (std::uint64_t k : nodes[n].keys) {
-      const auto& b = blocks.get(k);
+    for (std::uint64_t k : keys) {
+      const auto b = blocks.members(k);
       if (b.size() > cap()) {
         skipped += b.size() - 1;
         continue;
@@ -319,12 +385,9 @@ struct Resolver::State {
       dirty.push_back(e.other);
     }
     node.edges.clear();
-    for (std::uint64_t k : node.keys) {
-      auto& b = blocks.get(k);
-      b.erase(std::find(b.begin(), b.end(), n));
-      if (b.size() == cap()) block_shrank(k);
+    for (std::uint64_t k : blocking_keys(node.rec)) {
+      if (blocks.remove(k, n) == cap()) block_shrank(k);
     }
-    node.keys.clear();
     dirty.push_back(n);
   }
 
