@@ -8,6 +8,8 @@
 #include <map>
 #include <numeric>
 #include <span>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "resolve/blocking.hpp"
