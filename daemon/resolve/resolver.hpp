@@ -10,7 +10,9 @@
 // (highest first, ties by record refs), each refused if it would put a separated pair, or two
 // different identifier tokens of one kind, into one cluster.
 //
-// Pure: no I/O, clock or randomness. New national ids come from the `mint` function.
+// Pure: no I/O, clock or randomness. New national ids come from the `mint` function, which
+// must never return an id already in use. Not thread-safe: one caller at a time (the index's
+// apply loop).
 #pragma once
 
 #include <cstdint>
