@@ -1,0 +1,32 @@
+// Blocking (docs/resolution.md, "Blocking"): the keys under which a record is filed. Only
+// records sharing a key are compared, so compared pairs grow about linearly with records.
+// Keys are 64-bit hashes of short strings; each key family covers errors the others miss.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "resolve/features.hpp"
+
+namespace aegis::resolve {
+
+// The record's blocking keys, sorted, duplicates removed:
+//   token     each identifier token (kind and hash)
+//   date      date of birth (day and month unordered, so a transposed date lands in the same
+//             block) + the Soundex code, or the first 3 letters, of one name (given name by
+//             its variant group, family, former family) + the initial of the other name; both
+//             ways round, so swapped names meet
+//   names     two of the three parts of the date of birth (year+month, year+day, month+day)
+//             + the two Soundex codes of given (variant group) and family, unordered: one
+//             wrong part of the date, names swapped. Never names alone, nor a whole year of
+//             births: such blocks grow with the population (compared pairs would not stay
+//             linear)
+//   district  date of birth + outward code (or the whole postcode when it has none)
+//   postcode  postcode + birth year; postcode + the Soundex code of either name (clear records
+//             only)
+//   address   first address line + outward code of the postcode; when the postcode has no
+//             outward code (not a UK one), first address line + birth year and + Soundex of the
+//             family name (clear records only)
+std::vector<std::uint64_t> blocking_keys(const MatchRecord& r);
+
+}  // namespace aegis::resolve

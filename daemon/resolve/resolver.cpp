@@ -1,0 +1,811 @@
+// The matching engine: records, blocks, kept pairs, decisions, clusters and national ids
+// (the rules are in resolver.hpp and docs/resolution.md).
+#include "resolve/resolver.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <span>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "resolve/blocking.hpp"
+
+namespace aegis::resolve {
+
+std::string_view decider_name(Decider d) noexcept {
+  return d == Decider::engine ? "engine" : "operator";
+}
+
+std::string_view change_kind_name(ChangeKind k) noexcept {
+  switch (k) {
+    case ChangeKind::created: return "created";
+    case ChangeKind::joined: return "joined";
+    case ChangeKind::merged: return "merged";
+    case ChangeKind::split: return "split";
+    case ChangeKind::removed: return "removed";
+    case ChangeKind::retired: return "retired";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
+
+// One string per record; its order is the order of RecordRef (authority ids never hold a
+// character below 0x20), so sorting keys sorts refs.
+std::string ref_key(const RecordRef& r) {
+  std::string k;
+  k.reserve(r.authority_id.size() + 1 + r.record_id.size());
+  k += r.authority_id;
+  k += '\x1f';
+  k += r.record_id;
+  return k;
+}
+
+using PairKey = std::pair<std::string, std::string>;  // ref keys, first < second
+
+PairKey pair_key(std::string a, std::string b) {
+  if (b < a) std::swap(a, b);
+  return {std::move(a), std::move(b)};
+}
+
+// A pair worth keeping: scored link or review.
+struct Edge {
+  std::uint32_t other = kNone;
+  float score = 0;
+  Outcome outcome = Outcome::no_link;
+};
+
+struct Node {
+  MatchRecord rec;
+  std::string key;                  // ref_key(rec.ref)
+  std::vector<Edge> edges;
+  std::uint32_t slot = kNone;       // national id slot
+  bool live = false;
+};
+
+struct IdSlot {
+  std::string value;
+  std::uint64_t minted = 0;
+  std::vector<std::uint32_t> members;  // live nodes holding this id
+  bool alias = false;                  // merged into an older id
+};
+
+// Blocking key -> the records filed under it. Open addressing with linear probing over a
+// power-of-two table: one flat array of keys, no allocation per lookup. Most blocks hold one
+// record: it is stored in the table itself; only blocks of two or more get a list. Keys are
+// never erased (an emptied block stays, empty): they are bounded by the keys ever seen.
+class BlockTable {
+ public:
+  std::span<const std::uint32_t> members(std::uint64_t key) const {
+    const std::size_t i = find(key);
+    if (i == kAbsent) return {};
+    if (kind_[i] == kOne) return {&value_[i], 1};
+    if (kind_[i] == kList) return lists_[value_[i]];
+    return {};
+  }
+
+  // Files `n` under `key`; returns the block's new size.
+  std::size_t add(std::uint64_t key, std::uint32_t n) {
+    const std::size_t i = insert(key);
+    if (kind_[i] == kEmpty) {
+      kind_[i] = kOne;
+      value_[i] = n;
+      return 1;
+    }
+    if (kind_[i] == kOne) {
+      const std::uint32_t list = new_list();
+      lists_[list] = {value_[i], n};
+      value_[i] = list;
+      kind_[i] = kList;
+      return 2;
+    }
+    auto& l = lists_[value_[i]];
+    l.push_back(n);
+    return l.size();
+  }
+
+  // Takes `n` out of the block of `key` (it must be there); returns the block's new size.
+  std::size_t remove(std::uint64_t key, std::uint32_t n) {
+    const std::size_t i = find(key);
+    assert(i != kAbsent && kind_[i] != kEmpty);
+    if (kind_[i] == kOne) {
+      kind_[i] = kEmpty;
+      return 0;
+    }
+    auto& l = lists_[value_[i]];
+    l.erase(std::find(l.begin(), l.end(), n));
+    if (l.size() > 1) return l.size();
+    const std::uint32_t only = l.front();
+    l = {};
+    free_lists_.push_back(value_[i]);
+    value_[i] = only;
+    kind_[i] = kOne;
+    return 1;
+  }
+
+ private:
+  static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint8_t kEmpty = 0;  // a key whose records all left
+  static constexpr std::uint8_t kOne = 1;    // value_ is the one record
+  static constexpr std::uint8_t kList = 2;   // value_ is an index into lists_
+
+  static std::uint64_t stored(std::uint64_t key) { return key == 0 ? 1 : key; }  // 0 = free slot
+
+  std::size_t slot_of(std::uint64_t key) const {
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & (keys_.size() - 1);
+  }
+
+  std::size_t find(std::uint64_t key) const {
+    if (keys_.empty()) return kAbsent;
+    key = stored(key);
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (keys_.size() - 1)) {
+      if (keys_[i] == key) return i;
+      if (keys_[i] == 0) return kAbsent;
+    }
+  }
+
+  std::size_t insert(std::uint64_t key) {
+    if ((used_ + 1) * 2 > keys_.size()) grow();
+    key = stored(key);
+    std::size_t i = slot_of(key);
+    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & (keys_.size() - 1);
+    if (keys_[i] == 0) {
+      keys_[i] = key;
+      kind_[i] = kEmpty;
+      ++used_;
+    }
+    return i;
+  }
+
+  void grow() {
+    const std::vector<std::uint64_t> old_keys = std::move(keys_);
+    const std::vector<std::uint32_t> old_value = std::move(value_);
+    const std::vector<std::uint8_t> old_kind = std::move(kind_);
+    const std::size_t size = old_keys.empty() ? 1024 : old_keys.size() * 2;
+    keys_.assign(size, 0);
+    value_.assign(size, 0);
+    kind_.assign(size, kEmpty);
+    for (std::size_t j = 0; j < old_keys.size(); ++j) {
+      if (old_keys[j] == 0) continue;
+      std::size_t i = slot_of(old_keys[j]);
+      while (keys_[i] != 0) i = (i + 1) & (size - 1);
+      keys_[i] = old_keys[j];
+      value_[i] = old_value[j];
+      kind_[i] = old_kind[j];
+    }
+  }
+
+  std::uint32_t new_list() {
+    if (!free_lists_.empty()) {
+      const std::uint32_t l = free_lists_.back();
+      free_lists_.pop_back();
+      return l;
+    }
+    lists_.emplace_back();
+    return static_cast<std::uint32_t>(lists_.size() - 1);
+  }
+
+  std::vector<std::uint64_t> keys_;
+  std::vector<std::uint32_t> value_;
+  std::vector<std::uint8_t> kind_;
+  std::size_t used_ = 0;
+  std::vector<std::vector<std::uint32_t>> lists_;
+  std::vector<std::uint32_t> free_lists_;
+};
+
+bool tokens_conflict(const std::vector<IdentifierToken>& a, const std::vector<IdentifierToken>& b) {
+  for (std::uint8_t k = 1; k <= kIdentifierKinds; ++k) {
+    const auto kind = static_cast<IdentifierKind>(k);
+    bool a_has = false;
+    bool b_has = false;
+    bool shared = false;
+    for (const auto& t : a) {
+      if (t.kind != kind) continue;
+      a_has = true;
+      shared = shared || std::find(b.begin(), b.end(), t) != b.end();
+    }
+    for (const auto& t : b) b_has = b_has || t.kind == kind;
+    if (a_has && b_has && !shared) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Resolver::State {
+  MatchConfig config;
+  Weights weights;
+  MintId mint;
+
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> free_nodes;
+  std::unordered_map<std::string, std::uint32_t> by_key;
+  BlockTable blocks;
+  std::uint64_t oversized = 0;  // blocks over the cap now
+
+  std::vector<IdSlot> slots;
+  std::unordered_map<std::string, std::uint32_t> slot_by_value;
+  std::unordered_map<std::string, std::uint32_t> pending;  // ref key -> restored slot
+  std::uint64_t next_minted = 1;
+
+  std::map<PairKey, Decision> decisions;
+  std::unordered_map<std::string, std::vector<std::string>> decided_with;
+
+  std::uint64_t compared = 0;
+  std::uint64_t skipped = 0;
+
+  // Scratch of one operation.
+  std::vector<std::uint32_t> dirty;
+  std::vector<std::uint32_t> stamp;
+  std::uint32_t epoch = 0;
+
+  State(MatchConfig c, MintId m) : config(std::move(c)), weights(config), mint(std::move(m)) {}
+
+  std::size_t cap() const { return config.max_block_size; }
+
+  std::uint32_t next_epoch() {
+    if (++epoch == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      epoch = 1;
+    }
+    return epoch;
+  }
+
+  const Node* find(const RecordRef& r) const {
+    const auto it = by_key.find(ref_key(r));
+    return it == by_key.end() ? nullptr : &nodes[it->second];
+  }
+
+  const Decision* decision(const std::string& a, const std::string& b) const {
+    const auto it = decisions.find(pair_key(a, b));
+    return it == decisions.end() ? nullptr : &it->second;
+  }
+
+  // --- pairs ---------------------------------------------------------------------------
+
+  // Scores in ref order, so a pair's score never depends on which record arrived first.
+  PairScore score(std::uint32_t a, std::uint32_t b) const {
+    const Node& x = nodes[a];
+    const Node& y = nodes[b];
+    return x.key < y.key ? score_pair(x.rec, y.rec, config, weights)
+                         : score_pair(y.rec, x.rec, config, weights);
+  }
+
+  bool has_edge(std::uint32_t a, std::uint32_t b) const {
+    const auto& e = nodes[a].edges;
+    return std::any_of(e.begin(), e.end(), [b](const Edge& x) { return x.other == b; });
+  }
+
+  void drop_edge(std::uint32_t a, std::uint32_t b) {
+    auto erase = [](std::vector<Edge>& v, std::uint32_t o) {
+      v.erase(std::remove_if(v.begin(), v.end(), [o](const Edge& x) { return x.other == o; }),
+              v.end());
+    };
+    erase(nodes[a].edges, b);
+    erase(nodes[b].edges, a);
+    dirty.push_back(a);
+    dirty.push_back(b);
+  }
+
+  void compare(std::uint32_t a, std::uint32_t b) {
+    ++compared;
+    const PairScore s = score(a, b);
+    if (s.outcome == Outcome::no_link) return;
+    const auto value = static_cast<float>(s.score);
+    nodes[a].edges.push_back({b, value, s.outcome});
+    nodes[b].edges.push_back({a, value, s.outcome});
+    dirty.push_back(a);
+    dirty.push_back(b);
+  }
+
+  // True when a and b still share a block no larger than the cap.
+  bool share_small_block(std::uint32_t a, std::uint32_t b) const {
+    const auto x = blocking_keys(nodes[a].rec);
+    const auto y = blocking_keys(nodes[b].rec);
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < x.size() && j < y.size()) {
+      if (x[i] < y[j]) {
+        ++i;
+      } else if (y[j] < x[i]) {
+        ++j;
+      } else {
+        if (blocks.members(x[i]).size() <= cap()) return true;
+        ++i;
+        ++j;
+      }
+    }
+    return false;
+  }
+
+  // A block just grew past the cap: pairs found only through it are no longer kept.
+  void block_overflowed(std::uint64_t key) {
+    ++oversized;
+    const auto members = blocks.members(key);
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> lost;
+    for (std::uint32_t x : members) {
+      for (const Edge& e : nodes[x].edges) {
+        if (x >= e.other) continue;
+        const auto other_keys = blocking_keys(nodes[e.other].rec);
+        if (std::binary_search(other_keys.begin(), other_keys.end(), key) &&
+            !share_small_block(x, e.other)) {
+          lost.emplace_back(x, e.other);
+        }
+      }
+    }
+    for (auto [x, y] : lost) drop_edge(x, y);
+  }
+
+  // A block just came back to the cap: its pairs are compared again.
+  void block_shrank(std::uint64_t key) {
+    --oversized;
+    const std::vector<std::uint32_t> members(blocks.members(key).begin(),
+                                             blocks.members(key).end());
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      for (std::size_t j = i + 1; j < members.size(); ++j) {
+        if (!has_edge(members[i], members[j])) compare(members[i], members[j]);
+      }
+    }
+  }
+
+  // --- records -------------------------------------------------------------------------
+
+  void attach(std::uint32_t n) {
+    const std::vector<std::uint64_t> keys = blocking_keys(nodes[n].rec);
+    for (std::uint64_t k : keys) {
+      if (blocks.add(k, n) == cap() + 1) block_overflowed(k);
+    }
+    const std::uint32_t e = next_epoch();
+    stamp[n] = e;
+    for (std::uint64_t k : keys) {
+      const auto b = blocks.members(k);
+      if (b.size() > cap()) {
+        skipped += b.size() - 1;
+        continue;
+      }
+      for (std::uint32_t m : b) {
+        if (stamp[m] == e) continue;
+        stamp[m] = e;
+        compare(n, m);
+      }
+    }
+    dirty.push_back(n);
+  }
+
+  void detach(std::uint32_t n) {
+    Node& node = nodes[n];
+    for (const Edge& e : node.edges) {
+      auto& v = nodes[e.other].edges;
+      v.erase(std::remove_if(v.begin(), v.end(), [n](const Edge& x) { return x.other == n; }),
+              v.end());
+      dirty.push_back(e.other);
+    }
+    node.edges.clear();
+    for (std::uint64_t k : blocking_keys(node.rec)) {
+      if (blocks.remove(k, n) == cap()) block_shrank(k);
+    }
+    dirty.push_back(n);
+  }
+
+  std::uint32_t add_node(MatchRecord rec) {
+    std::string key = ref_key(rec.ref);
+    std::uint32_t n;
+    if (!free_nodes.empty()) {
+      n = free_nodes.back();
+      free_nodes.pop_back();
+    } else {
+      n = static_cast<std::uint32_t>(nodes.size());
+      nodes.emplace_back();
+      stamp.push_back(0);
+    }
+    Node& node = nodes[n];
+    node.rec = std::move(rec);
+    node.key = key;
+    node.live = true;
+    node.slot = kNone;
+    if (auto p = pending.find(key); p != pending.end()) {
+      node.slot = p->second;
+      slots[p->second].members.push_back(n);
+      pending.erase(p);
+    }
+    by_key.emplace(std::move(key), n);
+    return n;
+  }
+
+  std::uint32_t new_slot(std::string value, std::uint64_t minted) {
+    const auto s = static_cast<std::uint32_t>(slots.size());
+    slots.push_back({value, minted, {}, false});
+    const bool fresh = slot_by_value.emplace(std::move(value), s).second;
+    assert(fresh && "the mint function returned an id already in use");
+    (void)fresh;
+    return s;
+  }
+
+  // --- clustering ----------------------------------------------------------------------
+
+  // The region of a change: everything connected to `seeds` through link pairs, operator
+  // links and shared national ids. Sorted by ref.
+  std::vector<std::uint32_t> region_of(const std::vector<std::uint32_t>& seeds) {
+    const std::uint32_t e = next_epoch();
+    std::vector<std::uint32_t> region;
+    auto visit = [&](std::uint32_t x) {
+      if (!nodes[x].live || stamp[x] == e) return;
+      stamp[x] = e;
+      region.push_back(x);
+    };
+    for (std::uint32_t x : seeds) visit(x);
+    for (std::size_t i = 0; i < region.size(); ++i) {
+      const Node& x = nodes[region[i]];
+      for (const Edge& ed : x.edges) {
+        if (ed.outcome == Outcome::link) visit(ed.other);
+      }
+      if (x.slot != kNone) {
+        for (std::uint32_t m : slots[x.slot].members) visit(m);
+      }
+      if (auto it = decided_with.find(x.key); it != decided_with.end()) {
+        for (const std::string& other : it->second) {
+          const auto o = by_key.find(other);
+          if (o != by_key.end() && decision(x.key, other)->kind == DecisionKind::link) {
+            visit(o->second);
+          }
+        }
+      }
+    }
+    std::sort(region.begin(), region.end(),
+              [this](std::uint32_t a, std::uint32_t b) { return nodes[a].key < nodes[b].key; });
+    return region;
+  }
+
+  // Deterministic constrained clustering of a region (indices into `region`).
+  std::vector<std::vector<std::uint32_t>> cluster(const std::vector<std::uint32_t>& region) {
+    std::unordered_map<std::uint32_t, std::uint32_t> local;
+    local.reserve(region.size());
+    for (std::uint32_t i = 0; i < region.size(); ++i) local.emplace(region[i], i);
+    std::vector<std::uint32_t> parent(region.size());
+    std::iota(parent.begin(), parent.end(), 0u);
+    std::vector<std::vector<std::uint32_t>> separated(region.size());  // per root: local ids
+    std::vector<std::vector<IdentifierToken>> tokens(region.size());   // per root
+    auto root = [&](std::uint32_t x) {
+      while (parent[x] != x) x = parent[x] = parent[parent[x]];
+      return x;
+    };
+    using Pair = std::pair<std::uint32_t, std::uint32_t>;  // local ids, first < second
+    std::vector<Pair> operator_links;
+    for (std::uint32_t i = 0; i < region.size(); ++i) {
+      const Node& x = nodes[region[i]];
+      tokens[i] = x.rec.tokens;
+      auto it = decided_with.find(x.key);
+      if (it == decided_with.end()) continue;
+      for (const std::string& other : it->second) {
+        const auto o = by_key.find(other);
+        if (o == by_key.end()) continue;
+        const auto l = local.find(o->second);
+        if (l == local.end()) continue;
+        if (decision(x.key, other)->kind == DecisionKind::separate) {
+          separated[i].push_back(l->second);
+        } else if (i < l->second) {
+          operator_links.emplace_back(i, l->second);
+        }
+      }
+    }
+    auto merge = [&](std::uint32_t a, std::uint32_t b) {
+      std::uint32_t ra = root(a);
+      std::uint32_t rb = root(b);
+      if (ra == rb) return;
+      for (std::uint32_t s : separated[ra]) {
+        if (root(s) == rb) return;
+      }
+      if (tokens_conflict(tokens[ra], tokens[rb])) return;
+      if (ra > rb) std::swap(ra, rb);
+      parent[rb] = ra;
+      separated[ra].insert(separated[ra].end(), separated[rb].begin(), separated[rb].end());
+      tokens[ra].insert(tokens[ra].end(), tokens[rb].begin(), tokens[rb].end());
+      separated[rb].clear();
+      tokens[rb].clear();
+    };
+    std::sort(operator_links.begin(), operator_links.end());
+    for (auto [a, b] : operator_links) merge(a, b);
+
+    struct Link {
+      float score;
+      std::uint32_t a;
+      std::uint32_t b;
+    };
+    std::vector<Link> links;
+    for (std::uint32_t i = 0; i < region.size(); ++i) {
+      for (const Edge& ed : nodes[region[i]].edges) {
+        if (ed.outcome != Outcome::link) continue;
+        const std::uint32_t j = local.at(ed.other);
+        if (i < j) links.push_back({ed.score, i, j});
+      }
+    }
+    std::sort(links.begin(), links.end(), [](const Link& x, const Link& y) {
+      if (x.score != y.score) return x.score > y.score;
+      return std::pair(x.a, x.b) < std::pair(y.a, y.b);
+    });
+    for (const Link& l : links) merge(l.a, l.b);
+
+    // Clusters in order of their first member (the region is sorted, roots are the smallest).
+    std::vector<std::vector<std::uint32_t>> clusters;
+    std::vector<std::uint32_t> cluster_of_root(region.size(), kNone);
+    for (std::uint32_t i = 0; i < region.size(); ++i) {
+      const std::uint32_t r = root(i);
+      if (cluster_of_root[r] == kNone) {
+        cluster_of_root[r] = static_cast<std::uint32_t>(clusters.size());
+        clusters.emplace_back();
+      }
+      clusters[cluster_of_root[r]].push_back(region[i]);
+    }
+    return clusters;
+  }
+
+  // Re-resolves the region of the dirty records and gives each cluster its national id.
+  std::vector<LinkageEvent> resolve_dirty(Decider by, const std::string& reason,
+                                          std::vector<LinkageEvent> events = {}) {
+    std::vector<std::uint32_t> seeds;
+    seeds.swap(dirty);
+    const std::vector<std::uint32_t> region = region_of(seeds);
+    const auto clusters = cluster(region);
+
+    // Each old id goes to the cluster holding most of its records (ties: the first cluster).
+    std::map<std::uint32_t, std::vector<std::uint32_t>> count;  // slot -> count per cluster
+    for (std::uint32_t c = 0; c < clusters.size(); ++c) {
+      for (std::uint32_t n : clusters[c]) {
+        const std::uint32_t s = nodes[n].slot;
+        if (s == kNone) continue;
+        auto& v = count[s];
+        v.resize(clusters.size(), 0);
+        ++v[c];
+      }
+    }
+    std::vector<std::vector<std::uint32_t>> won(clusters.size());
+    for (const auto& [s, v] : count) {
+      const auto best = std::max_element(v.begin(), v.end()) - v.begin();
+      won[static_cast<std::size_t>(best)].push_back(s);
+    }
+    for (auto& [s, v] : count) slots[s].members.clear();
+
+    for (std::uint32_t c = 0; c < clusters.size(); ++c) {
+      const auto& members = clusters[c];
+      std::uint32_t keep;
+      const bool minted = won[c].empty();
+      if (minted) {
+        keep = new_slot(mint(), next_minted++);
+      } else {
+        keep = *std::min_element(won[c].begin(), won[c].end(), [this](auto x, auto y) {
+          return slots[x].minted < slots[y].minted;
+        });
+      }
+      // Records grouped by the id they had (kNone first, then by slot number).
+      std::map<std::uint32_t, std::vector<RecordRef>> moved;
+      for (std::uint32_t n : members) {
+        if (nodes[n].slot != keep) moved[nodes[n].slot].push_back(nodes[n].rec.ref);
+        nodes[n].slot = keep;
+        slots[keep].members.push_back(n);
+      }
+      auto event = [&](ChangeKind k, std::vector<std::string> previous, std::vector<RecordRef> recs) {
+        events.push_back({k, slots[keep].value, std::move(previous), std::move(recs), by, reason});
+      };
+      if (minted) {
+        std::vector<std::string> previous;
+        for (const auto& [s, refs] : moved) {
+          if (s != kNone) previous.push_back(slots[s].value);
+        }
+        std::vector<RecordRef> refs;
+        for (std::uint32_t n : members) refs.push_back(nodes[n].rec.ref);
+        const ChangeKind kind = previous.empty() ? ChangeKind::created : ChangeKind::split;
+        event(kind, std::move(previous), std::move(refs));
+        continue;
+      }
+      for (auto& [s, refs] : moved) {
+        if (s == kNone) {
+          event(ChangeKind::joined, {}, std::move(refs));
+        } else if (std::find(won[c].begin(), won[c].end(), s) != won[c].end()) {
+          slots[s].alias = true;
+          event(ChangeKind::merged, {slots[s].value}, std::move(refs));
+        } else {
+          event(ChangeKind::joined, {slots[s].value}, std::move(refs));
+        }
+      }
+    }
+    for (const auto& [s, v] : count) {
+      if (slots[s].members.empty() && !slots[s].alias) {
+        events.push_back({ChangeKind::retired, slots[s].value, {}, {}, by, reason});
+      }
+    }
+    return events;
+  }
+};
+
+Resolver::Resolver(MatchConfig config, MintId mint)
+    : s_(std::make_unique<State>(std::move(config), std::move(mint))) {}
+
+Resolver::~Resolver() = default;
+
+void Resolver::restore_national_id(const RecordRef& record, const std::string& national_id,
+                                   std::uint64_t minted_order) {
+  State& s = *s_;
+  std::uint32_t slot;
+  if (auto it = s.slot_by_value.find(national_id); it != s.slot_by_value.end()) {
+    slot = it->second;
+  } else {
+    slot = s.new_slot(national_id, minted_order);
+  }
+  s.next_minted = std::max(s.next_minted, minted_order + 1);
+  const std::string key = ref_key(record);
+  if (auto n = s.by_key.find(key); n != s.by_key.end()) {
+    Node& node = s.nodes[n->second];
+    if (node.slot != kNone) {
+      auto& m = s.slots[node.slot].members;
+      m.erase(std::remove(m.begin(), m.end(), n->second), m.end());
+    }
+    node.slot = slot;
+    s.slots[slot].members.push_back(n->second);
+  } else {
+    s.pending[key] = slot;
+  }
+}
+
+void Resolver::restore_decision(const Decision& d) {
+  State& s = *s_;
+  std::string a = ref_key(d.a);
+  std::string b = ref_key(d.b);
+  if (a == b) return;
+  PairKey k = pair_key(a, b);
+  auto [it, fresh] = s.decisions.insert_or_assign(k, d);
+  if (fresh) {
+    s.decided_with[a].push_back(b);
+    s.decided_with[b].push_back(a);
+  }
+}
+
+std::vector<LinkageEvent> Resolver::upsert(MatchRecord record) {
+  std::vector<MatchRecord> one;
+  one.push_back(std::move(record));
+  return upsert_many(std::move(one));
+}
+
+std::vector<LinkageEvent> Resolver::upsert_many(std::vector<MatchRecord> records) {
+  State& s = *s_;
+  for (MatchRecord& r : records) {
+    const auto it = s.by_key.find(ref_key(r.ref));
+    if (it == s.by_key.end()) {
+      s.attach(s.add_node(std::move(r)));
+    } else {
+      const std::uint32_t n = it->second;
+      s.detach(n);
+      s.nodes[n].rec = std::move(r);
+      s.attach(n);
+    }
+  }
+  return s.resolve_dirty(Decider::engine, "record upserted");
+}
+
+std::vector<LinkageEvent> Resolver::remove(const RecordRef& record) {
+  State& s = *s_;
+  const auto it = s.by_key.find(ref_key(record));
+  if (it == s.by_key.end()) return {};
+  const std::uint32_t n = it->second;
+  s.detach(n);
+  std::vector<LinkageEvent> events;
+  Node& node = s.nodes[n];
+  if (node.slot != kNone) {
+    auto& m = s.slots[node.slot].members;
+    m.erase(std::remove(m.begin(), m.end(), n), m.end());
+    s.dirty.insert(s.dirty.end(), m.begin(), m.end());
+    events.push_back({ChangeKind::removed, s.slots[node.slot].value, {}, {record},
+                      Decider::engine, "record removed"});
+    if (m.empty()) {
+      events.push_back({ChangeKind::retired, s.slots[node.slot].value, {}, {}, Decider::engine,
+                        "record removed"});
+    }
+  }
+  node.live = false;
+  node.slot = kNone;
+  node.rec = {};
+  s.by_key.erase(it);
+  s.free_nodes.push_back(n);
+  return s.resolve_dirty(Decider::engine, "record removed", std::move(events));
+}
+
+std::vector<LinkageEvent> Resolver::decide(const Decision& d) {
+  State& s = *s_;
+  restore_decision(d);
+  const auto a = s.by_key.find(ref_key(d.a));
+  const auto b = s.by_key.find(ref_key(d.b));
+  if (a == s.by_key.end() || b == s.by_key.end() || a->second == b->second) return {};
+  s.dirty.push_back(a->second);
+  s.dirty.push_back(b->second);
+  const std::string what = d.kind == DecisionKind::link ? "operator link" : "operator separate";
+  return s.resolve_dirty(Decider::operator_, d.reason.empty() ? what : what + ": " + d.reason);
+}
+
+bool Resolver::contains(const RecordRef& record) const { return s_->find(record) != nullptr; }
+
+std::optional<std::string> Resolver::national_id(const RecordRef& record) const {
+  const Node* n = s_->find(record);
+  if (!n || n->slot == kNone) return std::nullopt;
+  return s_->slots[n->slot].value;
+}
+
+std::optional<std::uint64_t> Resolver::minted_order(const std::string& national_id) const {
+  const auto it = s_->slot_by_value.find(national_id);
+  if (it == s_->slot_by_value.end()) return std::nullopt;
+  return s_->slots[it->second].minted;
+}
+
+std::vector<RecordRef> Resolver::cluster_of(const RecordRef& record) const {
+  const Node* n = s_->find(record);
+  if (!n) return {};
+  std::vector<RecordRef> out;
+  for (std::uint32_t m : s_->slots[n->slot].members) out.push_back(s_->nodes[m].rec.ref);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::vector<RecordRef>> Resolver::partition() const {
+  std::vector<std::vector<RecordRef>> out;
+  for (const IdSlot& slot : s_->slots) {
+    if (slot.members.empty()) continue;
+    auto& c = out.emplace_back();
+    for (std::uint32_t m : slot.members) c.push_back(s_->nodes[m].rec.ref);
+    std::sort(c.begin(), c.end());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<ReviewPair> Resolver::review_queue() const {
+  const State& s = *s_;
+  std::vector<ReviewPair> out;
+  for (const Node& x : s.nodes) {
+    if (!x.live) continue;
+    for (const Edge& e : x.edges) {
+      const Node& y = s.nodes[e.other];
+      if (e.outcome != Outcome::review || !(x.key < y.key) || x.slot == y.slot) continue;
+      if (s.decision(x.key, y.key)) continue;
+      out.push_back({x.rec.ref, y.rec.ref, s.score(s.by_key.at(x.key), e.other)});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ReviewPair& p, const ReviewPair& q) {
+    if (p.score.score != q.score.score) return p.score.score > q.score.score;
+    return std::tie(p.a, p.b) < std::tie(q.a, q.b);
+  });
+  return out;
+}
+
+std::optional<PairScore> Resolver::explain(const RecordRef& a, const RecordRef& b) const {
+  const auto x = s_->by_key.find(ref_key(a));
+  const auto y = s_->by_key.find(ref_key(b));
+  if (x == s_->by_key.end() || y == s_->by_key.end()) return std::nullopt;
+  return s_->score(x->second, y->second);
+}
+
+ResolverStats Resolver::stats() const {
+  const State& s = *s_;
+  ResolverStats st;
+  st.records = s.by_key.size();
+  for (const IdSlot& slot : s.slots) st.clusters += slot.members.empty() ? 0 : 1;
+  st.compared_pairs = s.compared;
+  st.skipped_pairs = s.skipped;
+  st.oversized_blocks = s.oversized;
+  for (const Node& n : s.nodes) {
+    for (const Edge& e : n.edges) {
+      st.link_pairs += e.outcome == Outcome::link ? 1 : 0;
+      st.review_pairs += e.outcome == Outcome::review ? 1 : 0;
+    }
+  }
+  st.link_pairs /= 2;
+  st.review_pairs /= 2;
+  return st;
+}
+
+const MatchConfig& Resolver::config() const { return s_->config; }
+
+}  // namespace aegis::resolve

@@ -1,0 +1,135 @@
+// Fellegi–Sunter scoring: documented m/u estimates, weights, the pair score and its caps.
+#include "resolve/score.hpp"
+
+#include <cmath>
+
+namespace aegis::resolve {
+
+std::string_view outcome_name(Outcome o) noexcept {
+  switch (o) {
+    case Outcome::no_link: return "no_link";
+    case Outcome::review: return "review";
+    case Outcome::link: return "link";
+  }
+  return "unknown";
+}
+
+std::string_view cap_name(Cap c) noexcept {
+  switch (c) {
+    case Cap::none: return "none";
+    case Cap::identifier_conflict: return "identifier_conflict";
+    case Cap::identifier_mixed: return "identifier_mixed";
+    case Cap::given_names_differ: return "given_names_differ";
+  }
+  return "unknown";
+}
+
+std::vector<Probability> default_probabilities() {
+  using F = Field;
+  using L = Level;
+  std::vector<Probability> p;
+  for (F id : {F::upn, F::uln, F::nhs_number}) {
+    p.push_back({id, L::agree, 0.97, 1e-7});
+    p.push_back({id, L::disagree, 0.01, 0.9999});
+  }
+  p.insert(p.end(), {
+      {F::given_name, L::agree, 0.85, 0.01},
+      {F::given_name, L::variant, 0.04, 0.001},
+      {F::given_name, L::similar, 0.05, 0.003},
+      {F::given_name, L::close, 0.02, 0.01},
+      {F::given_name, L::initial, 0.01, 0.02},
+      {F::given_name, L::disagree, 0.03, 0.956},
+      {F::family_name, L::agree, 0.88, 0.004},
+      {F::family_name, L::similar, 0.06, 0.002},
+      {F::family_name, L::close, 0.03, 0.01},
+      {F::family_name, L::disagree, 0.03, 0.984},
+      {F::date_of_birth, L::agree, 0.90, 0.0002},
+      {F::date_of_birth, L::transposed, 0.015, 0.00002},
+      {F::date_of_birth, L::one_part, 0.06, 0.006},
+      {F::date_of_birth, L::disagree, 0.025, 0.9938},
+      {F::gender, L::agree, 0.97, 0.5},
+      {F::gender, L::disagree, 0.03, 0.5},
+      {F::postcode, L::agree, 0.80, 0.0005},
+      {F::postcode, L::outward, 0.08, 0.005},
+      {F::postcode, L::close, 0.03, 0.002},
+      {F::postcode, L::disagree, 0.09, 0.9925},
+      {F::address_line, L::agree, 0.70, 0.0002},
+      {F::address_line, L::similar, 0.12, 0.0005},
+      {F::address_line, L::close, 0.05, 0.02},
+      {F::address_line, L::disagree, 0.13, 0.9793},
+  });
+  return p;
+}
+
+Weights::Weights(const MatchConfig& config) {
+  for (const Probability& p : config.probabilities) {
+    w_[static_cast<std::size_t>(p.field)][static_cast<std::size_t>(p.level)] =
+        std::log2(p.m / p.u);
+  }
+  // Name order is not a field with its own m/u: a swap costs a fixed penalty.
+  w_[static_cast<std::size_t>(Field::name_order)][static_cast<std::size_t>(Level::swapped)] =
+      -config.swap_penalty;
+}
+
+PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
+                     const Weights& weights) {
+  PairScore s;
+  auto set = [&](Field f, Level l) {
+    s.evidence[static_cast<std::size_t>(f)] = {f, l, weights(f, l)};
+  };
+  bool id_agree = false;
+  bool id_disagree = false;
+  for (auto [field, kind] : {std::pair{Field::upn, IdentifierKind::upn},
+                             std::pair{Field::uln, IdentifierKind::uln},
+                             std::pair{Field::nhs_number, IdentifierKind::nhs_number}}) {
+    const Level l = compare_identifier(a, b, kind);
+    id_agree = id_agree || l == Level::agree;
+    id_disagree = id_disagree || l == Level::disagree;
+    set(field, l);
+  }
+
+  // Names in their places, or exchanged (given <-> family) at a penalty: the better one counts.
+  const Level given = compare_given(a, b);
+  const Level family = compare_family(a, b);
+  const Level given_x = compare_text(a.name.given, b.name.family);
+  const Level family_x = compare_text(a.name.family, b.name.given);
+  const double direct = weights(Field::given_name, given) + weights(Field::family_name, family);
+  const double swapped = weights(Field::given_name, given_x) +
+                         weights(Field::family_name, family_x) - config.swap_penalty;
+  const bool use_swap = given_x != Level::missing && family_x != Level::missing &&
+                        swapped > direct;
+  set(Field::given_name, use_swap ? given_x : given);
+  set(Field::family_name, use_swap ? family_x : family);
+  set(Field::name_order, use_swap ? Level::swapped : Level::missing);
+
+  set(Field::date_of_birth, compare_date_of_birth(a.date_of_birth, b.date_of_birth));
+  set(Field::gender, compare_gender(a.gender, b.gender));
+  set(Field::postcode, compare_postcode(a, b));
+  set(Field::address_line, compare_address_line(a, b));
+
+  for (const FieldEvidence& e : s.evidence) s.score += e.weight;
+  s.outcome = s.score >= config.link_threshold    ? Outcome::link
+              : s.score >= config.review_threshold ? Outcome::review
+                                                   : Outcome::no_link;
+  auto cap = [&](Cap why, Outcome at_most) {
+    if (s.outcome > at_most) {
+      s.outcome = at_most;
+      s.cap = why;
+    }
+  };
+  if (id_disagree && !id_agree) {
+    cap(Cap::identifier_conflict, Outcome::no_link);
+  } else if (id_disagree) {
+    cap(Cap::identifier_mixed, Outcome::review);
+  } else if (config.sibling_guard && !id_agree) {
+    const Level given_level = s.evidence[static_cast<std::size_t>(Field::given_name)].level;
+    const bool one_authority = a.ref.authority_id == b.ref.authority_id;
+    if (given_level == Level::disagree || given_level == Level::close ||
+        given_level == Level::initial || (one_authority && given_level != Level::agree)) {
+      cap(Cap::given_names_differ, Outcome::review);
+    }
+  }
+  return s;
+}
+
+}  // namespace aegis::resolve

@@ -1,0 +1,82 @@
+// Fellegi–Sunter scoring of a pair of records (docs/resolution.md, "Scoring"): each field's
+// agreement level carries a weight log2(m/u), the pair's score is their sum, and thresholds
+// from MatchConfig turn the score into link / review / no link. Two rules cap the outcome
+// whatever the score (identifiers that disagree; different given names), so twins and
+// siblings are never linked on shared surname, date of birth and address alone.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "resolve/compare.hpp"
+#include "resolve/features.hpp"
+
+namespace aegis::resolve {
+
+enum class Outcome : std::uint8_t { no_link = 0, review = 1, link = 2 };
+std::string_view outcome_name(Outcome o) noexcept;  // "no_link", "review", "link"
+
+// m = P(level | same child), u = P(level | different children) for one field level.
+struct Probability {
+  Field field;
+  Level level;
+  double m;
+  double u;
+};
+
+// The documented estimates (docs/resolution.md, table "m and u").
+std::vector<Probability> default_probabilities();
+
+struct MatchConfig {
+  double link_threshold = 30.0;    // score >= this: link (unless a rule caps it)
+  double review_threshold = 13.0;   // score >= this: review
+  double swap_penalty = 2.0;       // subtracted when names only agree swapped
+  // Different given names cap a pair at review unless an identifier agrees (twins share
+  // surname, date of birth and address). Off only to measure the scores alone on data with
+  // no twins (FEBRL replaces given names as a corruption).
+  bool sibling_guard = true;
+  std::size_t max_block_size = 200;  // blocks with more records are not compared (counted)
+  std::vector<Probability> probabilities = default_probabilities();
+};
+
+// Why an outcome is lower than the score alone says.
+enum class Cap : std::uint8_t {
+  none,
+  identifier_conflict,  // tokens of one kind differ and none agrees: no link
+  identifier_mixed,     // one kind agrees, another differs: at most review
+  given_names_differ,   // both given names known and different (a sibling?): at most review
+};
+std::string_view cap_name(Cap c) noexcept;
+
+struct FieldEvidence {
+  Field field = Field::upn;
+  Level level = Level::missing;
+  double weight = 0.0;
+};
+
+// The score of one pair with its evidence, field by field (for the review screen).
+struct PairScore {
+  double score = 0.0;
+  Outcome outcome = Outcome::no_link;
+  Cap cap = Cap::none;
+  std::array<FieldEvidence, kFields> evidence{};  // indexed by Field
+};
+
+// Weights of every (field, level), precomputed from a MatchConfig.
+class Weights {
+ public:
+  explicit Weights(const MatchConfig& config);
+  double operator()(Field f, Level l) const {
+    return w_[static_cast<std::size_t>(f)][static_cast<std::size_t>(l)];
+  }
+
+ private:
+  std::array<std::array<double, kLevels>, kFields> w_{};
+};
+
+PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
+                     const Weights& weights);
+
+}  // namespace aegis::resolve

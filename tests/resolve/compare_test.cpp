@@ -1,0 +1,237 @@
+// Features and comparators of the matching engine: normalisation, what a shielded record
+// exposes, Jaro-Winkler, Soundex, the variant table and each field's agreement levels.
+#include <catch2/catch.hpp>
+
+#include "fixtures.hpp"
+#include "resolve/blocking.hpp"
+#include "resolve/compare.hpp"
+
+using namespace aegis::resolve;
+using aegis::protocol::Date;
+using aegis::protocol::Gender;
+using test::Child;
+
+TEST_CASE("names are normalised: case, accents, punctuation, spaces") {
+  CHECK(normalise_text("  Zoë  O'Brien-Smith ") == "zoe obrien smith");
+  CHECK(normalise_text("ÉLODIE") == "elodie");
+  CHECK(normalise_text("Łukasz Wójcik") == "lukasz wojcik");
+  CHECK(normalise_text("Straße") == "strasse");
+  CHECK(normalise_text("D’Arcy") == "darcy");
+  CHECK(normalise_text("St. John") == "st john");
+  CHECK(normalise_postcode_key(" ls1 4ap") == "LS14AP");
+}
+
+TEST_CASE("normalisation keeps what it cannot fold and never empties a name by accident") {
+  CHECK(normalise_text("") == "");
+  CHECK(normalise_text("--- ,,, ") == "");
+  CHECK(normalise_text("Мария") == "Мария");          // not Latin: kept as it is
+  CHECK(normalise_text(std::string("a\xff" "b")) == "a\xff" "b");  // a stray byte is kept
+}
+
+TEST_CASE("a clear record exposes postcode and first address line; tokens sorted, unique") {
+  Child c;
+  c.tokens = {test::token(IdentifierKind::nhs_number, "n1"), test::token(IdentifierKind::upn, "u1"),
+              test::token(IdentifierKind::nhs_number, "n1")};
+  const MatchRecord m = c.record();
+  CHECK(m.clear);
+  CHECK(m.postcode == "CT11AA");
+  CHECK(m.outward == "CT1");
+  CHECK(m.address_line == "12 high street");
+  REQUIRE(m.tokens.size() == 2);
+  CHECK(m.tokens[0].kind == IdentifierKind::upn);
+  CHECK(m.name.given == "olivia");
+  CHECK(m.name.family == "thompson");
+}
+
+TEST_CASE("a shielded record exposes no address, and clear identifiers are never read") {
+  Child c;
+  c.shielded = true;
+  const MatchRecord m = c.record();
+  CHECK_FALSE(m.clear);
+  CHECK(m.postcode.empty());
+  CHECK(m.outward.empty());
+  CHECK(m.address_line.empty());
+
+  // Details with a clear UPN but no token: the engine has no identifier.
+  aegis::protocol::ChildIdentity id;
+  id.name = {"Amira", "", "Khan"};
+  id.date_of_birth = *Date::parse("2015-03-02");
+  aegis::protocol::ChildDetails d;
+  d.upn = "B801200005001";
+  const MatchRecord n = make_match_record("leeds", "x", id, &d, {});
+  CHECK(n.tokens.empty());
+  CHECK(n.postcode.empty());  // no address
+}
+
+TEST_CASE("Jaro-Winkler matches the textbook values") {
+  CHECK(jaro_winkler("martha", "marhta") == Approx(0.9611).margin(1e-4));
+  CHECK(jaro_winkler("dwayne", "duane") == Approx(0.84).margin(1e-4));
+  CHECK(jaro_winkler("dixon", "dicksonx") == Approx(0.8133).margin(1e-4));
+  CHECK(jaro_winkler("abc", "abc") == 1.0);
+  CHECK(jaro_winkler("abc", "xyz") == 0.0);
+  CHECK(jaro_winkler("", "abc") == 0.0);
+  CHECK(jaro_winkler("", "") == 1.0);
+  const std::string long_a(300, 'a');
+  CHECK(jaro_winkler(long_a, long_a + "b") > 0.99);  // beyond the stack buffers
+}
+
+TEST_CASE("Soundex codes") {
+  CHECK(soundex("Robert") == "R163");
+  CHECK(soundex("rupert") == "R163");
+  CHECK(soundex("Ashcraft") == "A261");
+  CHECK(soundex("Tymczak") == "T522");
+  CHECK(soundex("Pfister") == "P236");
+  CHECK(soundex("Lee") == "L000");
+  CHECK(soundex("") == "");
+  CHECK(soundex("123") == "");
+}
+
+TEST_CASE("the variant table knows nicknames and spellings, not unrelated names") {
+  CHECK(name_variants("william", "bill"));
+  CHECK(name_variants("liam", "will"));
+  CHECK(name_variants("katherine", "catherine"));
+  CHECK(name_variants("kate", "kathryn"));
+  CHECK(name_variants("mohammed", "muhammad"));
+  CHECK_FALSE(name_variants("william", "katherine"));
+  CHECK_FALSE(name_variants("bill", "unknownname"));
+  CHECK_FALSE(name_variants("", ""));
+  CHECK(canonical_given("bill") == "william");
+  CHECK(canonical_given("zebedee") == "zebedee");
+}
+
+TEST_CASE("given names: agree, variant, similar, initial, middle name, disagree, missing") {
+  Child a;
+  Child b;
+  auto level = [&] { return compare_given(a.record(), b.record()); };
+  b.given = "OLIVIA";
+  CHECK(level() == Level::agree);
+  a.given = "William";
+  b.given = "Bill";
+  CHECK(level() == Level::variant);
+  b.given = "Wiliam";
+  CHECK(level() == Level::similar);
+  b.given = "W";
+  CHECK(level() == Level::initial);
+  b.given = "Grace";
+  b.middle = "William";
+  CHECK(level() == Level::variant);  // known by a middle name
+  b.middle.clear();
+  CHECK(level() == Level::disagree);
+  b.given.clear();
+  CHECK(level() == Level::missing);
+}
+
+TEST_CASE("family names: former names and double-barrelled names count") {
+  Child a;
+  Child b;
+  b.family = "Jones";
+  CHECK(compare_family(a.record(), b.record()) == Level::disagree);
+  b.former = {{"Olivia", "", "Thompson"}};
+  CHECK(compare_family(a.record(), b.record()) == Level::agree);
+  b.former.clear();
+  b.family = "Thompson-Jones";
+  CHECK(compare_family(a.record(), b.record()) == Level::similar);
+}
+
+TEST_CASE("dates of birth: exact, transposed, one part, different") {
+  auto d = [](const char* s) { return *Date::parse(s); };
+  CHECK(compare_date_of_birth(d("2014-05-20"), d("2014-05-20")) == Level::agree);
+  CHECK(compare_date_of_birth(d("2014-05-07"), d("2014-07-05")) == Level::transposed);
+  CHECK(compare_date_of_birth(d("2014-05-20"), d("2015-05-20")) == Level::one_part);
+  CHECK(compare_date_of_birth(d("2014-05-20"), d("2014-05-21")) == Level::one_part);
+  CHECK(compare_date_of_birth(d("2014-05-20"), d("2016-06-20")) == Level::disagree);
+  CHECK(compare_date_of_birth(d("2014-05-07"), d("2015-07-05")) == Level::disagree);
+}
+
+TEST_CASE("gender agrees only when both are known") {
+  CHECK(compare_gender(Gender::male, Gender::male) == Level::agree);
+  CHECK(compare_gender(Gender::male, Gender::female) == Level::disagree);
+  CHECK(compare_gender(Gender::not_known, Gender::female) == Level::missing);
+  CHECK(compare_gender(Gender::not_applicable, Gender::not_applicable) == Level::missing);
+}
+
+TEST_CASE("postcodes: full, outward, one typo, different, missing or shielded") {
+  Child a;
+  Child b;
+  auto level = [&] { return compare_postcode(a.record(), b.record()); };
+  b.postcode = "ct1  1aa";
+  CHECK(level() == Level::agree);
+  b.postcode = "CT1 9ZZ";
+  CHECK(level() == Level::outward);
+  b.postcode = "CT2 1AA";
+  CHECK(level() == Level::close);
+  b.postcode = "LS1 4AP";
+  CHECK(level() == Level::disagree);
+  b.postcode.clear();
+  CHECK(level() == Level::missing);
+  b.postcode = "CT1 1AA";
+  b.shielded = true;
+  CHECK(level() == Level::missing);
+}
+
+TEST_CASE("address lines: a typo is similar, another house number is not") {
+  Child a;
+  Child b;
+  auto level = [&] { return compare_address_line(a.record(), b.record()); };
+  b.line1 = "12, High Stret";
+  CHECK(level() == Level::similar);
+  b.line1 = "14 High Street";
+  CHECK(level() == Level::close);
+  b.line1 = "3 Mill Lane";
+  CHECK(level() == Level::disagree);
+  b.shielded = true;
+  CHECK(level() == Level::missing);
+}
+
+TEST_CASE("one edit apart") {
+  CHECK(one_edit_apart("2223", "2213"));
+  CHECK(one_edit_apart("2223", "223"));
+  CHECK(one_edit_apart("2132", "2312"));
+  CHECK_FALSE(one_edit_apart("2223", "2223"));
+  CHECK_FALSE(one_edit_apart("2223", "3332"));
+  CHECK_FALSE(one_edit_apart("22", "2222"));
+}
+
+TEST_CASE("identifier tokens: agree, disagree (same kind, none shared), missing") {
+  Child a;
+  Child b;
+  a.tokens = {test::token(IdentifierKind::nhs_number, "n1")};
+  b.tokens = {test::token(IdentifierKind::nhs_number, "n1")};
+  CHECK(compare_identifier(a.record(), b.record(), IdentifierKind::nhs_number) == Level::agree);
+  b.tokens = {test::token(IdentifierKind::nhs_number, "n2")};
+  CHECK(compare_identifier(a.record(), b.record(), IdentifierKind::nhs_number) == Level::disagree);
+  b.tokens = {test::token(IdentifierKind::upn, "n1")};  // same bytes, other kind
+  CHECK(compare_identifier(a.record(), b.record(), IdentifierKind::nhs_number) == Level::missing);
+  CHECK(compare_identifier(a.record(), b.record(), IdentifierKind::upn) == Level::missing);
+}
+
+TEST_CASE("blocking keys: a transposed date and swapped names share a key; shielded has fewer") {
+  Child a;
+  a.dob = "2014-05-07";
+  Child b = a;
+  b.dob = "2014-07-05";
+  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
+    const auto kx = blocking_keys(x);
+    const auto ky = blocking_keys(y);
+    return std::any_of(kx.begin(), kx.end(),
+                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
+  };
+  b.postcode = "LS1 4AP";
+  b.line1 = "1 Other Road";
+  CHECK(shared(a.record(), b.record()));
+  Child c = a;
+  std::swap(c.given, c.family);
+  c.postcode = "LS1 4AP";
+  c.line1 = "1 Other Road";
+  CHECK(shared(a.record(), c.record()));
+  Child d;
+  d.given = "Zack";
+  d.family = "Quarrie";
+  d.dob = "2019-01-01";
+  d.postcode = "LS1 4AP";
+  d.line1 = "1 Other Road";
+  CHECK_FALSE(shared(a.record(), d.record()));
+  Child s = a;
+  s.shielded = true;
+  CHECK(blocking_keys(s.record()).size() < blocking_keys(a.record()).size());
+}

@@ -1,0 +1,215 @@
+// Fellegi–Sunter scoring: what links, what waits for review, what never links (twins,
+// identifiers that disagree), and that shielded records are scored on visible data only.
+#include <catch2/catch.hpp>
+
+#include "fixtures.hpp"
+#include <cmath>
+
+#include "resolve/score.hpp"
+
+using namespace aegis::resolve;
+using aegis::protocol::Gender;
+using test::Child;
+using test::token;
+
+namespace {
+
+PairScore score(const Child& a, const Child& b, const MatchConfig& config = {}) {
+  const Weights w(config);
+  return score_pair(a.record(), b.record(), config, w);
+}
+
+Level level(const PairScore& s, Field f) { return s.evidence[static_cast<std::size_t>(f)].level; }
+
+Child other(Child c, const std::string& authority = "leeds") {
+  c.authority = authority;
+  c.record_id = "l1";
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("the same identifier token links even when names and address changed") {
+  Child a;
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  Child b = other(a);
+  b.family = "Jones";  // adopted name
+  b.postcode = "LS1 4AP";
+  b.line1 = "1 Park Row";
+  const PairScore s = score(a, b);
+  CHECK(s.outcome == Outcome::link);
+  CHECK(level(s, Field::nhs_number) == Level::agree);
+  CHECK(level(s, Field::family_name) == Level::disagree);
+  CHECK(s.cap == Cap::none);
+}
+
+TEST_CASE("an identifier token alone does not link when everything else disagrees") {
+  Child a;
+  a.tokens = {token(IdentifierKind::upn, "u1")};
+  Child b = other(a);
+  b.given = "Jack";
+  b.family = "Brown";
+  b.dob = "2010-01-01";
+  b.gender = Gender::male;
+  b.postcode = "LS1 4AP";
+  b.line1 = "1 Park Row";
+  CHECK(score(a, b).outcome != Outcome::link);
+}
+
+TEST_CASE("tokens of one kind that differ never link, whatever else agrees") {
+  Child a;
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  Child b = other(a);
+  b.tokens = {token(IdentifierKind::nhs_number, "n2")};
+  const PairScore s = score(a, b);
+  CHECK(s.outcome == Outcome::no_link);
+  CHECK(s.cap == Cap::identifier_conflict);
+  CHECK(level(s, Field::nhs_number) == Level::disagree);
+
+  // One kind agrees, another differs: a person must look.
+  a.tokens.push_back(token(IdentifierKind::upn, "u1"));
+  b.tokens.push_back(token(IdentifierKind::upn, "u1"));
+  const PairScore mixed = score(a, b);
+  CHECK(mixed.outcome == Outcome::review);
+  CHECK(mixed.cap == Cap::identifier_mixed);
+}
+
+TEST_CASE("records without tokens (missing or invalid identifiers) match on the rest") {
+  Child a;
+  Child b = other(a);
+  b.tokens = {token(IdentifierKind::upn, "u1")};  // only one side has one: no evidence
+  const PairScore s = score(a, b);
+  CHECK(level(s, Field::upn) == Level::missing);
+  CHECK(s.evidence[static_cast<std::size_t>(Field::upn)].weight == 0.0);
+  CHECK(s.outcome == Outcome::link);
+}
+
+TEST_CASE("typos in names and a transposed or mistyped date still link at the same address") {
+  Child a;
+  Child b = other(a);
+  b.given = "Olivai";
+  b.family = "Thomspon";
+  CHECK(score(a, b).outcome == Outcome::link);
+
+  Child c;
+  c.dob = "2014-05-07";
+  Child d = other(c);
+  d.dob = "2014-07-05";
+  const PairScore t = score(c, d);
+  CHECK(level(t, Field::date_of_birth) == Level::transposed);
+  CHECK(t.outcome == Outcome::link);
+
+  d.dob = "2015-05-07";
+  d.given = "Olvia";
+  const PairScore o = score(c, d);
+  CHECK(level(o, Field::date_of_birth) == Level::one_part);
+  CHECK(o.outcome == Outcome::link);
+}
+
+TEST_CASE("nicknames link; swapped forename and surname link") {
+  Child a;
+  a.given = "William";
+  a.gender = Gender::male;
+  Child b = other(a);
+  b.given = "Bill";
+  const PairScore n = score(a, b);
+  CHECK(level(n, Field::given_name) == Level::variant);
+  CHECK(n.outcome == Outcome::link);
+
+  Child c = other(a);
+  c.given = "Thompson";
+  c.family = "William";
+  const PairScore s = score(a, c);
+  CHECK(level(s, Field::name_order) == Level::swapped);
+  CHECK(level(s, Field::given_name) == Level::agree);
+  CHECK(s.outcome == Outcome::link);
+}
+
+TEST_CASE("twins (same surname, date of birth, address; other forenames) are never linked") {
+  Child a;
+  a.given = "Oliver";
+  a.gender = Gender::male;
+  Child b = other(a);
+  b.given = "Amelia";
+  b.gender = Gender::female;
+  const PairScore s = score(a, b);
+  CHECK(s.outcome != Outcome::link);
+  // Even with the same gender and similar names (Kathleen / Kathryn).
+  Child c;
+  c.given = "Kathleen";
+  Child d = other(c);
+  d.given = "Kathryn";
+  const PairScore t = score(c, d);
+  CHECK(t.score >= MatchConfig{}.link_threshold);  // the score alone would link them
+  CHECK(t.outcome == Outcome::review);
+  CHECK(t.cap == Cap::given_names_differ);
+  // With their NHS numbers, they are apart for good.
+  c.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  d.tokens = {token(IdentifierKind::nhs_number, "n2")};
+  CHECK(score(c, d).outcome == Outcome::no_link);
+  // Two records of one authority at one address with variant names are twins, not one child.
+  Child e;
+  e.given = "Katherine";
+  Child f = e;
+  f.record_id = "r2";
+  f.given = "Kate";
+  CHECK(score(e, f).outcome == Outcome::review);
+}
+
+TEST_CASE("shielded records are matched on identity and tokens only") {
+  Child a;
+  Child b = other(a);
+  b.shielded = true;
+  const PairScore s = score(a, b);
+  CHECK(level(s, Field::postcode) == Level::missing);
+  CHECK(level(s, Field::address_line) == Level::missing);
+  CHECK(s.outcome == Outcome::review);  // name and date alone: a person decides
+  // A different address hidden by the shield costs nothing either.
+  Child c = other(a);
+  c.shielded = true;
+  c.postcode = "LS1 4AP";
+  c.line1 = "1 Park Row";
+  CHECK(score(a, c).score == Approx(s.score));
+  // Its token links it.
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  b.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  CHECK(score(a, b).outcome == Outcome::link);
+}
+
+TEST_CASE("different children sharing a common name and date but no address do not link") {
+  Child a;
+  Child b = other(a);
+  b.postcode = "LS1 4AP";
+  b.line1 = "1 Park Row";
+  CHECK(score(a, b).outcome == Outcome::review);
+  b.dob = "2014-06-21";
+  CHECK(score(a, b).outcome == Outcome::no_link);
+}
+
+TEST_CASE("thresholds and weights come from the config") {
+  Child a;
+  Child b = other(a);
+  b.postcode = "LS1 4AP";
+  b.line1 = "1 Park Row";
+  MatchConfig c;
+  c.link_threshold = 10;
+  CHECK(score(a, b, c).outcome == Outcome::link);
+  c.link_threshold = 1000;
+  c.review_threshold = 999;
+  CHECK(score(a, b, c).outcome == Outcome::no_link);
+  // Weights are log2(m/u) of the configured probabilities.
+  MatchConfig d;
+  const Weights w(d);
+  CHECK(w(Field::given_name, Level::agree) == Approx(std::log2(0.85 / 0.01)));
+  CHECK(w(Field::given_name, Level::missing) == 0.0);
+  CHECK(w(Field::name_order, Level::swapped) == -d.swap_penalty);
+}
+
+TEST_CASE("a pair scores the same both ways round") {
+  Child a;
+  Child b = other(a);
+  b.given = "Olvia";
+  b.dob = "2014-05-21";
+  CHECK(score(a, b).score == Approx(score(b, a).score));
+  CHECK(score(a, b).outcome == score(b, a).outcome);
+}
