@@ -170,6 +170,11 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     impl->checkpoint = std::move(cp).value();
   }
   impl->threads = thread_count(options.verify_threads);
+  {  // The states a previous run applied and did not merge: back in memory.
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(impl->db, "load state log");
+    if (!tx) return tx.error();
+    if (Status s = impl->sync_pending(); !s) return s.error();
+  }
   return impl;
 }
 
