@@ -21,6 +21,10 @@
 //       rows/s of the timed part. With R > 1 the timed part runs R times one after the other on
 //       the same table (it grows by C/2 rows each time, as the index does) and each rate is
 //       printed ("runs"), so the caller can take the median of a noisy machine.
+//   merge --index-config FILE
+//       Opens the index's store (its daemon stopped) and merges every record state still
+//       waiting in its state log into `records` (IndexStore::merge_states, docs/index-store.md
+//       §4): how many were waiting and the seconds the merge took (the open excluded).
 //   verify --config FILE [--seconds S]
 //       Ed25519 verifications/s on one thread: raw (crypto_sign_verify_detached of a 600-byte
 //       message) and protocol::verify_envelope of a typical envelope against the trust bundle.
@@ -299,6 +303,21 @@ int naive(const Args& args) {
   return 0;
 }
 
+// --- merge ------------------------------------------------------------------------------------
+
+int merge(const Args& args) {
+  const config::Config c = load(args.get("index-config"));
+  auto store = index::IndexStore::open(c.data_dir / std::string(index::kDatabaseFileName));
+  if (!store) die("index store: " + store.error().message());
+  auto totals = store->totals();
+  if (!totals) die("index store: " + totals.error().message());
+  const auto start = Clock::now();
+  if (auto merged = store->merge_states(); !merged) die("merge: " + merged.error().message());
+  std::printf("{\"states\": %llu, \"seconds\": %.3f}\n",
+              static_cast<unsigned long long>(totals->pending_changes), seconds_since(start));
+  return 0;
+}
+
 // --- Ed25519 verification -----------------------------------------------------------------------
 
 int verify(const Args& args) {
@@ -355,5 +374,6 @@ int main(int argc, char** argv) {
   if (command == "preload") return preload(args);
   if (command == "naive") return naive(args);
   if (command == "verify") return verify(args);
-  die("usage: sync_bench_tool preload|naive|verify --option value ...");
+  if (command == "merge") return merge(args);
+  die("usage: sync_bench_tool preload|naive|merge|verify --option value ...");
 }
