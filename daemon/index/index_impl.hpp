@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
-#include <map>
+#include <functional>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
@@ -45,20 +47,39 @@ struct RecordState {
   bool shielded = false;
 };
 
-// (aid, record id), ordered as the primary key of `records` (BINARY collation: bytes).
+// (aid, record id): a record's key. Looked up by RecordKeyView (no copy of the id); ordered by
+// RecordKeyLess as the primary key of `records` (BINARY collation: bytes).
 using RecordKey = std::pair<std::int64_t, std::string>;
 using RecordKeyView = std::pair<std::int64_t, std::string_view>;
 struct RecordKeyLess {
-  using is_transparent = void;
   template <class A, class B>
   bool operator()(const A& a, const B& b) const {
     if (a.first != b.first) return a.first < b.first;
     return std::string_view(a.second) < std::string_view(b.second);
   }
 };
+struct RecordKeyHash {
+  using is_transparent = void;
+  template <class K>
+  std::size_t operator()(const K& k) const {
+    return std::hash<std::string_view>{}(std::string_view(k.second)) ^
+           (static_cast<std::size_t>(k.first) * 0x9e3779b97f4a7c15ull);
+  }
+};
+struct RecordKeyEqual {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
+  }
+};
 // The states applied but not merged into `records` yet: the latest `state_log` row of each
-// record, sorted as `records`, so that a merge writes it in key order (docs/index-store.md §4).
-using PendingStates = std::map<RecordKey, RecordState, RecordKeyLess>;
+// record (docs/index-store.md §4). Hashed for the lookup of every change; a merge sorts it.
+using PendingStates = std::unordered_map<RecordKey, RecordState, RecordKeyHash, RecordKeyEqual>;
+using PendingEntry = PendingStates::value_type;
+// The entries of `pending` (all of them, or one authority's), in the key order of `records`.
+std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
+                                                std::optional<std::int64_t> aid = std::nullopt);
 
 struct IndexStore::Impl {
   // Prepared once, reused by every batch (sql::Use resets them around each use).

@@ -542,6 +542,18 @@ Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
 
 // ---- Record states: pending (state_log) and merged (records) -------------------------------
 
+std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
+                                                std::optional<std::int64_t> aid) {
+  std::vector<const PendingEntry*> out;
+  out.reserve(aid ? 0 : pending.size());
+  for (const PendingEntry& e : pending)
+    if (!aid || e.first.first == *aid) out.push_back(&e);
+  std::sort(out.begin(), out.end(), [](const PendingEntry* a, const PendingEntry* b) {
+    return RecordKeyLess{}(a->first, b->first);
+  });
+  return out;
+}
+
 Status IndexStore::Impl::sync_pending() {
   std::int64_t version = 0;
   {
@@ -620,7 +632,8 @@ Status IndexStore::Impl::merge() {
   if (Status s = sync_pending(); !s) return s;
   if (pending_changes == 0) return protocol::Ok{};
   // In key order: consecutive states share leaf pages, each page is written once.
-  for (const auto& [key, state] : pending) {
+  for (const PendingEntry* entry : sorted_entries(pending)) {
+    const auto& [key, state] = *entry;
     sql::Use q(*st.upsert_record);
     q->bind(1, key.first);
     q->bind(2, key.second);

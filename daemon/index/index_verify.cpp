@@ -142,9 +142,8 @@ class AuthorityVerifier {
       stored.shielded = q->int64(4) != 0;
       if (!check_record(std::move(record_id), stored)) return protocol::Ok{};
     }
-    for (auto it = pending_.lower_bound(RecordKeyView{a_.aid, ""});
-         it != pending_.end() && it->first.first == a_.aid; ++it)
-      if (!check_record(it->first.second, it->second)) return protocol::Ok{};
+    for (const PendingEntry* entry : sorted_entries(pending_, a_.aid))
+      if (!check_record(entry->first.second, entry->second)) return protocol::Ok{};
     if (check_.records != truth_.size()) {
       check_.problem = problem("record", 0, "record_missing",
                                std::to_string(truth_.size() - check_.records) +
