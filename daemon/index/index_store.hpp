@@ -22,7 +22,9 @@
 // only when done, and a background thread checkpoints the WAL on its own connection. apply_batch
 // verifies on the caller's thread: one signature per batch (protocol::verify_run).
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
-// about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync.
+// about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync; the
+// apply_batches call after which OpenOptions::merge_every changes wait also merges them (about
+// a second per 100,000 states with 1,000,000 records stored).
 //
 // Durability: every write is one transaction committed with synchronous=FULL before the call
 // returns, so an Ack built from an ApplyResult only ever covers durably committed envelopes.
