@@ -1,6 +1,11 @@
 // The deferred record state (docs/index-store.md §4): states appended to state_log by the apply
 // transaction, kept in memory, merged into `records` in batches. Reads see merged + pending
 // exactly; a reopen, a failed apply, a failed merge or another connection's writes lose nothing.
+#include <csignal>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "index_fixture.hpp"
 
 using namespace aegis::test;
@@ -369,4 +374,83 @@ TEST_CASE("index: a version 1 store is migrated to the state log on open") {
   REQUIRE(store.apply_batch("kent", {kent.upsert(child("s-2"))}, trust, kNowMs, signing).ok());
   CHECK(raw.scalar("SELECT count(*) FROM current_records") == 2);
   require_intact(store, trust);
+}
+
+TEST_CASE("index: a kill -9 during applies and merges leaves a store that resumes exactly") {
+  // The batches an authority would send: new records, updates and deletes of earlier ones.
+  Chain kent = Chain::kent();
+  std::vector<std::vector<Bytes>> batches;
+  for (int b = 0; b < 40; ++b) {
+    std::vector<Bytes> batch;
+    for (int i = 0; i < 4; ++i)
+      batch.push_back(kent.upsert(child("k-" + std::to_string(b * 4 + i))));
+    if (b > 0) {
+      batch.push_back(kent.upsert(child("k-" + std::to_string(b * 2), "Updated")));
+      batch.push_back(kent.remove("k-" + std::to_string(b * 4 - 1)));
+    }
+    batches.push_back(std::move(batch));
+  }
+  const int kill_after = GENERATE(1, 4, 9, 17, 30);
+  TempDir dir{"aegis-index-kill"};
+  const std::filesystem::path file = dir / "index.db";
+  const Trust trust = make_index_trust();
+  SeedSigner signer{seed(kIndexSeed)};
+  { REQUIRE(IndexStore::create(file, kNowMs, deferred(7)).ok()); }  // closed before the fork
+
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // the index: applies the batches, merging every 7 changes, until killed
+    ::close(ready[0]);
+    aegis::index::IndexSigning signing{signer, kIndexSerial, counter_bits(1)};
+    auto store = IndexStore::open(file, deferred(7));
+    if (!store) ::_exit(2);
+    for (const std::vector<Bytes>& batch : batches) {
+      auto r = store->apply_batch("kent", batch, trust, kNowMs, signing);
+      if (!r || r->rejection) ::_exit(3);
+      const char done = 1;
+      if (::write(ready[1], &done, 1) != 1) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  for (int n = 0; n < kill_after; ++n) {
+    char done = 0;
+    REQUIRE(::read(ready[0], &done, 1) == 1);
+  }
+  ::kill(pid, SIGKILL);  // the child is in its next apply or merge, or between them
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  ::close(ready[0]);
+  INFO("child exit status " << status);
+  REQUIRE((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
+
+  IndexStore store = reopen(file, deferred(7));
+  require_intact(store, trust);
+  auto head = store.chain_state("kent");
+  REQUIRE(head.ok());
+  std::size_t sent = 0, done_batches = 0;
+  while (done_batches < batches.size() && sent + batches[done_batches].size() <= head->last_seq)
+    sent += batches[done_batches++].size();
+  REQUIRE(sent == head->last_seq);  // a batch is applied whole or not at all
+  REQUIRE(done_batches >= static_cast<std::size_t>(kill_after));
+  const auto before = read(store, "kent", "k-0").national_id;
+
+  // The authority resends from the head: everything else applies, nothing twice.
+  aegis::index::IndexSigning signing{signer, kIndexSerial, counter_bits(99)};
+  for (std::size_t b = done_batches; b < batches.size(); ++b) {
+    auto r = store.apply_batch("kent", batches[b], trust, kNowMs, signing);
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->rejection);
+    CHECK(r->applied_count == batches[b].size());
+  }
+  CHECK(read(store, "kent", "k-0").national_id == before);
+  CHECK(read(store, "kent", "k-3").deleted);
+  CHECK(read(store, "kent", "k-156").last_seq > 0);
+  REQUIRE(store.merge_states().ok());
+  require_intact(store, trust);
+  auto status_now = store.authority_status("kent");
+  REQUIRE(status_now.ok());
+  CHECK(status_now->live_records == 160 - 39);  // 160 records, 39 deleted
 }
