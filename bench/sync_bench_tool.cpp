@@ -13,12 +13,18 @@
 //       as if the index had applied them. The M remaining are the authority's backlog, which
 //       the real daemons then sync. Not written: feed items for the preloaded records (so those
 //       national ids never reach the authorities; the backlog's new records' do).
-//   naive --file F --rows N --changes C --txn T --envelope-bytes B
+//   naive --file F --rows N --changes C --txn T --envelope-bytes B [--repeat R]
 //       The naive baseline: a fresh SQLite file (WAL, synchronous=FULL, default cache) with one
 //       table of the same row shape (record id TEXT key, authority, national id, seq, time, the
 //       envelope bytes), N rows preloaded in random key order, then C changes (half new keys,
 //       half replacing random existing rows) by INSERT OR REPLACE in transactions of T rows:
-//       rows/s of the timed part.
+//       rows/s of the timed part. With R > 1 the timed part runs R times one after the other on
+//       the same table (it grows by C/2 rows each time, as the index does) and each rate is
+//       printed ("runs"), so the caller can take the median of a noisy machine.
+//   merge --index-config FILE
+//       Opens the index's store (its daemon stopped) and merges every record state still
+//       waiting in its state log into `records` (IndexStore::merge_states, docs/index-store.md
+//       §4): how many were waiting and the seconds the merge took (the open excluded).
 //   verify --config FILE [--seconds S]
 //       Ed25519 verifications/s on one thread: raw (crypto_sign_verify_detached of a 600-byte
 //       message) and protocol::verify_envelope of a typical envelope against the trust bundle.
@@ -277,18 +283,38 @@ int naive(const Args& args) {
   }
   db.exec("COMMIT");
   db.exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA synchronous=FULL;");
-  // Timed: the changes, durable transactions of `txn` rows.
-  std::uint64_t next_new = rows, rng = 42;
-  const auto start = Clock::now();
-  for (std::uint64_t done = 0; done < changes;) {
-    db.exec("BEGIN");
-    for (std::uint64_t i = 0; i < txn && done < changes; ++i, ++done)
-      write((done & 1) == 0 ? next_new++ : (rng = mix(rng)) % rows, rows + done + 1);
-    db.exec("COMMIT");
+  // Timed: the changes, durable transactions of `txn` rows; `repeat` times.
+  const std::uint64_t repeat = std::max<std::uint64_t>(1, args.number("repeat", "1"));
+  std::uint64_t next_new = rows, rng = 42, seq = rows;
+  std::string runs;
+  for (std::uint64_t run = 0; run < repeat; ++run) {
+    const auto start = Clock::now();
+    for (std::uint64_t done = 0; done < changes;) {
+      db.exec("BEGIN");
+      for (std::uint64_t i = 0; i < txn && done < changes; ++i, ++done)
+        write((done & 1) == 0 ? next_new++ : (rng = mix(rng)) % rows, ++seq);
+      db.exec("COMMIT");
+    }
+    const double secs = seconds_since(start);
+    runs += (run ? ", " : "") + std::to_string(static_cast<double>(changes) / secs);
   }
-  const double secs = seconds_since(start);
-  std::printf("{\"rows_per_s\": %.0f, \"seconds\": %.2f, \"txn\": %llu}\n",
-              static_cast<double>(changes) / secs, secs, static_cast<unsigned long long>(txn));
+  std::printf("{\"runs\": [%s], \"txn\": %llu}\n", runs.c_str(),
+              static_cast<unsigned long long>(txn));
+  return 0;
+}
+
+// --- merge ------------------------------------------------------------------------------------
+
+int merge(const Args& args) {
+  const config::Config c = load(args.get("index-config"));
+  auto store = index::IndexStore::open(c.data_dir / std::string(index::kDatabaseFileName));
+  if (!store) die("index store: " + store.error().message());
+  auto totals = store->totals();
+  if (!totals) die("index store: " + totals.error().message());
+  const auto start = Clock::now();
+  if (auto merged = store->merge_states(); !merged) die("merge: " + merged.error().message());
+  std::printf("{\"states\": %llu, \"seconds\": %.3f}\n",
+              static_cast<unsigned long long>(totals->pending_changes), seconds_since(start));
   return 0;
 }
 
@@ -348,5 +374,6 @@ int main(int argc, char** argv) {
   if (command == "preload") return preload(args);
   if (command == "naive") return naive(args);
   if (command == "verify") return verify(args);
-  die("usage: sync_bench_tool preload|naive|verify --option value ...");
+  if (command == "merge") return merge(args);
+  die("usage: sync_bench_tool preload|naive|merge|verify --option value ...");
 }

@@ -1,13 +1,19 @@
 // The inside of IndexStore shared by its source files (index_store.cpp, index_verify.cpp):
-// the connection, the statements of the write path, the background checkpointer.
+// the connection, the statements of the write path, the record states not merged yet, the
+// background checkpointer.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <unordered_map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
@@ -33,12 +39,54 @@ inline bool same_chain(const protocol::ChainState& a, const protocol::ChainState
   return a.last_seq == b.last_seq && a.last_hash == b.last_hash;
 }
 
+// A record's state: its row of `records`, or a row of `state_log` not merged into it yet.
+struct RecordState {
+  std::optional<std::string> national_id;  // nullopt only for a record never upserted
+  std::uint64_t last_seq = 0;              // the envelope that wrote this state
+  bool deleted = false;
+  bool shielded = false;
+};
+
+// (aid, record id): a record's key. Looked up by RecordKeyView (no copy of the id); ordered by
+// RecordKeyLess as the primary key of `records` (BINARY collation: bytes).
+using RecordKey = std::pair<std::int64_t, std::string>;
+using RecordKeyView = std::pair<std::int64_t, std::string_view>;
+struct RecordKeyLess {
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    if (a.first != b.first) return a.first < b.first;
+    return std::string_view(a.second) < std::string_view(b.second);
+  }
+};
+struct RecordKeyHash {
+  using is_transparent = void;
+  template <class K>
+  std::size_t operator()(const K& k) const {
+    return std::hash<std::string_view>{}(std::string_view(k.second)) ^
+           (static_cast<std::size_t>(k.first) * 0x9e3779b97f4a7c15ull);
+  }
+};
+struct RecordKeyEqual {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
+  }
+};
+// The states applied but not merged into `records` yet: the latest `state_log` row of each
+// record (docs/index-store.md §4). Hashed for the lookup of every change; a merge sorts it.
+using PendingStates = std::unordered_map<RecordKey, RecordState, RecordKeyHash, RecordKeyEqual>;
+using PendingEntry = PendingStates::value_type;
+// The entries of `pending` (all of them, or one authority's), in the key order of `records`.
+std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
+                                                std::optional<std::int64_t> aid = std::nullopt);
+
 struct IndexStore::Impl {
   // Prepared once, reused by every batch (sql::Use resets them around each use).
   struct Statements {
     std::optional<sql::Statement> select_authority, insert_authority, insert_envelope,
-        select_record, upsert_record, insert_feed, update_head, repeat_rejection,
-        insert_rejection;
+        select_record, upsert_record, append_state, insert_feed, update_head, repeat_rejection,
+        insert_rejection, data_version;
   };
   // An authority's row: its id in the other tables and its chain and feed heads.
   struct HeadRow {
@@ -51,16 +99,37 @@ struct IndexStore::Impl {
   static Result<std::unique_ptr<Impl>> connect(const std::filesystem::path& file, sql::Db db,
                                                const OpenOptions& options);
   Result<std::optional<HeadRow>> read_head(std::string_view authority_id);
+  // The one transaction of apply_batches.
+  Result<std::vector<ApplyResult>> apply_group(const std::vector<Push>& pushes,
+                                               const protocol::Trust& trust,
+                                               std::uint64_t now_ms, const IndexSigning& signing);
   // One Push of apply_batches, inside its open transaction.
   Result<ApplyResult> apply_one(std::string_view sender,
                                 const std::vector<protocol::Bytes>& envelopes,
                                 const protocol::Trust& trust, std::uint64_t now_ms,
                                 const IndexSigning& signing);
 
+  // Inside an open transaction: makes `pending` mirror `state_log` as this transaction sees it,
+  // reloading it when it may not (first use, a failed write transaction, another connection
+  // committed since: PRAGMA data_version).
+  Status sync_pending();
+  // A record's state as the open transaction sees it: pending first, then `records`.
+  Result<std::optional<RecordState>> current_state(std::int64_t aid, std::string_view record_id);
+  // Appends a change's new state to state_log and to pending (inside the apply transaction).
+  Status append_state(std::int64_t aid, std::string_view record_id, std::uint64_t seq,
+                      const RecordState& state);
+  // Moves every pending state into `records` and empties state_log, in one transaction.
+  Status merge();
+
   std::filesystem::path file;
   sql::Db db;
   Statements st;
   OpenOptions options;
+  PendingStates pending;
+  std::uint64_t pending_changes = 0;  // state_log rows (one per change) since the last merge
+  bool pending_synced = false;        // pending mirrors state_log as of data_version
+  std::int64_t data_version = 0;
+  std::string merge_error;            // the last failed merge; empty when none
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;

@@ -58,12 +58,17 @@ constexpr std::string_view kInsertAuthority =
 constexpr std::string_view kInsertEnvelope =
     "INSERT INTO envelopes (id, received_ms, wire) VALUES (?1, ?2, ?3)";
 constexpr std::string_view kSelectRecord =
-    "SELECT national_id, deleted FROM records WHERE aid = ?1 AND record_id = ?2";
+    "SELECT national_id, last_seq, deleted, shielded FROM records "
+    "WHERE aid = ?1 AND record_id = ?2";
 constexpr std::string_view kUpsertRecord =
     "INSERT INTO records (aid, record_id, national_id, last_seq, deleted, shielded) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (aid, record_id) DO UPDATE SET "
     "national_id = excluded.national_id, last_seq = excluded.last_seq, "
     "deleted = excluded.deleted, shielded = excluded.shielded";
+constexpr std::string_view kAppendState =
+    "INSERT INTO state_log (id, record_id, national_id, deleted, shielded) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr std::string_view kDataVersion = "PRAGMA data_version";
 constexpr std::string_view kInsertFeed = "INSERT INTO feed (id, wire) VALUES (?1, ?2)";
 constexpr std::string_view kUpdateHead =
     "UPDATE authorities SET applied_seq = ?2, applied_hash = ?3, feed_seq = ?4, feed_hash = ?5, "
@@ -134,7 +139,8 @@ Plan plan_batch(std::string_view sender, const std::vector<Bytes>& envelopes,
 
 Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     const std::filesystem::path& file, sql::Db db, const OpenOptions& options) {
-  auto impl = std::unique_ptr<Impl>(new Impl{file, std::move(db), {}, options, nullptr});
+  auto impl = std::unique_ptr<Impl>(
+      new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, nullptr, 1});
   struct Spec {
     std::optional<sql::Statement> Statements::*member;
     std::string_view sql;
@@ -146,6 +152,8 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
       {&Statements::insert_envelope, kInsertEnvelope, "store envelope"},
       {&Statements::select_record, kSelectRecord, "read record"},
       {&Statements::upsert_record, kUpsertRecord, "write record"},
+      {&Statements::append_state, kAppendState, "append record state"},
+      {&Statements::data_version, kDataVersion, "read data version"},
       {&Statements::insert_feed, kInsertFeed, "append feed item"},
       {&Statements::update_head, kUpdateHead, "update authority head"},
       {&Statements::repeat_rejection, kRepeatRejection, "count rejection"},
@@ -162,6 +170,11 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     impl->checkpoint = std::move(cp).value();
   }
   impl->threads = thread_count(options.verify_threads);
+  {  // The states a previous run applied and did not merge: back in memory.
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(impl->db, "load state log");
+    if (!tx) return tx.error();
+    if (Status s = impl->sync_pending(); !s) return s.error();
+  }
   return impl;
 }
 
@@ -296,38 +309,17 @@ class IndexStore::Impl::BatchWriter {
       q->bind(3, wire);
       if (Status s = q->run(); !s) return s;
     }
-    std::optional<std::string> national_id;
-    bool was_live = false;
-    {
-      sql::Use q(*m_.st.select_record);
-      q->bind(1, head_.aid);
-      q->bind(2, e.record_id);
-      Result<bool> row = q->step();
-      if (!row) return row.error();
-      if (*row) {
-        if (!q->is_null(0)) national_id = q->text(0);
-        was_live = q->int64(1) == 0;
-      }
-    }
+    Result<std::optional<RecordState>> current = m_.current_state(head_.aid, e.record_id);
+    if (!current) return current.error();
+    Result<std::optional<std::string>> national_id = national_id_for(*current, e);
+    if (!national_id) return national_id.error();
     const bool upsert = e.op == Operation::upsert;
-    if (upsert && !national_id) {  // the first upsert of this record: give it its national id
-      national_id = protocol::encode_national_id(signing_.national_id_bits());
-      assigned_.push_back({e.record_id, *national_id});
-      if (assigned_.size() == protocol::kMaxNationalIdsPerItem) {
-        if (Status s = append_national_ids(); !s) return s;
-      }
-    }
+    const bool was_live = *current && !(*current)->deleted;
     if (upsert && !was_live) ++live_delta_;
     if (!upsert && was_live) --live_delta_;
-    sql::Use q(*m_.st.upsert_record);
-    q->bind(1, head_.aid);
-    q->bind(2, e.record_id);
-    if (national_id) q->bind(3, *national_id);
-    else q->bind_null(3);
-    q->bind(4, i64(e.seq));
-    q->bind(5, std::int64_t{upsert ? 0 : 1});
-    q->bind(6, std::int64_t{upsert && e.payload->shielded() ? 1 : 0});
-    if (Status s = q->run(); !s) return s;
+    const RecordState next{std::move(national_id).value(), e.seq, !upsert,
+                           upsert && e.payload->shielded()};
+    if (Status s = m_.append_state(head_.aid, e.record_id, e.seq, next); !s) return s;
     applied_ = protocol::advance(applied_, v);
     ++out_.applied_count;
     return protocol::Ok{};
@@ -380,6 +372,23 @@ class IndexStore::Impl::BatchWriter {
   }
 
  private:
+  // The national id a change leaves its record with — the one place of the apply path that
+  // chooses national ids. A record keeps the one it has; its first upsert gets a fresh one (80
+  // random bits from the caller, in Crockford base32), collected for the batch's national_id
+  // feed item; a delete of a record never upserted leaves none. Resolution (docs/resolution.md)
+  // replaces how a first upsert's national id is chosen, here.
+  Result<std::optional<std::string>> national_id_for(const std::optional<RecordState>& current,
+                                                     const protocol::Envelope& e) {
+    if (current && current->national_id) return current->national_id;
+    if (e.op != Operation::upsert) return std::optional<std::string>();
+    std::string fresh = protocol::encode_national_id(signing_.national_id_bits());
+    assigned_.push_back({e.record_id, fresh});
+    if (assigned_.size() == protocol::kMaxNationalIdsPerItem) {
+      if (Status s = append_national_ids(); !s) return s.error();
+    }
+    return std::optional<std::string>(std::move(fresh));
+  }
+
   // One feed item for the assignments collected so far (PROTOCOL.md §13.2: one signature for
   // many records).
   Status append_national_ids() {
@@ -433,14 +442,33 @@ Result<std::vector<ApplyResult>> IndexStore::apply_batches(const std::vector<Pus
                                                            std::uint64_t now_ms,
                                                            const IndexSigning& signing) {
   Impl& m = *impl_;
+  Result<std::vector<ApplyResult>> out = m.apply_group(pushes, trust, now_ms, signing);
+  if (!out) {
+    m.pending_synced = false;  // rolled back: pending may hold states of it; reloaded next time
+    return out;
+  }
+  // Off the group's transaction (its Acks are decided): the merge, once enough states wait.
+  if (m.pending_changes >= std::max<std::uint64_t>(1, m.options.merge_every)) {
+    Status merged = m.merge();
+    m.merge_error = merged ? std::string() : merged.error().message();
+  }
+  return out;
+}
+
+// The transaction of apply_batches.
+Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector<Push>& pushes,
+                                                               const protocol::Trust& trust,
+                                                               std::uint64_t now_ms,
+                                                               const IndexSigning& signing) {
   Result<sql::Transaction> tx = sql::Transaction::begin(
-      m.db, pushes.size() == 1 ? "apply batch from " + std::string(pushes[0].sender)
-                               : "apply " + std::to_string(pushes.size()) + " batches");
+      db, pushes.size() == 1 ? "apply batch from " + std::string(pushes[0].sender)
+                             : "apply " + std::to_string(pushes.size()) + " batches");
   if (!tx) return tx.error();
+  if (Status s = sync_pending(); !s) return s.error();
   std::vector<ApplyResult> out;
   out.reserve(pushes.size());
   for (const Push& p : pushes) {
-    Result<ApplyResult> r = m.apply_one(p.sender, *p.envelopes, trust, now_ms, signing);
+    Result<ApplyResult> r = apply_one(p.sender, *p.envelopes, trust, now_ms, signing);
     if (!r) return r.error();  // the transaction rolls back: nothing of any Push is stored
     out.push_back(std::move(r).value());
   }
@@ -512,6 +540,123 @@ Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
   return out;
 }
 
+// ---- Record states: pending (state_log) and merged (records) -------------------------------
+
+std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
+                                                std::optional<std::int64_t> aid) {
+  std::vector<const PendingEntry*> out;
+  out.reserve(aid ? 0 : pending.size());
+  for (const PendingEntry& e : pending)
+    if (!aid || e.first.first == *aid) out.push_back(&e);
+  std::sort(out.begin(), out.end(), [](const PendingEntry* a, const PendingEntry* b) {
+    return RecordKeyLess{}(a->first, b->first);
+  });
+  return out;
+}
+
+Status IndexStore::Impl::sync_pending() {
+  std::int64_t version = 0;
+  {
+    sql::Use q(*st.data_version);
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    version = q->int64(0);
+  }
+  if (pending_synced && version == data_version) return protocol::Ok{};
+  pending.clear();
+  pending_changes = 0;
+  pending_synced = false;
+  Result<sql::Statement> q = db.prepare(
+      "SELECT id, record_id, national_id, deleted, shielded FROM state_log ORDER BY id",
+      "read state log");
+  if (!q) return q.error();
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    const std::uint64_t id = u64(q->int64(0));
+    RecordState state;
+    if (!q->is_null(2)) state.national_id = q->text(2);
+    state.last_seq = id & schema::kMaxSeq;
+    state.deleted = q->int64(3) != 0;
+    state.shielded = q->int64(4) != 0;
+    pending.insert_or_assign(RecordKey{i64(id >> schema::kSeqBits), q->text(1)}, std::move(state));
+    ++pending_changes;
+  }
+  pending_synced = true;
+  data_version = version;
+  return protocol::Ok{};
+}
+
+Result<std::optional<RecordState>> IndexStore::Impl::current_state(std::int64_t aid,
+                                                                   std::string_view record_id) {
+  if (auto it = pending.find(RecordKeyView{aid, record_id}); it != pending.end())
+    return std::optional<RecordState>(it->second);
+  sql::Use q(*st.select_record);
+  q->bind(1, aid);
+  q->bind(2, record_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<RecordState>();
+  RecordState state;
+  if (!q->is_null(0)) state.national_id = q->text(0);
+  state.last_seq = u64(q->int64(1));
+  state.deleted = q->int64(2) != 0;
+  state.shielded = q->int64(3) != 0;
+  return std::optional<RecordState>(std::move(state));
+}
+
+Status IndexStore::Impl::append_state(std::int64_t aid, std::string_view record_id,
+                                      std::uint64_t seq, const RecordState& state) {
+  {
+    sql::Use q(*st.append_state);
+    q->bind(1, schema::log_key(aid, seq));
+    q->bind(2, record_id);
+    if (state.national_id) q->bind(3, *state.national_id);
+    else q->bind_null(3);
+    q->bind(4, std::int64_t{state.deleted ? 1 : 0});
+    q->bind(5, std::int64_t{state.shielded ? 1 : 0});
+    if (Status s = q->run(); !s) return s;
+  }
+  if (auto it = pending.find(RecordKeyView{aid, record_id}); it != pending.end())
+    it->second = state;
+  else
+    pending.emplace(RecordKey{aid, std::string(record_id)}, state);
+  ++pending_changes;
+  return protocol::Ok{};
+}
+
+Status IndexStore::Impl::merge() {
+  Result<sql::Transaction> tx = sql::Transaction::begin(db, "merge record states");
+  if (!tx) return tx.error();
+  if (Status s = sync_pending(); !s) return s;
+  if (pending_changes == 0) return protocol::Ok{};
+  // In key order: consecutive states share leaf pages, each page is written once.
+  for (const PendingEntry* entry : sorted_entries(pending)) {
+    const auto& [key, state] = *entry;
+    sql::Use q(*st.upsert_record);
+    q->bind(1, key.first);
+    q->bind(2, key.second);
+    if (state.national_id) q->bind(3, *state.national_id);
+    else q->bind_null(3);
+    q->bind(4, i64(state.last_seq));
+    q->bind(5, std::int64_t{state.deleted ? 1 : 0});
+    q->bind(6, std::int64_t{state.shielded ? 1 : 0});
+    if (Status s = q->run(); !s) return s;
+  }
+  if (Status s = db.exec("DELETE FROM state_log", "empty state log"); !s) return s;
+  if (Status s = tx->commit(); !s) return s;
+  pending.clear();
+  pending_changes = 0;
+  return protocol::Ok{};
+}
+
+Status IndexStore::merge_states() {
+  Status s = impl_->merge();
+  impl_->merge_error = s ? std::string() : s.error().message();
+  return s;
+}
+
 // ---- Feed -----------------------------------------------------------------------------------
 
 Result<std::vector<Bytes>> IndexStore::feed_range(std::string_view authority_id,
@@ -563,22 +708,16 @@ Result<std::optional<CurrentRecord>> IndexStore::record(std::string_view authori
   Result<std::optional<Impl::HeadRow>> head = m.read_head(authority_id);
   if (!head) return head.error();
   if (!*head) return std::optional<CurrentRecord>();
-  Result<sql::Statement> q = m.db.prepare(
-      "SELECT national_id, last_seq, deleted, shielded FROM records "
-      "WHERE aid = ?1 AND record_id = ?2",
-      "read record");
-  if (!q) return q.error();
-  q->bind(1, (*head)->aid);
-  q->bind(2, record_id);
-  Result<bool> row = q->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<CurrentRecord>();
+  if (Status s = m.sync_pending(); !s) return s.error();
+  Result<std::optional<RecordState>> state = m.current_state((*head)->aid, record_id);
+  if (!state) return state.error();
+  if (!*state) return std::optional<CurrentRecord>();
   CurrentRecord r;
   r.record_id = std::string(record_id);
-  if (!q->is_null(0)) r.national_id = q->text(0);
-  r.last_seq = u64(q->int64(1));
-  r.deleted = q->int64(2) != 0;
-  r.shielded = q->int64(3) != 0;
+  r.national_id = (*state)->national_id;
+  r.last_seq = (*state)->last_seq;
+  r.deleted = (*state)->deleted;
+  r.shielded = (*state)->shielded;
   if (r.deleted) return std::optional<CurrentRecord>(std::move(r));
 
   const std::string label =
@@ -673,6 +812,8 @@ Result<Totals> IndexStore::totals() {
   t.feed_items = u64(q->int64(3));
   t.rejections = u64(q->int64(4));
   if (impl_->checkpoint) t.checkpoint_error = impl_->checkpoint->last_error();
+  t.pending_changes = impl_->pending_changes;
+  t.merge_error = impl_->merge_error;
   return t;
 }
 

@@ -22,10 +22,15 @@
 // only when done, and a background thread checkpoints the WAL on its own connection. apply_batch
 // verifies on the caller's thread: one signature per batch (protocol::verify_run).
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
-// about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync.
+// about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync; the
+// apply_batches call after which OpenOptions::merge_every changes wait also merges them (about
+// a second per 100,000 states with 1,000,000 records stored).
 //
 // Durability: every write is one transaction committed with synchronous=FULL before the call
 // returns, so an Ack built from an ApplyResult only ever covers durably committed envelopes.
+// A record's new state is appended to a log (state_log) in that transaction and merged into
+// `records` later, in large sorted batches of their own (merge_states); the states not merged
+// yet are also kept in memory, and every read (record, verify_all) sees both.
 //
 // Never stored: envelopes that failed verification (a rejection row keeps authority, seq, error
 // code and the protocol's detail — field paths, never payload bytes); anything opened from a
@@ -62,6 +67,11 @@ struct OpenOptions {
   // The background thread checkpoints once the WAL holds this many pages (4 KiB each);
   // 0 = no background thread, SQLite's own automatic checkpoint inside COMMIT instead.
   int checkpoint_wal_frames = 4096;
+  // Record states are appended to state_log by the apply transaction and merged into `records`
+  // once this many changes are waiting (docs/index-store.md §4): a larger value writes fewer
+  // pages per change and keeps more states in memory (about 250 bytes each). 1: merge after
+  // every apply (no deferral).
+  std::uint64_t merge_every = 100000;
 };
 
 // 80 fresh random bits for one national id (the daemon passes the OS generator).
@@ -128,6 +138,8 @@ struct Totals {
   std::uint64_t rejections = 0;
   std::uint64_t feed_items = 0;
   std::string checkpoint_error;  // the last failed background checkpoint; empty when none
+  std::uint64_t pending_changes = 0;  // changes whose state is not merged into `records` yet
+  std::string merge_error;       // the last failed merge (retried); empty when none
 };
 
 // One rejections row. The same refusal repeated (an authority resending the same bad envelope)
@@ -205,6 +217,12 @@ class IndexStore {
                                                  const protocol::Trust& trust,
                                                  std::uint64_t now_ms,
                                                  const IndexSigning& signing);
+
+  // Merges every record state waiting in state_log into `records`, in one transaction (the
+  // states read by record() and verify_all do not change). apply_batches does it by itself
+  // after a transaction that leaves OpenOptions::merge_every changes waiting; a caller may also
+  // do it when idle. An error Result means nothing was merged (the states stay waiting).
+  Status merge_states();
 
   // Feed items of an authority with seq >= from_seq, in order, at most `max` (wire bytes).
   Result<std::vector<protocol::Bytes>> feed_range(std::string_view authority_id,

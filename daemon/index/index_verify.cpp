@@ -43,9 +43,9 @@ IntegrityProblem problem(std::string area, std::uint64_t seq, std::string code,
 // Checks one authority; the problem found (if any) goes into `check`.
 class AuthorityVerifier {
  public:
-  AuthorityVerifier(sql::Db& db, const protocol::Trust& trust, unsigned threads,
-                    const AuthorityRow& a, AuthorityCheck& check)
-      : db_(db), trust_(trust), threads_(threads), a_(a), check_(check) {}
+  AuthorityVerifier(sql::Db& db, const PendingStates& pending, const protocol::Trust& trust,
+                    unsigned threads, const AuthorityRow& a, AuthorityCheck& check)
+      : db_(db), pending_(pending), trust_(trust), threads_(threads), a_(a), check_(check) {}
 
   Status run() {
     if (Status s = envelopes(); !s || check_.problem) return s;
@@ -120,6 +120,8 @@ class AuthorityVerifier {
     return true;
   }
 
+  // The record states: each row of `records`, or the state waiting in state_log in its place,
+  // and the waiting states of records without a row yet.
   Status records() {
     Result<sql::Statement> q = db_.prepare(
         "SELECT record_id, national_id, last_seq, deleted, shielded FROM records "
@@ -127,47 +129,58 @@ class AuthorityVerifier {
         "read records");
     if (!q) return q.error();
     q->bind(1, a_.aid);
-    std::uint64_t live = 0;
     for (;;) {
       Result<bool> row = q->step();
       if (!row) return row.error();
       if (!*row) break;
-      const std::string record_id = q->text(0);
-      const std::uint64_t last_seq = u64(q->int64(2));
-      const RecordTruth stored{last_seq, q->int64(3) != 0, q->int64(4) != 0};
-      auto it = truth_.find(record_id);
-      if (it == truth_.end()) {
-        check_.problem = problem("record", last_seq, "record_without_envelope",
-                                 "record " + record_id + " has no envelope");
-        return protocol::Ok{};
-      }
-      if (stored.last_seq != it->second.last_seq) {
-        check_.problem = problem("record", last_seq, "stale_last_seq",
-                                 "record " + record_id + ": its latest envelope is " +
-                                     std::to_string(it->second.last_seq));
-        return protocol::Ok{};
-      }
-      if (stored.deleted != it->second.deleted || stored.shielded != it->second.shielded) {
-        check_.problem = problem("record", last_seq, "record_mismatch",
-                                 "record " + record_id + ": deleted/shielded differ from " +
-                                     "its envelope");
-        return protocol::Ok{};
-      }
-      if (!q->is_null(1)) national_ids_[record_id] = q->text(1);
-      if (!stored.deleted) ++live;
-      ++check_.records;
+      std::string record_id = q->text(0);
+      if (pending_.count(RecordKeyView{a_.aid, record_id})) continue;  // checked below
+      RecordState stored;
+      if (!q->is_null(1)) stored.national_id = q->text(1);
+      stored.last_seq = u64(q->int64(2));
+      stored.deleted = q->int64(3) != 0;
+      stored.shielded = q->int64(4) != 0;
+      if (!check_record(std::move(record_id), stored)) return protocol::Ok{};
     }
+    for (const PendingEntry* entry : sorted_entries(pending_, a_.aid))
+      if (!check_record(entry->first.second, entry->second)) return protocol::Ok{};
     if (check_.records != truth_.size()) {
       check_.problem = problem("record", 0, "record_missing",
                                std::to_string(truth_.size() - check_.records) +
                                    " record(s) written by envelopes have no row");
       return protocol::Ok{};
     }
-    if (live != a_.live_records)
+    if (live_ != a_.live_records)
       check_.problem = problem("record", 0, "count_mismatch",
                                "authorities.live_records is " + std::to_string(a_.live_records) +
-                                   ", the rows say " + std::to_string(live));
+                                   ", the rows say " + std::to_string(live_));
     return protocol::Ok{};
+  }
+
+  // False when the record's state disagrees with its envelopes (the problem is set).
+  bool check_record(std::string record_id, const RecordState& stored) {
+    auto it = truth_.find(record_id);
+    if (it == truth_.end()) {
+      check_.problem = problem("record", stored.last_seq, "record_without_envelope",
+                               "record " + record_id + " has no envelope");
+      return false;
+    }
+    if (stored.last_seq != it->second.last_seq) {
+      check_.problem = problem("record", stored.last_seq, "stale_last_seq",
+                               "record " + record_id + ": its latest envelope is " +
+                                   std::to_string(it->second.last_seq));
+      return false;
+    }
+    if (stored.deleted != it->second.deleted || stored.shielded != it->second.shielded) {
+      check_.problem = problem("record", stored.last_seq, "record_mismatch",
+                               "record " + record_id + ": deleted/shielded differ from " +
+                                   "its envelope");
+      return false;
+    }
+    if (!stored.deleted) ++live_;
+    ++check_.records;
+    if (stored.national_id) national_ids_[std::move(record_id)] = *stored.national_id;
+    return true;
   }
 
   Status feed() {
@@ -219,11 +232,13 @@ class AuthorityVerifier {
   }
 
   sql::Db& db_;
+  const PendingStates& pending_;
   const protocol::Trust& trust_;
   unsigned threads_;
   const AuthorityRow& a_;
   AuthorityCheck& check_;
   ChainState chain_;
+  std::uint64_t live_ = 0;
   std::unordered_map<std::string, RecordTruth> truth_;
   std::unordered_map<std::string, std::string> national_ids_;
 };
@@ -235,6 +250,7 @@ Result<VerifyReport> IndexStore::verify_all(const protocol::Trust& trust) {
   // One snapshot for the whole check; writers (another process) go on meanwhile.
   Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "verify index store");
   if (!tx) return tx.error();
+  if (Status s = m.sync_pending(); !s) return s.error();
   Result<sql::Statement> q = m.db.prepare(
       "SELECT aid, authority_id, applied_seq, applied_hash, feed_seq, feed_hash, live_records "
       "FROM authorities ORDER BY authority_id",
@@ -262,7 +278,7 @@ Result<VerifyReport> IndexStore::verify_all(const protocol::Trust& trust) {
   for (const AuthorityRow& a : rows) {
     AuthorityCheck check;
     check.authority_id = a.authority_id;
-    if (Status s = AuthorityVerifier(m.db, trust, m.threads, a, check).run(); !s)
+    if (Status s = AuthorityVerifier(m.db, m.pending, trust, m.threads, a, check).run(); !s)
       return s.error();
     report.authorities.push_back(std::move(check));
   }

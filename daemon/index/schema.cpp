@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 1> kSteps = {
+constexpr std::array<std::string_view, 2> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -64,6 +64,31 @@ CREATE TABLE rejections (
   repeats  INTEGER NOT NULL DEFAULT 1 CHECK (repeats >= 1)       -- same refusal, resent
 ) STRICT;
 CREATE INDEX rejections_by_authority ON rejections (aid, id);
+)sql",
+    // 2: state_log (each applied change's new record state, appended by the apply transaction
+    //    and merged into records later in large sorted batches), and current_records (records
+    //    with the states not merged yet laid over them: for inspection and tests, not the hot
+    //    path).
+    R"sql(
+CREATE TABLE state_log (
+  id          INTEGER PRIMARY KEY,                               -- aid << 40 | seq of the change
+  record_id   TEXT NOT NULL,
+  national_id TEXT,
+  deleted     INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  shielded    INTEGER NOT NULL CHECK (shielded IN (0, 1)),
+  aid         INTEGER GENERATED ALWAYS AS (id >> 40) VIRTUAL,
+  seq         INTEGER GENERATED ALWAYS AS (id & 1099511627775) VIRTUAL,
+  CHECK (deleted = 1 OR national_id IS NOT NULL),
+  CHECK (deleted = 0 OR shielded = 0)
+) STRICT;
+CREATE VIEW current_records (aid, record_id, national_id, last_seq, deleted, shielded) AS
+  WITH latest AS (
+    SELECT id >> 40 AS aid, record_id, national_id, id & 1099511627775 AS last_seq, deleted,
+           shielded, max(id) FROM state_log GROUP BY id >> 40, record_id)
+  SELECT aid, record_id, national_id, last_seq, deleted, shielded FROM latest
+  UNION ALL
+  SELECT aid, record_id, national_id, last_seq, deleted, shielded FROM records r
+   WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.aid = r.aid AND l.record_id = r.record_id);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -31,6 +31,50 @@ void DecodeContext::fail(Errc code, const std::string& path, std::string_view wh
   error_ = Error{code, path + ": " + std::string(what)};
 }
 
+DecodeContext::PathSegment* DecodeContext::next_segment() {
+  if (used_ == kChunk) {
+    chunks_.push_back(std::make_unique<PathSegment[]>(kChunk));
+    used_ = 0;
+  }
+  return &chunks_.back()[used_++];
+}
+
+const DecodeContext::PathSegment* DecodeContext::root(std::string text) {
+  roots_.push_back(std::make_unique<std::string>(std::move(text)));
+  PathSegment* s = next_segment();
+  *s = PathSegment{nullptr, *roots_.back(), 0, false};
+  return s;
+}
+
+const DecodeContext::PathSegment* DecodeContext::field(const PathSegment* parent,
+                                                       std::string_view name) {
+  PathSegment* s = next_segment();
+  *s = PathSegment{parent, name, 0, false};
+  return s;
+}
+
+const DecodeContext::PathSegment* DecodeContext::item(const PathSegment* parent,
+                                                      std::size_t index) {
+  PathSegment* s = next_segment();
+  *s = PathSegment{parent, {}, index, true};
+  return s;
+}
+
+std::string DecodeContext::spell(const PathSegment* segment) {
+  if (segment == nullptr) return {};
+  if (segment->parent == nullptr) return std::string(segment->name);
+  std::string out = spell(segment->parent);
+  if (segment->is_index) {
+    out += '[';
+    out += std::to_string(segment->index);
+    out += ']';
+  } else {
+    out += '.';
+    out += segment->name;
+  }
+  return out;
+}
+
 namespace {
 const char* type_name(msgpack::type::object_type t) {
   switch (t) {
@@ -150,21 +194,22 @@ void Node::expect_version(std::uint64_t expected) const {
 }
 
 Node ArrayNode::field(std::size_t i, std::string_view name) const {
-  std::string p = path_ + "." + std::string(name);
+  const DecodeContext::PathSegment* p = ctx_->field(path_, name);
   if (i >= size_) {
-    if (items_ != nullptr) ctx_->fail(Errc::malformed, p, "missing");
-    return Node(*ctx_, nullptr, std::move(p));
+    if (items_ != nullptr && !ctx_->failed())
+      ctx_->fail(Errc::malformed, DecodeContext::spell(p), "missing");
+    return Node(*ctx_, nullptr, p);
   }
-  return Node(*ctx_, &items_[i], std::move(p));
+  return Node(*ctx_, &items_[i], p);
 }
 
 Node ArrayNode::item(std::size_t i) const {
-  std::string p = path_ + "[" + std::to_string(i) + "]";
+  const DecodeContext::PathSegment* p = ctx_->item(path_, i);
   if (i >= size_) {
-    ctx_->fail(Errc::malformed, p, "missing");
-    return Node(*ctx_, nullptr, std::move(p));
+    if (!ctx_->failed()) ctx_->fail(Errc::malformed, DecodeContext::spell(p), "missing");
+    return Node(*ctx_, nullptr, p);
   }
-  return Node(*ctx_, &items_[i], std::move(p));
+  return Node(*ctx_, &items_[i], p);
 }
 
 Result<msgpack::object_handle> parse_msgpack(ByteView bytes, const DecodeLimits& limits,

@@ -148,6 +148,7 @@ class RawDb : public SqliteFile {
          {"SELECT * FROM meta ORDER BY key", "SELECT * FROM authorities ORDER BY aid",
           "SELECT id, received_ms, hex(wire) FROM envelopes ORDER BY id",
           "SELECT * FROM records ORDER BY aid, record_id",
+          "SELECT id, record_id, national_id, deleted, shielded FROM state_log ORDER BY id",
           "SELECT id, hex(wire) FROM feed ORDER BY id",
           "SELECT * FROM rejections ORDER BY id"}) {
       sqlite3_stmt* s = nullptr;

@@ -483,7 +483,7 @@ class Index(Node):
 
     def national_ids(self, authority):
         """{record_id: national_id} the index assigned to one authority's records."""
-        return dict(query(self.db, "SELECT r.record_id, r.national_id FROM records r "
+        return dict(query(self.db, "SELECT r.record_id, r.national_id FROM current_records r "
                                    "JOIN authorities a ON a.aid = r.aid "
                                    "WHERE a.authority_id = ? AND r.deleted = 0", (authority,)))
 

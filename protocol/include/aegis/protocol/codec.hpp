@@ -5,15 +5,19 @@
 // header claiming 4 billion elements never allocates), hands the tree to a reader function
 // that walks it with Node/ArrayNode (recording the first error with the field path), then
 // re-encodes the result and requires the bytes to be identical: anything else is
-// `non_canonical`. Nothing here throws on bad bytes.
+// `non_canonical`. Nothing here throws on bad bytes. A node's path ("envelope.payload...") is
+// only spelled out when it is asked for (an error, a check that names it): the reader walks
+// dozens of fields per value, and building each one's path text was most of the decoding time.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -50,15 +54,36 @@ class Writer {
   msgpack::packer<msgpack::sbuffer> pk_;
 };
 
-// Holds the first error met while reading a tree. Later errors are ignored.
+// Holds the first error met while reading a tree (later errors are ignored), and the paths of
+// the nodes read: each node names its place by one segment (".name" or "[index]" after its
+// parent's), kept here for as long as the context lives.
 class DecodeContext {
  public:
+  struct PathSegment {
+    const PathSegment* parent = nullptr;  // nullptr: a root, whose text is `name`
+    std::string_view name;                // a field name (a literal) or the root's text
+    std::size_t index = 0;
+    bool is_index = false;
+  };
+
   void fail(Errc code, const std::string& path, std::string_view what);
   bool failed() const { return error_.has_value(); }
   const Error& error() const { return *error_; }
 
+  const PathSegment* root(std::string text);
+  // `name` must outlive the context (field names are string literals).
+  const PathSegment* field(const PathSegment* parent, std::string_view name);
+  const PathSegment* item(const PathSegment* parent, std::size_t index);
+  static std::string spell(const PathSegment* segment);
+
  private:
+  PathSegment* next_segment();
+  static constexpr std::size_t kChunk = 64;
+
   std::optional<Error> error_;
+  std::vector<std::unique_ptr<PathSegment[]>> chunks_;  // never moved once allocated
+  std::size_t used_ = kChunk;                           // segments used in the last chunk
+  std::vector<std::unique_ptr<std::string>> roots_;     // the roots' texts
 };
 
 class ArrayNode;
@@ -69,9 +94,11 @@ class ArrayNode;
 class Node {
  public:
   Node(DecodeContext& ctx, const msgpack::object* obj, std::string path)
-      : ctx_(&ctx), obj_(obj), path_(std::move(path)) {}
+      : ctx_(&ctx), obj_(obj), path_(ctx.root(std::move(path))) {}
+  Node(DecodeContext& ctx, const msgpack::object* obj, const DecodeContext::PathSegment* path)
+      : ctx_(&ctx), obj_(obj), path_(path) {}
 
-  const std::string& path() const { return path_; }
+  std::string path() const { return DecodeContext::spell(path_); }
   DecodeContext& context() const { return *ctx_; }
   bool is_nil() const;
   std::uint64_t as_uint(std::uint64_t max = UINT64_MAX) const;
@@ -97,18 +124,21 @@ class Node {
   ArrayNode as_array(std::size_t min, std::size_t max) const;
   // Reads a format version; anything other than `expected` is unknown_version.
   void expect_version(std::uint64_t expected) const;
-  void fail(Errc code, std::string_view what) const { ctx_->fail(code, path_, what); }
+  void fail(Errc code, std::string_view what) const {
+    if (!ctx_->failed()) ctx_->fail(code, path(), what);
+  }
 
  private:
   DecodeContext* ctx_;
   const msgpack::object* obj_;
-  std::string path_;
+  const DecodeContext::PathSegment* path_;
 };
 
 class ArrayNode {
  public:
-  ArrayNode(DecodeContext& ctx, const msgpack::object* items, std::size_t size, std::string path)
-      : ctx_(&ctx), items_(items), size_(size), path_(std::move(path)) {}
+  ArrayNode(DecodeContext& ctx, const msgpack::object* items, std::size_t size,
+            const DecodeContext::PathSegment* path)
+      : ctx_(&ctx), items_(items), size_(size), path_(path) {}
   std::size_t size() const { return size_; }
   // Element i named as a struct field: path "parent.name". Out of range yields a nil node and
   // records `malformed`.
@@ -120,7 +150,7 @@ class ArrayNode {
   DecodeContext* ctx_;
   const msgpack::object* items_;
   std::size_t size_;
-  std::string path_;
+  const DecodeContext::PathSegment* path_;
 };
 
 // Parses `bytes` under `limits` into one msgpack value and returns the handle, or an error:
