@@ -117,7 +117,7 @@ struct StoreFixture {
     return c.value();
   }
   store::ChainReport verify(store::Store& s) {
-    auto r = s.verify_chain(trust, now);
+    auto r = s.verify_chain(trust, now, &signing.tokenizer);
     INFO((r ? "" : r.error().message()));
     REQUIRE(r.ok());
     return r.value();
