@@ -76,6 +76,13 @@ class Weights {
   std::array<std::array<double, kLevels>, kFields> w_{};
 };
 
+// The link threshold (bits) at which a pair's posterior probability of being one child reaches
+// `posterior`, when two records drawn at random are one child with probability `prior`: the
+// score is log2 of the likelihood ratio against a random pair, so posterior odds = prior odds
+// x 2^score (docs/resolution.md, "Thresholds"). For N records holding T true pairs, prior =
+// T / (N (N - 1) / 2).
+double link_threshold_for(double posterior, double prior);
+
 PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
                      const Weights& weights);
 
