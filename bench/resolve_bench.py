@@ -15,10 +15,11 @@
 #    one (the issue's linearity target: at most 1.2x).
 # The raw limit measured in the same run: the adapter alone reading the same files
 # (aegis_resolve_bench_tool --parse-only), so "resolution costs N x parsing".
-# Link threshold: from a target posterior probability (--posterior, 0.999) for each data set's
-# size and its expected share of records known twice, as an operator would know it (FEBRL's
-# published design: dataset1 500 originals + 500 duplicates, dataset2 4,000 + 1,000; the
-# generator's --two-area), never from the truth file (docs/resolution.md, "Thresholds").
+# Parameters: every run first estimates m, u and the prior from the records themselves (EM over
+# the candidate pairs, u from drawn pairs: --estimate, untimed training) and sets the link
+# threshold from a target posterior probability of 0.999 (--posterior), never from the truth
+# file (docs/resolution.md, "Estimating m, u and the prior", "Thresholds"); --documented runs
+# the engine's documented national figures and fixed thresholds instead.
 # Figures only, never pass/fail; a busy machine (load average printed) lowers every rate.
 import argparse
 import json
@@ -46,17 +47,7 @@ def febrl_dir():
 
 
 POSTERIOR = 0.999
-# Expected true pairs per record read (FEBRL: duplicates / records, one duplicate each).
-FEBRL_TRUE_PAIRS_PER_RECORD = {"dataset1.csv": 500 / 1000, "dataset2.csv": 1000 / 5000}
-
-
-def threshold_args(true_pairs_per_record):
-    return ["--posterior", str(POSTERIOR), "--true-pairs-per-record", str(true_pairs_per_record)]
-
-
-def two_area_pairs_per_record(two_area):
-    """A share `two_area` of children has a second record: pairs per record read."""
-    return two_area / (1 + two_area)
+MODEL = ["--estimate", "--posterior", str(POSTERIOR)]
 
 
 def tool(args, timeout=7200):
@@ -90,8 +81,16 @@ def quality_line(what, r):
             f"{r.get('review_pairs', 0):,} pairs ({r.get('review_pairs_true', 0):,} true); after "
             f"review F1 {r['after_review']['f1']:.4f}; {r.get('pairs_compared', 0):,} pairs "
             f"compared; {r['cpu_us_per_record']:.1f} CPU us/record; link threshold "
-            f"{r['link_threshold']:.1f} bits; wrong pairs with one family name and date of "
+            f"{r['link_threshold']:.1f} bits{estimate_note(r)}; wrong pairs with one family name and date of "
             f"birth (twins) {r.get('false_pairs_same_family_and_dob', 0)}")
+
+
+def estimate_note(r):
+    e = r.get("estimate")
+    if not e:
+        return ""
+    return (f" (estimated prior {e['prior']:.3g}, {e['candidate_prior']:.3f} of candidate pairs, "
+            f"{e['iterations']} EM iterations, {e['cpu_seconds']:.1f} s CPU)")
 
 
 def make_children(out, children, authorities, two_area, seed):
@@ -116,7 +115,11 @@ def main():
     ap.add_argument("--children", type=int, default=1_000_000, help="the large scale run")
     ap.add_argument("--quick", action="store_true", help="10,000 and 100,000 children")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument("--documented", action="store_true",
+                    help="the documented m/u and fixed thresholds, no estimation")
     opt = ap.parse_args()
+    if opt.documented:
+        MODEL.clear()
     if not os.access(TOOL, os.X_OK):
         sys.exit(f"resolve_bench: no executable {TOOL} (build with -DAEGIS_BUILD_BENCH=ON)")
     work = tempfile.mkdtemp(prefix="aegis-resolve-bench-")
@@ -131,16 +134,14 @@ def main():
             for dataset in ("dataset1.csv", "dataset2.csv"):
                 org, dup = split_febrl(os.path.join(febrl, dataset), work)
                 r = tool(["--mapping", "febrl", "--csv", f"febrl-org={org}",
-                          "--csv", f"febrl-dup={dup}", "--febrl-truth"] +
-                         threshold_args(FEBRL_TRUE_PAIRS_PER_RECORD[dataset]))
+                          "--csv", f"febrl-dup={dup}", "--febrl-truth"] + MODEL)
                 print(quality_line(f"febrl {dataset}", r), flush=True)
 
         # 2. Synthetic quality.
         d = os.path.join(work, "quality")
         summary, _ = make_children(d, 20_000, 10, 0.2, 11)
         print(f"synthetic: names from {summary['names']}; corruptions {summary['counts']}")
-        r = tool(csv_args(d, 10) + ["--truth", os.path.join(d, "truth.csv")] +
-                 threshold_args(two_area_pairs_per_record(0.2)))
+        r = tool(csv_args(d, 10) + ["--truth", os.path.join(d, "truth.csv")] + MODEL)
         print(quality_line("synthetic 20,000 children, 10 authorities, 20% in two", r),
               flush=True)
         shutil.rmtree(d)
@@ -152,8 +153,7 @@ def main():
             d = os.path.join(work, f"scale-{n}")
             summary, made = make_children(d, n, 150, 0.05, 5)
             parse = tool(csv_args(d, 150) + ["--parse-only"])
-            r = tool(csv_args(d, 150) + ["--truth", os.path.join(d, "truth.csv")] +
-                     threshold_args(two_area_pairs_per_record(0.05)))
+            r = tool(csv_args(d, 150) + ["--truth", os.path.join(d, "truth.csv")] + MODEL)
             # CPU time per record: on a shared machine wall time counts other people's work.
             us = r["cpu_us_per_record"]
             per_record.append(us)

@@ -294,6 +294,8 @@ int main(int argc, char** argv) {
     estimated["cpu_seconds"] = cpu_seconds() - cpu_before;
     estimated["prior"] = e.prior;
     estimated["candidate_pairs"] = e.candidate_pairs;
+    estimated["candidate_prior"] = e.candidate_prior;
+    estimated["sampled_pairs"] = e.sampled_pairs;
     estimated["iterations"] = e.iterations;
     for (const auto& p : e.probabilities) {
       estimated["weights"][std::string(resolve::field_name(p.field)) + "." +

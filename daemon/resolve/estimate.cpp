@@ -17,6 +17,14 @@ namespace {
 
 using Pattern = std::array<Level, kFields>;
 
+// A fixed sequence of 64-bit values (splitmix64): the sampled pairs, the same on every run.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 Pattern pattern_of(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
                    const Weights& weights) {
   const PairScore s = score_pair(a, b, config, weights);
@@ -170,11 +178,29 @@ Estimate estimate_probabilities(const std::vector<MatchRecord>& records,
     if (moved < options.tolerance) break;
   }
   e.iterations = std::min(e.iterations, options.max_iterations);
+  e.candidate_prior = lambda;
+
+  // u: pairs drawn from a fixed sequence over all records; nearly all are two different
+  // children, so the weights say how rare an agreement is between any two children.
+  const double all_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+  const auto draws = static_cast<std::size_t>(
+      std::min(static_cast<double>(options.sampled_pairs), all_pairs));
+  std::map<Pattern, double> sampled;
+  for (std::uint64_t k = 0; e.sampled_pairs < draws && k < 4 * draws + 16; ++k) {
+    const std::size_t a = mix(2 * k) % n;
+    const std::size_t b = mix(2 * k + 1) % n;
+    if (a == b) continue;
+    sampled[pattern_of(records[a], records[b], start, weights)] += 1;
+    ++e.sampled_pairs;
+  }
+  const std::vector<double> u_random =
+      distribution(sampled, start.probabilities, slots, options.u_prior_weight, false);
   for (std::size_t i = 0; i < m.size(); ++i) {
     e.probabilities[i].m = m[i];
-    e.probabilities[i].u = u[i];
+    e.probabilities[i].u = u_random[i];
   }
-  e.prior = lambda;
+  // Blocking keeps (nearly) every true pair: the true pairs among all pairs are those found.
+  e.prior = lambda * static_cast<double>(e.candidate_pairs) / all_pairs;
   return e;
 }
 

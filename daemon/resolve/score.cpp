@@ -20,6 +20,7 @@ std::string_view cap_name(Cap c) noexcept {
     case Cap::identifier_conflict: return "identifier_conflict";
     case Cap::identifier_mixed: return "identifier_mixed";
     case Cap::given_names_differ: return "given_names_differ";
+    case Cap::birth_dates_differ: return "birth_dates_differ";
   }
   return "unknown";
 }
@@ -62,10 +63,10 @@ std::vector<Probability> default_probabilities() {
       {F::middle_name, L::close, 0.02, 0.01},
       {F::middle_name, L::initial, 0.05, 0.03},
       {F::middle_name, L::disagree, 0.12, 0.935},
-      {F::locality, L::agree, 0.70, 0.01},
-      {F::locality, L::similar, 0.12, 0.002},
-      {F::locality, L::close, 0.05, 0.03},
-      {F::locality, L::disagree, 0.13, 0.958},
+      {F::locality, L::agree, 0.70, 0.05},
+      {F::locality, L::similar, 0.12, 0.01},
+      {F::locality, L::close, 0.05, 0.05},
+      {F::locality, L::disagree, 0.13, 0.89},
   });
   return p;
 }
@@ -149,6 +150,11 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
                          given_level == Level::initial)) ||
         (one_authority && given_level != Level::agree)) {
       cap(Cap::given_names_differ, Outcome::review);
+    }
+    // A home, names and family shared but another date of birth: a sibling given the same
+    // name (or a whole date mistyped — a person decides).
+    if (s.evidence[static_cast<std::size_t>(Field::date_of_birth)].level == Level::disagree) {
+      cap(Cap::birth_dates_differ, Outcome::review);
     }
   }
   return s;

@@ -47,6 +47,8 @@ enum class Cap : std::uint8_t {
   identifier_conflict,  // tokens of one kind differ and none agrees: no link
   identifier_mixed,     // one kind agrees, another differs: at most review
   given_names_differ,   // both given names known and different (a sibling?): at most review
+  birth_dates_differ,   // dates of birth differ in two parts or more (a sibling given the
+                        // same name?) and no identifier agrees: at most review
 };
 std::string_view cap_name(Cap c) noexcept;
 

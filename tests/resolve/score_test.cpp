@@ -253,3 +253,28 @@ TEST_CASE("the link threshold follows the target posterior and the population") 
   CHECK(link_threshold_for(0.999, 0.5) == Approx(std::log2(999.0)));
   CHECK(link_threshold_for(0.5, 0.5) == Approx(0.0).margin(1e-12));
 }
+
+TEST_CASE("a sibling given the same name (another date of birth) is never linked on score") {
+  Child a;
+  a.given = "Jack";
+  a.gender = Gender::male;
+  a.locality = {"Canterbury"};
+  Child b = other(a);
+  b.dob = "2016-09-03";  // two parts of the date differ
+  const PairScore s = score(a, b);
+  REQUIRE(level(s, Field::date_of_birth) == Level::disagree);
+  CHECK(s.score >= MatchConfig{}.link_threshold);  // the score alone would link them
+  CHECK(s.outcome == Outcome::review);
+  CHECK(s.cap == Cap::birth_dates_differ);
+  // One part mistyped or day and month exchanged is still the same child.
+  b.dob = "2014-05-21";
+  CHECK(score(a, b).outcome == Outcome::link);
+  b.dob = "2014-05-05";
+  a.dob = "2014-05-05";
+  CHECK(score(a, b).outcome == Outcome::link);
+  // A shared identifier links whatever the date says.
+  b.dob = "2016-09-03";
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  b.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  CHECK(score(a, b).outcome == Outcome::link);
+}
