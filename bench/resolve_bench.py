@@ -164,7 +164,12 @@ def main():
                   f"({r.get('pairs_compared', 0) / r['records']:.2f}/record), "
                   f"{r.get('clusters', 0):,} clusters, peak RSS "
                   f"{r.get('peak_rss_mib', 0):,.0f} MiB; F1 {r['f1']:.4f} (precision "
-                  f"{r['precision']:.4f}, recall {r['recall']:.4f}); raw limit: the adapter "
+                  f"{r['precision']:.4f}, recall {r['recall']:.4f}, "
+                  f"{r['false_positive_pairs']:,} wrong pairs, "
+                  f"{r.get('false_pairs_same_family_and_dob', 0)} of them look-alikes); review "
+                  f"{r['review_pairs']:,} pairs ({r['review_pairs_true']:,} true), after "
+                  f"review F1 {r['after_review']['f1']:.4f}; link threshold "
+                  f"{r['link_threshold']:.1f} bits; raw limit: the adapter "
                   f"alone reads the same files at {parse['records_per_s']:,.0f} records/s, "
                   f"resolution costs {parse['records_per_s'] / r['records_per_s']:.2f}x "
                   f"parsing (files made in {made:.0f} s, untimed)", flush=True)
