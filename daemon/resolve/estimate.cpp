@@ -193,8 +193,9 @@ Estimate estimate_probabilities(const std::vector<MatchRecord>& records,
     sampled[pattern_of(records[a], records[b], start, weights)] += 1;
     ++e.sampled_pairs;
   }
-  const std::vector<double> u_random =
+  std::vector<double> u_random =
       distribution(sampled, start.probabilities, slots, options.u_prior_weight, false);
+  keep_monotone(m, u_random, slots);  // the final pairing holds the same rule
   for (std::size_t i = 0; i < m.size(); ++i) {
     e.probabilities[i].m = m[i];
     e.probabilities[i].u = u_random[i];

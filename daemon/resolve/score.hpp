@@ -24,6 +24,7 @@ struct Probability {
   Level level;
   double m;
   double u;
+  bool operator==(const Probability&) const = default;
 };
 
 // The documented estimates (docs/resolution.md, table "m and u").
