@@ -19,14 +19,6 @@ using store::StoreErrc;
 
 namespace {
 
-protocol::Envelope decode(const protocol::Bytes& wire) {
-  auto s = protocol::decode_signed(wire, "envelope");
-  REQUIRE(s.ok());
-  auto e = protocol::decode_envelope_body(s->body);
-  REQUIRE(e.ok());
-  return std::move(e).value();
-}
-
 std::size_t occurrences(protocol::ByteView haystack, protocol::ByteView needle) {
   std::size_t n = 0;
   auto at = haystack.begin();
@@ -47,7 +39,7 @@ protocol::ChildRecord with_valid_identifiers(protocol::ChildRecord r) {
 // Re-signs envelope `wire` (seq 1) with `payload` and writes it over outbox row 1 with its new
 // hash: as if the authority had sent that payload.
 void resign_first(StoreFixture& f, const protocol::Bytes& wire, protocol::RecordPayload payload) {
-  protocol::Envelope e = decode(wire);
+  protocol::Envelope e = decode_envelope_wire(wire);
   REQUIRE(e.seq == 1);
   e.payload = std::move(payload);
   const protocol::Bytes resigned = protocol::sign_envelope(e, f.authority);
@@ -80,7 +72,7 @@ TEST_CASE("match: an upsert's envelope carries version-2 tokens of the valid ide
   store::Store s = f.create();
   const protocol::ChildRecord child = with_valid_identifiers(sample_child("child-1"));
   f.must(s.upsert(child, f.signing));
-  const protocol::Envelope e = decode(last_envelope(s));
+  const protocol::Envelope e = decode_envelope_wire(last_envelope(s));
   REQUIRE(e.payload.has_value());
   CHECK(e.payload->version() == protocol::kPayloadVersion);
   REQUIRE(e.payload->match.has_value());
@@ -100,7 +92,7 @@ TEST_CASE("match: a clear envelope has no identifier, only their tokens; the row
     INFO(id);
     CHECK(occurrences(wire, protocol::view(id)) == 0);
   }
-  const protocol::Envelope e = decode(wire);
+  const protocol::Envelope e = decode_envelope_wire(wire);
   REQUIRE_FALSE(e.payload->shielded());
   CHECK(std::get<protocol::ChildDetails>(e.payload->details) ==
         protocol::without_identifiers(child.details));
@@ -124,7 +116,7 @@ TEST_CASE("match: a shielded envelope carries tokens and no identifier in clear"
     INFO(id);
     CHECK(occurrences(wire, protocol::view(id)) == 0);
   }
-  const protocol::Envelope e = decode(wire);
+  const protocol::Envelope e = decode_envelope_wire(wire);
   REQUIRE(e.payload->shielded());
   REQUIRE(e.payload->match.has_value());
   CHECK(*e.payload->match == protocol::make_match_tokens(child.details, test_tokenizer()));
@@ -139,7 +131,7 @@ TEST_CASE("match: an identifier that fails its check gets no token") {
   child.details.uln = "1234567890";         // wrong check digit
   child.details.nhs_number = "9876543211";  // fails modulus 11
   f.must(s.upsert(child, f.signing));
-  const protocol::MatchTokens m = *decode(last_envelope(s)).payload->match;
+  const protocol::MatchTokens m = *decode_envelope_wire(last_envelope(s)).payload->match;
   REQUIRE(m.entries.size() == 1);
   CHECK(m.entries[0].kind == IdentifierKind::upn);
   CHECK(m.find(IdentifierKind::uln) == nullptr);
@@ -154,11 +146,11 @@ TEST_CASE("match: tokens follow the matching key's id and bytes") {
                          f.signing.now_ms, f.signing.seal_randomness};
   const protocol::ChildRecord child = with_valid_identifiers(sample_child("child-1"));
   f.must(s.upsert(child, f.signing));
-  const protocol::MatchTokens before = *decode(last_envelope(s)).payload->match;
+  const protocol::MatchTokens before = *decode_envelope_wire(last_envelope(s)).payload->match;
   protocol::ChildRecord moved = child;
   moved.details.address->lines[0] = "1 Other Road";
   f.must(s.upsert(moved, rotated));
-  const protocol::MatchTokens after = *decode(last_envelope(s)).payload->match;
+  const protocol::MatchTokens after = *decode_envelope_wire(last_envelope(s)).payload->match;
   CHECK(before.key_id == 1);
   CHECK(after.key_id == 2);
   REQUIRE(after.entries.size() == before.entries.size());
@@ -272,7 +264,7 @@ TEST_CASE("match: a record sent as a version-1 payload (identifiers in clear) st
   store::Store s = f.create();
   const protocol::ChildRecord child = with_valid_identifiers(sample_child("child-1"));
   f.must(s.upsert(child, f.signing));
-  protocol::RecordPayload v1 = *decode(last_envelope(s)).payload;
+  protocol::RecordPayload v1 = *decode_envelope_wire(last_envelope(s)).payload;
   v1.match.reset();
   SECTION("with the whole details, as version-1 senders built it") {
     v1.details = child.details;
