@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -155,6 +156,9 @@ struct IndexStore::Impl {
   bool resolver_stale = true;                   // not consistent with the store (start, failure)
   const NationalIdSource* mint_source = nullptr;  // the running apply's, else none
   std::unordered_map<std::string, std::int64_t> aids;
+  // Records whose authority was told something in an elsewhere item (a superset of
+  // elsewhere_sent's records: large clusters are scanned in memory, not queried).
+  std::set<resolve::RecordRef> told;
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;

@@ -169,7 +169,7 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     const std::filesystem::path& file, sql::Db db, const OpenOptions& options) {
   auto impl = std::unique_ptr<Impl>(
       new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, std::nullopt, nullptr,
-               true, nullptr, {}, nullptr, 1});
+               true, nullptr, {}, {}, nullptr, 1});
   struct Spec {
     std::optional<sql::Statement> Statements::*member;
     std::string_view sql;
@@ -514,28 +514,44 @@ class IndexStore::Impl::BatchWriter {
   // (it deleted the record); what it was told is forgotten.
   Status send_elsewhere() {
     std::set<resolve::RecordRef> reconsider;
+    std::set<std::string> clusters_seen;  // national ids whose cluster is already in
     for (const resolve::RecordRef& t : touched_) {
       reconsider.insert(t);
-      for (resolve::RecordRef& r : m_.resolver->cluster_of(t)) reconsider.insert(std::move(r));
-      Result<std::vector<resolve::RecordRef>> told = m_.resolution->told_about(t);
-      if (!told) return told.error();
-      for (resolve::RecordRef& r : *told) reconsider.insert(std::move(r));
+      if (!m_.told.empty()) {  // no query while nobody was ever told anything
+        Result<std::vector<resolve::RecordRef>> told = m_.resolution->told_about(t);
+        if (!told) return told.error();
+        for (resolve::RecordRef& r : *told) reconsider.insert(std::move(r));
+      }
+      const std::optional<std::string> nid = m_.resolver->national_id(t);
+      if (!nid || !clusters_seen.insert(*nid).second) continue;
+      // Every record of a small cluster; of a large one (told nothing, below), only those
+      // told something before: the rest have nothing to send or withdraw.
+      std::vector<resolve::RecordRef> cluster = m_.resolver->cluster_of(t);
+      const bool large = cluster.size() > kMaxElsewhereCluster;
+      for (resolve::RecordRef& r : cluster)
+        if (!large || m_.told.contains(r)) reconsider.insert(std::move(r));
     }
     for (const resolve::RecordRef& r : reconsider) {
       const std::optional<std::string> nid = m_.resolver->national_id(r);
       if (!nid) {
+        if (m_.told.erase(r) == 0) continue;
         if (Status s = m_.resolution->forget_all_sent(r); !s) return s;
         continue;
       }
+      std::vector<resolve::RecordRef> cluster = m_.resolver->cluster_of(r);
+      // A child is known to a few authorities; a cluster this large is a data error (records
+      // alike in everything), and telling each of its records about every other would be
+      // quadratic: it is told nothing (and what it was told is withdrawn).
+      if (cluster.size() > kMaxElsewhereCluster) cluster.clear();
+      if (!m_.told.contains(r) &&
+          std::none_of(cluster.begin(), cluster.end(), [&](const resolve::RecordRef& o) {
+            return o.authority_id != r.authority_id;
+          }))
+        continue;  // nothing told, nothing to tell: no query
       Result<std::vector<ElsewhereSent>> sent = m_.resolution->sent_to(r);
       if (!sent) return sent.error();
       std::map<resolve::RecordRef, ElsewhereSent> was;
       for (ElsewhereSent& x : *sent) was.emplace(x.other, std::move(x));
-      std::vector<resolve::RecordRef> cluster = m_.resolver->cluster_of(r);
-      // A child is known to a few authorities; a cluster this large is a data error (records
-      // alike in everything), and telling each of its records about every other would be
-      // quadratic: it is told nothing (and what it was told is unlinked).
-      if (cluster.size() > kMaxElsewhereCluster) cluster.clear();
       for (const resolve::RecordRef& o : cluster) {
         if (o.authority_id == r.authority_id) continue;
         Result<const OtherView*> view = view_of(o);
@@ -550,6 +566,7 @@ class IndexStore::Impl::BatchWriter {
         }
         if (Status s = append_elsewhere(r.authority_id, std::move(link)); !s) return s;
         if (Status s = m_.resolution->set_sent(r, now); !s) return s;
+        m_.told.insert(r);
       }
       for (const auto& [o, x] : was) {
         protocol::ElsewhereLink link{r.record_id, *nid, o.authority_id, o.record_id,
@@ -945,6 +962,9 @@ Status IndexStore::Impl::rebuild_resolver() {
   resolver_stale = true;
   Result<std::unordered_map<std::string, std::uint64_t>> orders = resolution->minted_orders();
   if (!orders) return orders.error();
+  Result<std::set<resolve::RecordRef>> told_now = resolution->told_records();
+  if (!told_now) return told_now.error();
+  told = std::move(told_now).value();
   std::unordered_map<std::int64_t, std::string> names;
   {
     Result<sql::Statement> q =

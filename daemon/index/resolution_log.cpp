@@ -158,6 +158,19 @@ Result<std::vector<ElsewhereSent>> ResolutionLog::sent_to(const RecordRef& recor
   }
 }
 
+Result<std::set<RecordRef>> ResolutionLog::told_records() {
+  Result<sql::Statement> q = db_->prepare(
+      "SELECT DISTINCT authority_id, record_id FROM elsewhere_sent", "read elsewhere sent");
+  if (!q) return q.error();
+  std::set<RecordRef> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.insert({q->text(0), q->text(1)});
+  }
+}
+
 Result<std::vector<RecordRef>> ResolutionLog::told_about(const RecordRef& other) {
   sql::Use q(*st_.told_about);
   q->bind(1, other.authority_id);

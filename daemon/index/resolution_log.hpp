@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -44,6 +45,8 @@ class ResolutionLog {
 
   // What `record`'s authority was last told about other records (state linked or shielded).
   Result<std::vector<ElsewhereSent>> sent_to(const resolve::RecordRef& record);
+  // Every record whose authority was told something (load all).
+  Result<std::set<resolve::RecordRef>> told_records();
   // The records whose authorities were told about `other`.
   Result<std::vector<resolve::RecordRef>> told_about(const resolve::RecordRef& other);
   Status set_sent(const resolve::RecordRef& record, const ElsewhereSent& sent);
