@@ -25,7 +25,8 @@ inline double seconds_since(Clock::time_point t) {
 // the match tokens of its valid identifiers.
 inline protocol::RecordPayload clear_payload(const protocol::ChildRecord& r,
                                              const protocol::MatchTokenizer& tokenizer) {
-  return protocol::RecordPayload{r.identity, r.details,
+  // As make_payload sends a clear record (PROTOCOL.md §6.2): identifiers only as tokens.
+  return protocol::RecordPayload{r.identity, protocol::without_identifiers(r.details),
                                  protocol::make_match_tokens(r.details, tokenizer)};
 }
 

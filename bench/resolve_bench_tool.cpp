@@ -5,13 +5,20 @@
 //   aegis_resolve_bench_tool --csv AUTHORITY=FILE [--csv ...] [--mapping aegis|febrl]
 //                            [--truth FILE | --febrl-truth] [--mode incremental|bulk]
 //                            [--today YYYY-MM-DD] [--link X] [--review Y] [--max-block N]
-//                            [--no-sibling-guard] [--errors N]
+//                            [--no-sibling-guard] [--errors N] [--parse-only]
+//                            [--estimate] [--posterior P [--true-pairs-per-record R]]
 //
 // Tokens: a keyed BLAKE2b-128 under a fixed bench key over (kind, identifier) of each VALID
 // identifier (adapters/validate.hpp), as an authority would make them; a shielded record
 // (never, from CSV) would expose no address. Timed: resolution only (parsing is reported
 // apart), wall and CPU time (the machine may be shared). --mode incremental upserts records
-// one by one (the index's path), bulk all at once.
+// one by one (the index's path), bulk all at once. --parse-only stops after the adapter has
+// read the files (the raw limit: records, quarantined, seconds, records_per_s, peak_rss_mib).
+// --estimate learns m, u and the prior from the records read (resolve::estimate_probabilities,
+// untimed: a training step) and resolves with them. --posterior P sets the link threshold from
+// a target posterior probability (resolve::link_threshold_for) with the estimated prior, or,
+// with --true-pairs-per-record R, the prior of R x records true pairs among all pairs; --link
+// sets it directly.
 //
 // Quality, with --truth FILE (CSV header authority_id,local_id,person_id) or --febrl-truth
 // (person = N of rec-N-org / rec-N-dup-K): pairs of imported records, all pairs in one cluster
@@ -22,6 +29,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +45,7 @@
 #include "aegis/adapters/adapter.hpp"
 #include "aegis/adapters/csv.hpp"
 #include "aegis/adapters/validate.hpp"
+#include "resolve/estimate.hpp"
 #include "resolve/resolver.hpp"
 
 namespace {
@@ -177,6 +186,10 @@ int main(int argc, char** argv) {
   std::string truth_file;
   bool febrl_truth = false;
   bool bulk = false;
+  bool parse_only = false;
+  bool estimate = false;
+  double posterior = 0;
+  double true_pairs_per_record = 0;
   std::size_t show_errors = 0;
   protocol::Date today = today_utc();
   resolve::MatchConfig config;
@@ -213,6 +226,16 @@ int main(int argc, char** argv) {
       config.max_block_size = std::stoul(next());
     } else if (a == "--no-sibling-guard") {
       config.sibling_guard = false;
+    } else if (a == "--posterior") {
+      posterior = std::stod(next());
+      if (!(posterior > 0.5 && posterior < 1)) die("--posterior is in (0.5, 1)");
+    } else if (a == "--true-pairs-per-record") {
+      true_pairs_per_record = std::stod(next());
+      if (!(true_pairs_per_record > 0)) die("--true-pairs-per-record is > 0");
+    } else if (a == "--estimate") {
+      estimate = true;
+    } else if (a == "--parse-only") {
+      parse_only = true;
     } else if (a == "--errors") {
       show_errors = std::stoul(next());
     } else {
@@ -239,6 +262,59 @@ int main(int argc, char** argv) {
     if (!r) die(file + ": " + r.error().message);
   }
   const double parse_seconds = seconds_since(parse_start);
+  auto peak_rss_mib = [] {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_maxrss) / 1024.0;
+  };
+  if (parse_only) {
+    nlohmann::json out;
+    out["records"] = records.size();
+    out["quarantined"] = quarantined.size();
+    out["seconds"] = parse_seconds;
+    out["records_per_s"] =
+        parse_seconds > 0 ? static_cast<double>(records.size()) / parse_seconds : 0.0;
+    out["peak_rss_mib"] = peak_rss_mib();
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+
+  if (true_pairs_per_record > 0 && (posterior == 0 || estimate)) {
+    die("--true-pairs-per-record goes with --posterior, without --estimate");
+  }
+  if (posterior > 0 && !estimate && true_pairs_per_record == 0) {
+    die("--posterior needs --estimate or --true-pairs-per-record");
+  }
+  nlohmann::json estimated;
+  if (estimate) {
+    const double cpu_before = cpu_seconds();
+    const resolve::Estimate e = resolve::estimate_probabilities(records, config);
+    config.probabilities = e.probabilities;
+    if (posterior > 0) config.link_threshold = resolve::link_threshold_for(posterior, e.prior);
+    estimated["cpu_seconds"] = cpu_seconds() - cpu_before;
+    estimated["prior"] = e.prior;
+    estimated["candidate_pairs"] = e.candidate_pairs;
+    estimated["candidate_prior"] = e.candidate_prior;
+    estimated["sampled_pairs"] = e.sampled_pairs;
+    estimated["iterations"] = e.iterations;
+    for (const auto& p : e.probabilities) {
+      estimated["weights"][std::string(resolve::field_name(p.field)) + "." +
+                           std::string(resolve::level_name(p.level))] =
+          nlohmann::json::array({p.m, p.u, std::log2(p.m / p.u)});
+    }
+  } else if (posterior > 0) {
+    const auto n = static_cast<double>(records.size());
+    config.link_threshold = resolve::link_threshold_for(
+        posterior, true_pairs_per_record * n / (n * (n - 1) / 2));
+  }
+  // What makes a wrong pair look like twins (same family name and date of birth), kept before
+  // the records move into the resolver: false links between such people are counted apart.
+  std::unordered_map<std::string, std::string> twin_key;
+  for (const auto& r : records) {
+    twin_key[ref_key(r.ref)] = r.name.family + '|' + std::to_string(r.date_of_birth.year) + '-' +
+                              std::to_string(r.date_of_birth.month) + '-' +
+                              std::to_string(r.date_of_birth.day);
+  }
 
   // Resolve (timed).
   std::uint64_t minted = 0;
@@ -261,9 +337,6 @@ int main(int argc, char** argv) {
   const resolve::ResolverStats st = resolver.stats();
   const auto review = resolver.review_queue();
 
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-
   nlohmann::json out;
   out["records"] = n_records;
   out["quarantined"] = quarantined.size();
@@ -279,13 +352,15 @@ int main(int argc, char** argv) {
   out["link_pairs"] = st.link_pairs;
   out["review_pairs"] = review.size();
   out["clusters"] = st.clusters;
-  out["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  out["peak_rss_mib"] = peak_rss_mib();
   // Growth of resident memory over the resolution: the engine's own structures (the records'
   // strings were already allocated by the parse and move into it).
-  out["engine_rss_mb"] = engine_mb;
+  out["engine_rss_mib"] = engine_mb;
   out["engine_bytes_per_record"] =
       n_records ? engine_mb * 1024.0 * 1024.0 / static_cast<double>(n_records) : 0.0;
   out["mode"] = bulk ? "bulk" : "incremental";
+  out["link_threshold"] = config.link_threshold;
+  if (estimate) out["estimate"] = estimated;
 
   if (!truth_file.empty() || febrl_truth) {
     Truth truth;
@@ -298,11 +373,24 @@ int main(int argc, char** argv) {
     };
     std::vector<std::pair<RecordRef, RecordRef>> wrong;
     // Pairwise figures of the current partition.
+    std::uint64_t false_twin_like = 0;
     auto quality = [&](bool sample) {
       std::uint64_t predicted = 0;
       std::uint64_t true_positive = 0;
       for (const auto& cluster : resolver.partition()) {
         predicted += pairs_of(cluster.size());
+        if (sample) {
+          for (std::size_t i = 0; i < cluster.size(); ++i) {
+            for (std::size_t j = i + 1; j < cluster.size(); ++j) {
+              const auto x = person(cluster[i]);
+              const auto y = person(cluster[j]);
+              const bool other_people = !x || !y || *x != *y;
+              if (other_people && twin_key[ref_key(cluster[i])] == twin_key[ref_key(cluster[j])]) {
+                ++false_twin_like;
+              }
+            }
+          }
+        }
         std::map<std::string, std::uint64_t> by_person;
         for (const auto& r : cluster) ++by_person[person(r).value_or("?" + ref_key(r))];
         for (const auto& [p, k] : by_person) true_positive += pairs_of(k);
@@ -392,6 +480,8 @@ int main(int argc, char** argv) {
     out["true_pairs"] = true_pairs;
     figures(predicted, true_positive, out);
     out["review_pairs_true"] = review_true;
+    // Wrong links between people with one family name and date of birth: twins, mostly.
+    out["false_pairs_same_family_and_dob"] = false_twin_like;
     out["records_without_truth"] = unknown;
     out["quarantined_with_truth"] = quarantined_known;
     out["true_pairs_lost_to_quarantine"] = true_pairs_all - true_pairs;

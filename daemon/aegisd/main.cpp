@@ -149,7 +149,7 @@ class Daemon {
       watches.push_back({nullptr, signals_.fd(), [this] { on_signal(); }});
       std::vector<zmq::pollitem_t> items;
       for (const Watch& w : watches) items.push_back({w.socket, w.fd, ZMQ_POLLIN, 0});
-      const std::uint64_t now = now_ms();
+      const std::uint64_t now = steady_ms();  // ticks run on the steady clock
       std::uint64_t wait_ms = next_tick > now ? next_tick - now : 0;
       if (const int watchdog_ms = notify_.watchdog(); watchdog_ms >= 0)
         wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(watchdog_ms));
@@ -158,8 +158,8 @@ class Daemon {
       for (std::size_t i = 0; i < items.size() && !stopping_; ++i)
         if (items[i].revents & ZMQ_POLLIN) watches[i].on_readable();
       if (stopping_) break;
-      const std::uint64_t t = now_ms();
-      if (t >= next_tick) next_tick = t + static_cast<std::uint64_t>(role_->tick(t));
+      if (const std::uint64_t t = steady_ms(); t >= next_tick)
+        next_tick = t + static_cast<std::uint64_t>(role_->tick(now_ms()));
     }
     role_->stop(now_ms());
     log::info("stopped", {{"role", role}, {"id", config_.subject_id}});

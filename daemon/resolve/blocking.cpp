@@ -43,23 +43,30 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
   const std::string family = soundex(r.name.family);
   const std::string_view canon = canonical_given(r.name.given);
   const std::string given = soundex(canon);
-  // A date of birth is shared by about 1/6500 of all children: it blocks with both names (the
-  // Soundex code or first 3 letters of one, the initial of the other, in either order so
-  // swapped names meet), so blocks do not grow with the population.
+  // A date of birth is shared by about 1/6500 of all children: it blocks with both names, as
+  // Soundex codes or as first 3 letters (unordered, so swapped names meet; a typo changes at
+  // most one of the two forms of a name). Not a name's initial: a date and a family name with
+  // an initial were blocks that grew with the population.
   const std::string given_name(canon);
   const std::string& family_name = r.name.family;
-  auto date_keys = [&](const std::string& one, const std::string& other) {
-    if (one.empty()) return;
-    const std::string initial = other.substr(0, 1);
-    keys.push_back(hash_key("ds|" + date + '|' + soundex(one) + '|' + initial));
-    keys.push_back(hash_key("d3|" + date + '|' + one.substr(0, 3) + '|' + initial));
+  auto unordered = [](const std::string& x, const std::string& y) {
+    return std::min(x, y) + '|' + std::max(x, y);
   };
-  date_keys(family_name, given_name);
-  date_keys(given_name, family_name);
-  for (const MatchName& f : r.former) date_keys(f.family, given_name);
-  if (!family.empty() && !given.empty()) {
-    // Two of the three date parts + both names, so one wrong part still meets.
-    const std::string pair = std::min(family, given) + '|' + std::max(family, given);
+  auto date_keys = [&](const std::string& family_or_former) {
+    if (family_or_former.empty() && given_name.empty()) return;
+    keys.push_back(hash_key("ds|" + date + '|' + unordered(soundex(family_or_former), given)));
+    keys.push_back(hash_key("d3|" + date + '|' +
+                            unordered(family_or_former.substr(0, 3), given_name.substr(0, 3))));
+  };
+  date_keys(family_name);
+  for (const MatchName& f : r.former) date_keys(f.family);
+  if (!family_name.empty() && !given_name.empty()) {
+    // Two of the three date parts + both whole names (the given name by its variant group),
+    // unordered so swapped names meet: one wrong part of the date still meets. Whole names,
+    // not Soundex codes: a year and month of births is 1/216 of all children, and a pair of
+    // Soundex codes too common a share of them — such blocks grew with the population.
+    const std::string pair = std::min(family_name, given_name) + '|' +
+                             std::max(family_name, given_name);
     const std::string month = std::to_string(r.date_of_birth.month);
     const std::string day = std::to_string(r.date_of_birth.day);
     keys.push_back(hash_key("ym|" + year + '|' + month + '|' + pair));
@@ -67,9 +74,6 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
     keys.push_back(hash_key("md|" + month + '|' + day + '|' + pair));
   }
   if (!r.postcode.empty()) {
-    // The district (or, without one, the whole postcode) + date of birth: both names may be
-    // wrong.
-    keys.push_back(hash_key("dp|" + date + '|' + (r.outward.empty() ? r.postcode : r.outward)));
     keys.push_back(hash_key("py|" + r.postcode + '|' + year));
     // Postcode + either name's Soundex (one key family: swapped names meet).
     if (!family.empty()) keys.push_back(hash_key("pn|" + r.postcode + '|' + family));

@@ -18,6 +18,8 @@ std::string_view field_name(Field f) noexcept {
     case Field::gender: return "gender";
     case Field::postcode: return "postcode";
     case Field::address_line: return "address_line";
+    case Field::middle_name: return "middle_name";
+    case Field::locality: return "locality";
   }
   return "unknown";
 }
@@ -242,6 +244,45 @@ Level compare_address_line(const MatchRecord& a, const MatchRecord& b) {
   const std::string_view x = house_number(a.address_line);
   const std::string_view y = house_number(b.address_line);
   if (l == Level::similar && !x.empty() && !y.empty() && x != y) return Level::close;
+  return l;
+}
+
+Level compare_middle(const MatchRecord& a, const MatchRecord& b) {
+  const std::string& x = a.middle;
+  const std::string& y = b.middle;
+  if (x.empty() || y.empty()) return Level::missing;
+  const Level l = compare_text(x, y);
+  if (l == Level::disagree && (x.size() == 1 || y.size() == 1) && x[0] == y[0]) {
+    return Level::initial;
+  }
+  return l;
+}
+
+namespace {
+
+// The lines of a locality ("a | b" -> {"a", "b"}).
+std::vector<std::string_view> locality_lines(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    const auto bar = s.find(" | ");
+    out.push_back(s.substr(0, bar));
+    if (bar == std::string_view::npos) break;
+    s.remove_prefix(bar + 3);
+  }
+  return out;
+}
+
+}  // namespace
+
+Level compare_locality(const MatchRecord& a, const MatchRecord& b) {
+  if (a.locality.empty() || b.locality.empty()) return Level::missing;
+  const Level l = compare_text(a.locality, b.locality);
+  if (l != Level::disagree) return l;
+  for (const std::string_view x : locality_lines(a.locality)) {
+    for (const std::string_view y : locality_lines(b.locality)) {
+      if (x == y) return Level::close;
+    }
+  }
   return l;
 }
 

@@ -23,8 +23,10 @@ enum class Field : std::uint8_t {
   gender,
   postcode,
   address_line,
+  middle_name,    // agree / similar / close / initial / disagree; missing unless both have one
+  locality,       // the address lines after the first (area, town, county)
 };
-inline constexpr std::size_t kFields = 10;
+inline constexpr std::size_t kFields = 12;
 std::string_view field_name(Field f) noexcept;  // "upn", "given_name", ...
 
 // How well two values agree. Each field uses some of these (docs/resolution.md lists which).
@@ -67,6 +69,10 @@ Level compare_date_of_birth(const protocol::Date& a, const protocol::Date& b);
 Level compare_gender(protocol::Gender a, protocol::Gender b);
 Level compare_postcode(const MatchRecord& a, const MatchRecord& b);
 Level compare_address_line(const MatchRecord& a, const MatchRecord& b);
+Level compare_middle(const MatchRecord& a, const MatchRecord& b);
+// agree: the same lines; similar/close: Jaro-Winkler of the joined lines, or (close) one whole
+// line shared (the same town, another area); disagree: nothing shared.
+Level compare_locality(const MatchRecord& a, const MatchRecord& b);
 // Per identifier kind: agree when a token is shared, disagree when both have tokens of that
 // kind and none is shared, else missing.
 Level compare_identifier(const MatchRecord& a, const MatchRecord& b, IdentifierKind kind);

@@ -129,6 +129,12 @@ MatchRecord make_match_record(std::string_view authority_id, std::string_view re
     const auto space = a.postcode.find(' ');
     if (space != std::string::npos) m.outward = normalise_postcode_key(a.postcode.substr(0, space));
     if (!a.lines.empty()) m.address_line = normalise_text(a.lines.front());
+    for (std::size_t i = 1; i < a.lines.size(); ++i) {
+      const std::string line = normalise_text(a.lines[i]);
+      if (line.empty()) continue;
+      if (!m.locality.empty()) m.locality += " | ";
+      m.locality += line;
+    }
   }
   std::sort(tokens.begin(), tokens.end());
   tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());

@@ -1,6 +1,6 @@
 // What the matching engine knows of one record (docs/resolution.md, "Matching engine"):
 // normalised names, gender, date of birth, identifier tokens and — only for records that are
-// not shielded — postcode and first address line. Built once per record version; comparators
+// not shielded — postcode, first address line and the locality (the other address lines). Built once per record version; comparators
 // and blocking read nothing else. The engine never sees a clear identifier: only tokens.
 #pragma once
 
@@ -53,6 +53,8 @@ struct MatchRecord {
   std::string postcode;               // normalised, no spaces ("LS14AP"); empty: unknown/shielded
   std::string outward;                // outward code when the postcode has one ("LS1")
   std::string address_line;           // first address line, normalised; empty: unknown/shielded
+  std::string locality;               // the other address lines (area, town, county), each
+                                      // normalised, joined by " | "; empty: none/shielded
   std::vector<IdentifierToken> tokens;  // sorted, duplicates removed
   bool operator==(const MatchRecord&) const = default;
 };

@@ -20,6 +20,7 @@ std::string_view cap_name(Cap c) noexcept {
     case Cap::identifier_conflict: return "identifier_conflict";
     case Cap::identifier_mixed: return "identifier_mixed";
     case Cap::given_names_differ: return "given_names_differ";
+    case Cap::birth_dates_differ: return "birth_dates_differ";
   }
   return "unknown";
 }
@@ -57,6 +58,15 @@ std::vector<Probability> default_probabilities() {
       {F::address_line, L::similar, 0.12, 0.0005},
       {F::address_line, L::close, 0.05, 0.02},
       {F::address_line, L::disagree, 0.13, 0.9793},
+      {F::middle_name, L::agree, 0.75, 0.02},
+      {F::middle_name, L::similar, 0.06, 0.005},
+      {F::middle_name, L::close, 0.02, 0.01},
+      {F::middle_name, L::initial, 0.05, 0.03},
+      {F::middle_name, L::disagree, 0.12, 0.935},
+      {F::locality, L::agree, 0.70, 0.05},
+      {F::locality, L::similar, 0.12, 0.01},
+      {F::locality, L::close, 0.05, 0.05},
+      {F::locality, L::disagree, 0.13, 0.89},
   });
   return p;
 }
@@ -69,6 +79,10 @@ Weights::Weights(const MatchConfig& config) {
   // Name order is not a field with its own m/u: a swap costs a fixed penalty.
   w_[static_cast<std::size_t>(Field::name_order)][static_cast<std::size_t>(Level::swapped)] =
       -config.swap_penalty;
+}
+
+double link_threshold_for(double posterior, double prior) {
+  return std::log2(posterior / (1 - posterior)) - std::log2(prior / (1 - prior));
 }
 
 PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
@@ -106,6 +120,8 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
   set(Field::gender, compare_gender(a.gender, b.gender));
   set(Field::postcode, compare_postcode(a, b));
   set(Field::address_line, compare_address_line(a, b));
+  set(Field::middle_name, compare_middle(a, b));
+  set(Field::locality, compare_locality(a, b));
 
   for (const FieldEvidence& e : s.evidence) s.score += e.weight;
   s.outcome = s.score >= config.link_threshold    ? Outcome::link
@@ -124,9 +140,21 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
   } else if (config.sibling_guard && !id_agree) {
     const Level given_level = s.evidence[static_cast<std::size_t>(Field::given_name)].level;
     const bool one_authority = a.ref.authority_id == b.ref.authority_id;
-    if (given_level == Level::disagree || given_level == Level::close ||
-        given_level == Level::initial || (one_authority && given_level != Level::agree)) {
+    // Twins rarely share a middle name: with one, a given name one typo too far or shortened to
+    // its initial is the same child. A given name wholly different is still a twin's.
+    const bool middle_agrees =
+        s.evidence[static_cast<std::size_t>(Field::middle_name)].level == Level::agree;
+    const bool near_given =
+        middle_agrees && (given_level == Level::close || given_level == Level::initial);
+    if ((!near_given && (given_level == Level::disagree || given_level == Level::close ||
+                         given_level == Level::initial)) ||
+        (one_authority && given_level != Level::agree)) {
       cap(Cap::given_names_differ, Outcome::review);
+    }
+    // A home, names and family shared but another date of birth: a sibling given the same
+    // name (or a whole date mistyped — a person decides).
+    if (s.evidence[static_cast<std::size_t>(Field::date_of_birth)].level == Level::disagree) {
+      cap(Cap::birth_dates_differ, Outcome::review);
     }
   }
   return s;

@@ -24,6 +24,7 @@ struct Probability {
   Level level;
   double m;
   double u;
+  bool operator==(const Probability&) const = default;
 };
 
 // The documented estimates (docs/resolution.md, table "m and u").
@@ -47,6 +48,8 @@ enum class Cap : std::uint8_t {
   identifier_conflict,  // tokens of one kind differ and none agrees: no link
   identifier_mixed,     // one kind agrees, another differs: at most review
   given_names_differ,   // both given names known and different (a sibling?): at most review
+  birth_dates_differ,   // dates of birth differ in two parts or more (a sibling given the
+                        // same name?) and no identifier agrees: at most review
 };
 std::string_view cap_name(Cap c) noexcept;
 
@@ -75,6 +78,13 @@ class Weights {
  private:
   std::array<std::array<double, kLevels>, kFields> w_{};
 };
+
+// The link threshold (bits) at which a pair's posterior probability of being one child reaches
+// `posterior`, when two records drawn at random are one child with probability `prior`: the
+// score is log2 of the likelihood ratio against a random pair, so posterior odds = prior odds
+// x 2^score (docs/resolution.md, "Thresholds"). For N records holding T true pairs, prior =
+// T / (N (N - 1) / 2).
+double link_threshold_for(double posterior, double prior);
 
 PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
                      const Weights& weights);

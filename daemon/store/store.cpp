@@ -511,7 +511,8 @@ Status Store::record_trust_version(std::uint64_t version) {
   return sql::raise_trust_version(db_, version);
 }
 
-Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint64_t now_ms) {
+Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint64_t now_ms,
+                                        const protocol::MatchTokenizer* tokenizer) {
   // One read transaction, so a concurrent writer cannot move the ground between the passes.
   if (Status s = db_.exec("BEGIN", "verify chain: begin"); !s) return s.error();
   struct EndRead {
@@ -595,11 +596,20 @@ Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint6
     Result<Envelope> e = decode_stored_envelope(r->blob(5), seq);
     if (!e) return e.error();
     const protocol::RecordPayload& p = *e->payload;
+    // A clear version-2 payload carries the details minus the identifiers (only the tokens
+    // carry them); a version-1 one carried the whole details. The row keeps the whole record.
     const bool same =
         stored->record_id == id && stored->identity == p.identity &&
         stored->shielded() == p.shielded() && (r->int64(2) != 0) == p.shielded() &&
-        (p.shielded() || std::get<protocol::ChildDetails>(p.details) == stored->details);
+        (p.shielded() || std::get<protocol::ChildDetails>(p.details) ==
+                             (p.match ? protocol::without_identifiers(stored->details)
+                                      : stored->details));
     if (!same) return problem(seq, "record_mismatch", at + "body differs from its latest envelope");
+    // Tokens under another key id (made before a rotation) cannot be recomputed here.
+    if (tokenizer != nullptr && p.match && p.match->key_id == tokenizer->key_id() &&
+        *p.match != protocol::make_match_tokens(stored->details, *tokenizer))
+      return problem(seq, "record_mismatch",
+                     at + "match tokens of its latest envelope differ from its identifiers'");
   }
   if (!latest.empty()) {
     auto first = std::min_element(latest.begin(), latest.end(), [](const auto& a, const auto& b) {

@@ -214,9 +214,14 @@ class Store {
   // The last envelope's (seq, hash); zeros when the outbox is empty.
   Result<protocol::ChainState> last();
   // Runs protocol::verify_envelope over every outbox row in order, checks that each row's
-  // columns match its envelope, and that every record row matches its latest envelope.
+  // columns match its envelope, and that every record row matches its latest envelope: the
+  // identity, and for a clear child the details (minus the identifiers in a version-2 payload,
+  // which carries them only as match tokens). With `tokenizer`, a version-2 payload's tokens
+  // must also be those of the record's valid identifiers, when made under the tokenizer's key
+  // id (older key ids cannot be recomputed and are not checked).
   // The Result's error is only for failures to read the database.
-  Result<ChainReport> verify_chain(const protocol::Trust& trust, std::uint64_t now_ms);
+  Result<ChainReport> verify_chain(const protocol::Trust& trust, std::uint64_t now_ms,
+                                   const protocol::MatchTokenizer* tokenizer = nullptr);
 
   // ---- Sync ----
   // The wire bytes of envelopes from_seq..to_seq (inclusive) in seq order; fewer when the outbox

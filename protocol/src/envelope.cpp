@@ -2,6 +2,10 @@
 // signing and hashing. Verification against trust and the chain is in verify.cpp.
 #include "aegis/protocol/envelope.hpp"
 
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "aegis/protocol/codec.hpp"
 #include "decode_rules.hpp"
 
@@ -28,6 +32,18 @@ void write_payload(Writer& w, const RecordPayload& p) {
   if (p.match) write_match_tokens(w, *p.match);
 }
 
+// Version 2 refuses raw identifiers in clear details: they travel only as match tokens (§14).
+void refuse_identifiers(DecodeContext& ctx, const Node& details, const ChildDetails& clear) {
+  const std::pair<const char*, const std::optional<std::string>*> identifiers[] = {
+      {"upn", &clear.upn}, {"uln", &clear.uln}, {"nhs_number", &clear.nhs_number}};
+  for (const auto& [name, value] : identifiers) {
+    if (!*value) continue;
+    ctx.fail(Errc::invalid_field, details.path() + "." + name,
+             "identifiers travel only as match tokens (§14)");
+    return;
+  }
+}
+
 RecordPayload read_payload(const Node& n) {
   RecordPayload p;
   DecodeContext& ctx = n.context();
@@ -47,8 +63,9 @@ RecordPayload read_payload(const Node& n) {
     p.details = read_sealed_blob(details);
   } else {
     ChildDetails clear = read_child_details(details);
-    if (!n.context().failed() && clear.shield)
+    if (!ctx.failed() && clear.shield)
       details.fail(Errc::invalid_field, "a shielded child's details must be sealed");
+    if (!ctx.failed() && version == kPayloadVersion) refuse_identifiers(ctx, details, clear);
     p.details = std::move(clear);
   }
   if (version == kPayloadVersion) p.match = read_match_tokens(a.field(4, "match"));
@@ -146,7 +163,7 @@ Result<RecordPayload> make_payload(const ChildRecord& record, std::string_view a
   p.identity = record.identity;
   p.match = make_match_tokens(record.details, tokenizer);
   if (!record.shielded()) {
-    p.details = record.details;
+    p.details = without_identifiers(record.details);
     return p;
   }
   if (recipients.empty())
@@ -156,6 +173,13 @@ Result<RecordPayload> make_payload(const ChildRecord& record, std::string_view a
   if (!sealed) return sealed.error();
   p.details = std::move(*sealed);
   return p;
+}
+
+ChildDetails without_identifiers(ChildDetails details) {
+  details.upn.reset();
+  details.uln.reset();
+  details.nhs_number.reset();
+  return details;
 }
 
 Bytes sign_envelope(const Envelope& e, const Signer& signer) {

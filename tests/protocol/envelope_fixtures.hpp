@@ -67,15 +67,19 @@ inline std::vector<BoxPublicKey> shield_recipients() {
           SeedKeyAgreement(seed(kOfficerSeed)).box_public_key()};
 }
 
-// The payload make_payload builds (version 2); `version` 1 drops the match tokens, which is
-// exactly the version-1 payload of the same record.
+// The payload make_payload builds (version 2); `version` 1 drops the match tokens and puts
+// back the identifiers of clear details, which is exactly the version-1 payload of the same
+// record (as senders built it before version 2).
 inline RecordPayload payload_for(const ChildRecord& r, const std::string& authority = "kent",
                                  std::uint64_t version = kPayloadVersion) {
   auto recipients = shield_recipients();
   auto p = make_payload(r, authority, recipients, fixtures::fixed_randomness(kSealRandomnessSeed),
                         test_tokenizer());
   if (!p) throw std::runtime_error("fixture payload: " + p.error().message());
-  if (version == kPayloadVersionWithoutMatch) p->match.reset();
+  if (version == kPayloadVersionWithoutMatch) {
+    p->match.reset();
+    if (!p->shielded()) p->details = r.details;
+  }
   return *p;
 }
 

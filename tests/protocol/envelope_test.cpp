@@ -2,11 +2,14 @@
 // in clear or sealed, signing and hashing, and every decode-time refusal of a body.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "aegis/protocol/codec.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/identifiers.hpp"
+#include "aegis/protocol/match.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "envelope_fixtures.hpp"
 #include "test_support.hpp"
@@ -20,6 +23,15 @@ using aegis::test::SeedKeyAgreement;
 using aegis::test::SeedSigner;
 
 namespace {
+
+// A child whose three identifiers all pass their check.
+ChildRecord identified_child(const std::string& record_id) {
+  ChildRecord r = sample_child(record_id);
+  r.details.upn = "Y820400105001";
+  r.details.uln = "1234567899";
+  r.details.nhs_number = "9876543210";
+  return r;
+}
 
 Error body_error(const Bytes& body) {
   auto e = decode_envelope_body(body);
@@ -161,14 +173,132 @@ TEST_CASE("envelope: the hash is BLAKE2b-256 of the wire bytes and differs per e
         "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
 }
 
-TEST_CASE("envelope: make_payload keeps a non-shielded record's details in clear") {
+TEST_CASE("envelope: make_payload keeps a non-shielded record's details in clear, bar identifiers") {
   ChildRecord r = sample_child();
   auto p = make_payload(r, "kent", {}, aegis::test::fixtures::fixed_randomness(1),
                         aegis::test::test_tokenizer());
   REQUIRE(p.ok());
   CHECK_FALSE(p->shielded());
   CHECK(p->identity == r.identity);
-  CHECK(std::get<ChildDetails>(p->details) == r.details);
+  const ChildDetails& d = std::get<ChildDetails>(p->details);
+  CHECK(d == without_identifiers(r.details));
+  CHECK(d.address == r.details.address);
+  CHECK(d.contacts == r.details.contacts);
+  CHECK(d.involvements == r.details.involvements);
+  CHECK_FALSE(d.upn.has_value());
+  CHECK_FALSE(d.uln.has_value());
+  CHECK_FALSE(d.nhs_number.has_value());
+}
+
+TEST_CASE("envelope: without_identifiers clears upn, uln and nhs_number and nothing else") {
+  ChildDetails d = identified_child("child-1").details;
+  ChildDetails stripped = without_identifiers(d);
+  CHECK_FALSE(stripped.upn.has_value());
+  CHECK_FALSE(stripped.uln.has_value());
+  CHECK_FALSE(stripped.nhs_number.has_value());
+  CHECK(stripped != d);
+  d.upn.reset();
+  d.uln.reset();
+  d.nhs_number.reset();
+  CHECK(stripped == d);
+  CHECK(without_identifiers(stripped) == stripped);
+}
+
+TEST_CASE("envelope: a clear version-2 envelope carries its identifiers only as match tokens") {
+  const ChildRecord r = identified_child("child-2");
+  Link l = sign_link(make_upsert(1, Hash{}, r));
+  for (const std::string& id : {*r.details.upn, *r.details.uln, *r.details.nhs_number}) {
+    INFO(id);
+    CHECK_FALSE(contains_bytes(l.wire, id));
+  }
+  // The rest of the details is still in clear, and the three tokens are there.
+  CHECK(contains_bytes(l.wire, r.details.address->lines[0]));
+  const RecordPayload& p = *l.envelope.payload;
+  REQUIRE(p.match.has_value());
+  REQUIRE(p.match->entries.size() == 3);
+  for (IdentifierKind kind : {IdentifierKind::upn, IdentifierKind::uln, IdentifierKind::nhs_number}) {
+    INFO(std::string(identifier_kind_name(kind)));
+    REQUIRE(p.match->find(kind) != nullptr);
+    CHECK(contains_bytes(l.wire, std::string(p.match->find(kind)->begin(),
+                                             p.match->find(kind)->end())));
+  }
+  CHECK(*p.match == make_match_tokens(r.details, aegis::test::test_tokenizer()));
+  // Decoded back from the wire, the same: no identifier, three tokens.
+  auto v = verify_envelope(l.wire, make_trust(), ChainState{}, kNowMs);
+  REQUIRE(v.ok());
+  CHECK(v->envelope.payload == p);
+}
+
+TEST_CASE("envelope: an invalid identifier reaches the index neither in clear nor as a token") {
+  ChildRecord r = identified_child("child-2");
+  r.details.upn = "Z820400105001";  // wrong check letter
+  Link l = sign_link(make_upsert(1, Hash{}, r));
+  CHECK_FALSE(contains_bytes(l.wire, "Z820400105001"));
+  CHECK_FALSE(contains_bytes(l.wire, "820400105001"));
+  const MatchTokens& m = *l.envelope.payload->match;
+  CHECK(m.find(IdentifierKind::upn) == nullptr);
+  CHECK(m.entries.size() == 2);
+}
+
+TEST_CASE("envelope: a shielded version-2 payload still seals the identifiers with the details") {
+  ChildRecord r = identified_child("child-t");
+  r.details.shield = sample_shielded_child().details.shield;
+  Link l = sign_link(make_upsert(1, Hash{}, r));
+  for (const std::string& id : {*r.details.upn, *r.details.uln, *r.details.nhs_number})
+    CHECK_FALSE(contains_bytes(l.wire, id));
+  const RecordPayload& p = *l.envelope.payload;
+  REQUIRE(p.shielded());
+  CHECK(p.match->entries.size() == 3);
+  auto opened = open_details(std::get<SealedBlob>(p.details), "kent", r.record_id,
+                             SeedKeyAgreement(aegis::test::seed(kOfficerSeed)));
+  REQUIRE(opened.ok());
+  CHECK(*opened == r.details);  // the officer sees the whole details, identifiers included
+  CHECK(opened->upn == r.details.upn);
+}
+
+TEST_CASE("envelope: a version-2 payload with an identifier in clear details is refused") {
+  const ChildRecord r = identified_child("child-2");
+  const Envelope e = make_upsert(1, Hash{}, r);
+  struct Case {
+    const char* name;
+    std::function<void(ChildDetails&)> put;
+    std::string path;
+  };
+  const std::vector<Case> cases = {
+      {"UPN", [&](ChildDetails& d) { d.upn = r.details.upn; }, "envelope.payload.details.upn"},
+      {"ULN", [&](ChildDetails& d) { d.uln = r.details.uln; }, "envelope.payload.details.uln"},
+      {"NHS number", [&](ChildDetails& d) { d.nhs_number = r.details.nhs_number; },
+       "envelope.payload.details.nhs_number"},
+      {"an invalid UPN", [](ChildDetails& d) { d.upn = "Z820400105001"; },
+       "envelope.payload.details.upn"},
+      {"all three (the first is named)", [&](ChildDetails& d) { d = r.details; },
+       "envelope.payload.details.upn"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    Envelope bad = e;
+    c.put(std::get<ChildDetails>(bad.payload->details));
+    Error err = body_error(encode_envelope_body(bad));
+    INFO(err.detail);
+    CHECK(err.code == Errc::invalid_field);
+    CHECK(err.detail == c.path + ": identifiers travel only as match tokens (§14)");
+    // The same refusal through full verification of a correctly signed envelope.
+    auto v = verify_envelope(sign_envelope(bad, SeedSigner(aegis::test::seed(kKentSeed))),
+                             make_trust(), ChainState{}, kNowMs);
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.error().code == Errc::invalid_field);
+  }
+}
+
+TEST_CASE("envelope: a version-1 payload keeps its clear identifiers when decoded") {
+  const ChildRecord r = identified_child("child-2");
+  Envelope e = make_upsert(1, Hash{}, r, kKentSerial, kPayloadVersionWithoutMatch);
+  REQUIRE(std::get<ChildDetails>(e.payload->details) == r.details);
+  auto back = decode_envelope_body(encode_envelope_body(e));
+  REQUIRE(back.ok());
+  CHECK(*back == e);
+  CHECK(std::get<ChildDetails>(back->payload->details).upn == r.details.upn);
+  CHECK(back->payload->version() == kPayloadVersionWithoutMatch);
 }
 
 TEST_CASE("envelope: make_payload refuses an invalid record with check_record's error") {

@@ -41,7 +41,8 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
-// An upsert body whose payload is version 2 with `match` written by `write_match`.
+// An upsert body whose payload is version 2 (clear details without identifiers, as senders
+// build it) with `match` written by `write_match`.
 template <typename WriteMatch>
 Bytes body_with_match(WriteMatch&& write_match) {
   const ChildRecord r = sample_child();
@@ -51,7 +52,7 @@ Bytes body_with_match(WriteMatch&& write_match) {
     w.uint(2);
     write_child_identity(w, r.identity);
     w.boolean(false);
-    write_child_details(w, r.details);
+    write_child_details(w, without_identifiers(r.details));
     write_match(w);
   });
 }

@@ -235,3 +235,49 @@ TEST_CASE("blocking keys: a transposed date and swapped names share a key; shiel
   s.shielded = true;
   CHECK(blocking_keys(s.record()).size() < blocking_keys(a.record()).size());
 }
+
+TEST_CASE("the locality is every address line after the first; a shielded record has none") {
+  Child c;
+  c.locality = {"Northgate", "", "Canterbury", "KENT"};
+  CHECK(c.record().locality == "northgate | canterbury | kent");
+  c.locality.clear();
+  CHECK(c.record().locality.empty());
+  c.locality = {"Canterbury"};
+  c.shielded = true;
+  CHECK(c.record().locality.empty());
+}
+
+TEST_CASE("localities: same lines agree, a typo is similar, one shared line is close") {
+  Child a;
+  a.locality = {"Oakdale", "Kirwan", "NSW"};
+  Child b = a;
+  auto level = [&] { return compare_locality(a.record(), b.record()); };
+  CHECK(level() == Level::agree);
+  b.locality = {"Oakdale", "Kirwsn", "NSW"};
+  CHECK(level() == Level::similar);
+  b.locality = {"Border Park", "Erindale", "NSW"};
+  CHECK(level() == Level::close);  // the same state only
+  b.locality = {"Border Park", "Erindale", "VIC"};
+  CHECK(level() == Level::disagree);
+  b.locality.clear();
+  CHECK(level() == Level::missing);
+  b.locality = {"Oakdale"};
+  a.shielded = true;
+  CHECK(level() == Level::missing);
+}
+
+TEST_CASE("middle names: compared only when both have one; an initial is not agreement") {
+  Child a;
+  a.middle = "Rose";
+  Child b = a;
+  auto level = [&] { return compare_middle(a.record(), b.record()); };
+  CHECK(level() == Level::agree);
+  b.middle = "R";
+  CHECK(level() == Level::initial);
+  b.middle = "Grace";
+  CHECK(level() == Level::disagree);
+  b.middle = "";
+  CHECK(level() == Level::missing);
+  a.middle = "";
+  CHECK(level() == Level::missing);
+}

@@ -30,6 +30,7 @@ struct Child {
   protocol::Gender gender = protocol::Gender::female;
   std::string postcode = "CT1 1AA";
   std::string line1 = "12 High Street";
+  std::vector<std::string> locality;  // address lines after the first
   bool shielded = false;
   std::vector<IdentifierToken> tokens;
   std::vector<protocol::PersonName> former;
@@ -42,7 +43,9 @@ struct Child {
     id.date_of_birth = *protocol::Date::parse(dob);
     protocol::ChildDetails details;
     if (!line1.empty() || !postcode.empty()) {
-      details.address = protocol::Address{{line1}, postcode};
+      std::vector<std::string> lines{line1};
+      lines.insert(lines.end(), locality.begin(), locality.end());
+      details.address = protocol::Address{lines, postcode};
     }
     return make_match_record(authority, record_id, id, shielded ? nullptr : &details, tokens);
   }

@@ -213,3 +213,68 @@ TEST_CASE("a pair scores the same both ways round") {
   CHECK(score(a, b).score == Approx(score(b, a).score));
   CHECK(score(a, b).outcome == score(b, a).outcome);
 }
+
+TEST_CASE("a given name one typo too far links when the middle names agree; a twin's never") {
+  Child a;
+  a.given = "Connor";
+  a.middle = "James";
+  a.gender = Gender::male;
+  Child b = other(a);
+  b.given = "Cnono R";  // FEBRL-style: several edits, Jaro-Winkler >= 0.85
+  const PairScore s = score(a, b);
+  REQUIRE(level(s, Field::given_name) == Level::close);
+  CHECK(level(s, Field::middle_name) == Level::agree);
+  CHECK(s.outcome == Outcome::link);
+  // Without the middle name's agreement: a twin as far as the data says.
+  b.middle = "";
+  CHECK(score(a, b).outcome == Outcome::review);
+  b.middle = "Jack";
+  CHECK(score(a, b).outcome == Outcome::review);
+  // A wholly different given name is a twin's, whatever the middle name.
+  b.middle = "James";
+  b.given = "Alexander";
+  const PairScore t = score(a, b);
+  CHECK(t.outcome == Outcome::review);
+  CHECK(t.cap == Cap::given_names_differ);
+  // Nor does a shared middle name link two records of one authority with other given names.
+  Child c = a;
+  c.record_id = "r2";
+  c.given = "Conor";
+  CHECK(score(a, c).outcome == Outcome::review);
+}
+
+TEST_CASE("the link threshold follows the target posterior and the population") {
+  // Prior 1/1000 and posterior 0.999: log2(999) + log2(999) bits.
+  CHECK(link_threshold_for(0.999, 0.001) == Approx(2 * std::log2(999.0)).margin(1e-9));
+  // A rarer true pair (a larger population) or a surer link asks for more evidence.
+  CHECK(link_threshold_for(0.999, 1e-7) > link_threshold_for(0.999, 1e-6));
+  CHECK(link_threshold_for(0.9999, 1e-6) > link_threshold_for(0.999, 1e-6));
+  // An even prior still asks for the posterior's own odds.
+  CHECK(link_threshold_for(0.999, 0.5) == Approx(std::log2(999.0)));
+  CHECK(link_threshold_for(0.5, 0.5) == Approx(0.0).margin(1e-12));
+}
+
+TEST_CASE("a sibling given the same name (another date of birth) is never linked on score") {
+  Child a;
+  a.given = "Jack";
+  a.gender = Gender::male;
+  a.locality = {"Canterbury"};
+  Child b = other(a);
+  b.dob = "2016-09-03";  // two parts of the date differ
+  const PairScore s = score(a, b);
+  REQUIRE(level(s, Field::date_of_birth) == Level::disagree);
+  CHECK(s.score >= MatchConfig{}.link_threshold);  // the score alone would link them
+  CHECK(s.outcome == Outcome::review);
+  CHECK(s.cap == Cap::birth_dates_differ);
+  // One part mistyped or day and month exchanged is still the same child.
+  b.dob = "2014-05-21";
+  CHECK(score(a, b).outcome == Outcome::link);
+  b.dob = "2014-05-05";
+  a.dob = "2014-05-05";
+  CHECK(score(a, b).outcome == Outcome::link);
+  // A shared identifier links whatever the date says.
+  b.dob = "2016-09-03";
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  b.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  CHECK(score(a, b).outcome == Outcome::link);
+}

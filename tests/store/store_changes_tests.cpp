@@ -16,14 +16,6 @@ using store::StoreErrc;
 
 namespace {
 
-protocol::Envelope decode(const protocol::Bytes& wire) {
-  auto s = protocol::decode_signed(wire, "envelope");
-  REQUIRE(s.ok());
-  auto e = protocol::decode_envelope_body(s->body);
-  REQUIRE(e.ok());
-  return std::move(e).value();
-}
-
 }  // namespace
 
 TEST_CASE("create: a new store is empty and records its authority id") {
@@ -314,7 +306,7 @@ TEST_CASE("shield: a shielded record's envelope holds no canary strings, the sto
     CHECK_FALSE(contains_bytes(wire, canary));
   // The clear identity is there (the index matches on it), the details are sealed.
   CHECK(contains_bytes(wire, "Whitfield"));
-  protocol::Envelope e = decode(wire);
+  protocol::Envelope e = decode_envelope_wire(wire);
   REQUIRE(e.payload.has_value());
   REQUIRE(e.payload->shielded());
   const auto& blob = std::get<protocol::SealedBlob>(e.payload->details);
@@ -344,8 +336,8 @@ TEST_CASE("shield: each shielded change draws fresh seal randomness; clear recor
   f.must(s.upsert(changed, f.signing));
   CHECK(f.randomness_counter == 2);
   auto rows = s.read_outbox(2, 0);
-  auto a = std::get<protocol::SealedBlob>(decode((*rows)[0].envelope).payload->details);
-  auto b = std::get<protocol::SealedBlob>(decode((*rows)[1].envelope).payload->details);
+  auto a = std::get<protocol::SealedBlob>(decode_envelope_wire((*rows)[0].envelope).payload->details);
+  auto b = std::get<protocol::SealedBlob>(decode_envelope_wire((*rows)[1].envelope).payload->details);
   CHECK(a.ephemeral != b.ephemeral);
   CHECK(a.nonce != b.nonce);
 }

@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include "aegis/protocol/certificate.hpp"
+#include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/signed.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 #include "store/store.hpp"
 #include "sqlite_file.hpp"
@@ -117,11 +119,20 @@ struct StoreFixture {
     return c.value();
   }
   store::ChainReport verify(store::Store& s) {
-    auto r = s.verify_chain(trust, now);
+    auto r = s.verify_chain(trust, now, &signing.tokenizer);
     INFO((r ? "" : r.error().message()));
     REQUIRE(r.ok());
     return r.value();
   }
 };
+
+// The envelope body of a stored envelope's wire bytes (the test fails if they do not decode).
+inline protocol::Envelope decode_envelope_wire(const protocol::Bytes& wire) {
+  auto s = protocol::decode_signed(wire, "envelope");
+  REQUIRE(s.ok());
+  auto e = protocol::decode_envelope_body(s->body);
+  REQUIRE(e.ok());
+  return std::move(e).value();
+}
 
 }  // namespace aegis::test

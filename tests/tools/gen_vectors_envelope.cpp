@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -212,7 +213,8 @@ json valid_envelopes() {
       "BLAKE2b-256(wire), and verify against `chain` at `now_ms`. Cases 1-6 form one chain of "
       "authority kent (1-4 with RecordPayload version 1, 5-6 with version 2); the last two "
       "cases each start a chain. A version-2 payload's `match` MUST equal the tokens of the "
-      "record's valid identifiers under `matching_key`.",
+      "record's valid identifiers under `matching_key`, and its clear details MUST be the "
+      "record's with upn, uln and nhs_number nil (identifiers travel only as tokens).",
       cases);
 }
 
@@ -236,14 +238,19 @@ void add_invalid_payloads(json& cases) {
       }
     };
   };
+  // Clear details as each version's sender builds them: version 1 with the identifiers,
+  // version 2 (and any other) without; `details` overrides them.
   auto body = [&](std::uint64_t version, std::uint32_t fields,
-                  const std::function<void(Writer&)>& write_match) {
+                  const std::function<void(Writer&)>& write_match,
+                  const std::optional<ChildDetails>& details = std::nullopt) {
     return raw_body(kEnvelopeVersion, e, [&](Writer& w) {
       w.array(fields);
       w.uint(version);
       write_child_identity(w, r.identity);
       w.boolean(false);
-      write_child_details(w, r.details);
+      write_child_details(w, details ? *details
+                                     : version == kV1 ? r.details
+                                                      : without_identifiers(r.details));
       if (write_match) write_match(w);
     });
   };
@@ -319,6 +326,26 @@ void add_invalid_payloads(json& cases) {
   if (at == canonical.end()) throw std::logic_error("match header not found");
   canonical.insert(at + 1, 0xcc);
   add("non-canonical: key_id 1 as uint8", canonical, Errc::non_canonical, "envelope");
+
+  // Version 2 carries identifiers only as tokens: each one in clear details is refused.
+  const ChildDetails none = without_identifiers(r.details);
+  ChildDetails with_upn = none;
+  with_upn.upn = r.details.upn;
+  add("version 2 with the UPN in clear details", body(2, 5, match(1, all), with_upn),
+      Errc::invalid_field, "envelope.payload.details.upn");
+  ChildDetails with_uln = none;
+  with_uln.uln = r.details.uln;
+  add("version 2 with the ULN in clear details", body(2, 5, match(1, all), with_uln),
+      Errc::invalid_field, "envelope.payload.details.uln");
+  ChildDetails with_nhs = none;
+  with_nhs.nhs_number = r.details.nhs_number;
+  add("version 2 with the NHS number in clear details", body(2, 5, match(1, all), with_nhs),
+      Errc::invalid_field, "envelope.payload.details.nhs_number");
+  ChildDetails invalid_upn = none;
+  invalid_upn.upn = "Z820400105001";  // fails its check: still refused, tokens or not
+  add("version 2 with an invalid UPN in clear details and no tokens",
+      body(2, 5, match(1, {}), invalid_upn), Errc::invalid_field,
+      "envelope.payload.details.upn");
 }
 
 json invalid_envelopes() {

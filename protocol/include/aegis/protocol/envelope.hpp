@@ -4,7 +4,9 @@
 //                    record_id, payload ]
 //   payload (upsert) = [ 2, ChildIdentity, shielded, ChildDetails | SealedBlob, match ]
 //                      (version 1, without `match`, is still decoded: stored envelopes stay
-//                      verifiable; senders always build version 2)
+//                      verifiable; senders always build version 2). A version-2 clear
+//                      ChildDetails never holds upn, uln or nhs_number: identifiers reach the
+//                      index only as match tokens.
 //   payload (delete) = nil
 //   wire form = Signed{ body, Ed25519(domain "AEGIS-ENVELOPE-V1") }
 //   hash(envelope) = BLAKE2b-256(encoded Signed), chained through prev_hash (all zeros at seq 1).
@@ -40,6 +42,8 @@ enum class Operation : std::uint8_t {
 // is sealed: the bytes then hold no address, identifier, contact or involvement in clear.
 // `match` holds the keyed tokens of the child's valid identifiers (shielded or not); it is
 // absent only in a version-1 payload decoded from an envelope signed before version 2.
+// In version 2, clear details never hold an identifier (upn, uln, nhs_number are nil: the
+// decoder refuses any); a version-1 payload's clear details may.
 struct RecordPayload {
   ChildIdentity identity;
   std::variant<ChildDetails, SealedBlob> details;
@@ -64,12 +68,16 @@ struct Envelope {
 Bytes encode_envelope_body(const Envelope& e);
 Result<Envelope> decode_envelope_body(ByteView bytes);
 
-// Builds the version-2 payload for a record: clear details, or sealed for a shielded child,
-// and in both cases the match tokens of its valid identifiers made by `tokenizer`.
+// Builds the version-2 payload for a record: clear details without identifiers
+// (without_identifiers), or the whole details sealed for a shielded child, and in both cases
+// the match tokens of its valid identifiers made by `tokenizer`.
 // `recipients` must hold the owning authority's box key and every shield officer's.
 Result<RecordPayload> make_payload(const ChildRecord& record, std::string_view authority_id,
                                    std::span<const BoxPublicKey> recipients,
                                    const SealRandomness& rnd, const MatchTokenizer& tokenizer);
+
+// The details a clear version-2 payload carries: `details` with upn, uln and nhs_number nil.
+ChildDetails without_identifiers(ChildDetails details);
 
 // Signs the envelope and returns the wire bytes (encoded Signed).
 Bytes sign_envelope(const Envelope& e, const Signer& signer);
