@@ -42,7 +42,7 @@ struct MatchConfig {
   // Engine links never make a cluster larger than this (a child is known to a few
   // authorities, not dozens); the union is refused and counted. Bounds the cost of checking
   // a union for evidence against (resolver.hpp).
-  std::size_t max_cluster_size = 32;
+  std::size_t max_cluster_size = 64;
   // A change whose region (records connected through link pairs, operator links and shared
   // ids) holds more records than this re-resolves only the clusters it touches (counted):
   // per-change cost does not grow with the region.
