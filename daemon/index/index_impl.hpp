@@ -20,6 +20,7 @@
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
 #include "index/resolution_log.hpp"
+#include "index/resolution_training.hpp"
 #include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
 
@@ -162,6 +163,7 @@ struct IndexStore::Impl {
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
+  std::size_t trained_for = 0;  // records the engine's figures were computed for (training)
 };
 
 }  // namespace aegis::index

@@ -699,6 +699,8 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
                              : "apply " + std::to_string(pushes.size()) + " batches");
   if (!tx) return tx.error();
   if (Status s = sync_pending(); !s) return s.error();
+  if (resolver && training_due(trained_for, resolver->size()))
+    resolver_stale = true;  // enough new records to learn the figures again: rebuilt with them
   if (resolver_stale)
     if (Status s = rebuild_resolver(); !s) return s.error();
   mint_source = &signing.national_id_bits;
@@ -957,8 +959,6 @@ std::string IndexStore::Impl::mint_national_id() {
 }
 
 Status IndexStore::Impl::rebuild_resolver() {
-  resolver = std::make_unique<resolve::Resolver>(resolve::MatchConfig{},
-                                                 [this] { return mint_national_id(); });
   resolver_stale = true;
   Result<std::unordered_map<std::string, std::uint64_t>> orders = resolution->minted_orders();
   if (!orders) return orders.error();
@@ -1008,11 +1008,18 @@ Status IndexStore::Impl::rebuild_resolver() {
     const std::string label = "record " + ref.authority_id + "/" + ref.record_id;
     Result<protocol::RecordPayload> p = read_payload(l.aid, l.record_id, l.state.last_seq, label);
     if (!p) return p.error();
-    if (l.state.national_id) {
-      if (auto it = orders->find(*l.state.national_id); it != orders->end())
-        resolver->restore_national_id(ref, *l.state.national_id, it->second);
-    }
     records.push_back(match_record(ref, *p));
+  }
+  // The figures learned from these records (resolution_training.hpp), then the persisted ids.
+  Training training = train(records);
+  trained_for = training.records;
+  resolver = std::make_unique<resolve::Resolver>(std::move(training.config),
+                                                 [this] { return mint_national_id(); });
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const std::optional<std::string>& id = live[i].state.national_id;
+    if (!id) continue;
+    if (auto it = orders->find(*id); it != orders->end())
+      resolver->restore_national_id(records[i].ref, *id, it->second);
   }
   // A store whose ids all come from resolution gives no event here; one written before it
   // (one id per record) is unified in memory, and records take the engine's ids on their
