@@ -575,13 +575,18 @@ struct Resolver::State {
         }
       }
     }
+    // Records an operator linked to another record of the region: the operator vouched for
+    // them, so their fields (a replaced given name, a mistyped date) are no evidence against.
+    std::vector<bool> vouched(region.size(), false);
+    for (auto [a, b] : operator_links) vouched[a] = vouched[b] = true;
     // True when some record of one cluster and some of the other are, on strong evidence, two
     // children. At most (max_cluster_size / 2)^2 pairs: the union is refused beyond the size.
     auto against = [&](std::uint32_t ra, std::uint32_t rb) {
       if (!config.sibling_guard) return false;
       for (std::uint32_t x : members[ra]) {
+        if (vouched[x]) continue;
         for (std::uint32_t y : members[rb]) {
-          if (evidence_against(score(region[x], region[y]))) return true;
+          if (!vouched[y] && evidence_against(score(region[x], region[y]))) return true;
         }
       }
       return false;

@@ -150,6 +150,28 @@ TEST_CASE("an operator link holds against the evidence; a separate still wins ov
   CHECK_FALSE(together(r, a, c));
 }
 
+TEST_CASE("a record an operator linked is no evidence against the records linking to it") {
+  // B's given name was replaced at the source; an operator linked it to A. C, linked to A by
+  // its score, joins them although C and B disagree on the given name.
+  const Child a = child("kent", "a", "2014-05-20");
+  Child b = child("leeds", "b", "2014-05-20");
+  b.given = "Harriet";
+  const Child c = child("york", "c", "2014-05-20");
+  Minter m;
+  Resolver r({}, m.fn());
+  r.upsert_many({a.record(), b.record(), c.record()});
+  REQUIRE(evidence_against(*r.explain(b.ref(), c.ref())));
+  CHECK(together(r, a, c));
+  CHECK_FALSE(together(r, a, b));
+  r.decide({DecisionKind::link, a.ref(), b.ref(), "checked with the school"});
+  CHECK(together(r, a, b));
+  CHECK(together(r, a, c));
+  // Without the operator's word, B stays out (C and B are two children on the evidence).
+  r.decide({DecisionKind::separate, a.ref(), b.ref(), "not the same"});
+  CHECK(together(r, a, c));
+  CHECK_FALSE(together(r, a, b));
+}
+
 TEST_CASE("a large block of look-alike children does not collapse into one cluster") {
   const auto records = look_alikes(3, 600);
   Minter m;
