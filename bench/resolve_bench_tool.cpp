@@ -349,6 +349,10 @@ int main(int argc, char** argv) {
   out["pairs_compared"] = st.compared_pairs;
   out["pairs_skipped_block_cap"] = st.skipped_pairs;
   out["oversized_blocks"] = st.oversized_blocks;
+  out["unions_refused_evidence_against"] = st.refused_against;
+  out["unions_refused_cluster_size"] = st.refused_size;
+  out["regions_resolved_locally"] = st.local_regions;
+  out["records_reclustered"] = st.resolved_records;
   out["link_pairs"] = st.link_pairs;
   out["review_pairs"] = review.size();
   out["clusters"] = st.clusters;

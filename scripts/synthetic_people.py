@@ -14,14 +14,46 @@ DEFAULT_NAMES = os.environ.get("AEGIS_NAMES_DIR") or os.path.normpath(
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # value order A=0 .. Z=22; no I, O, S
 INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # postcode inward letters never C I K M O V
 
-# Used when no names directory is available.
-BUILTIN_MALE = ["Oliver", "George", "Harry", "Jack", "Jacob", "Noah", "Charlie", "Muhammad",
-                "Thomas", "Oscar", "William", "James", "Leo", "Alfie", "Henry", "Joshua"]
-BUILTIN_FEMALE = ["Olivia", "Amelia", "Isla", "Ava", "Emily", "Isabella", "Mia", "Poppy",
-                  "Ella", "Lily", "Sophie", "Grace", "Evie", "Freya", "Ruby", "Chloe"]
-BUILTIN_SURNAMES = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans",
-                    "Wilson", "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright",
-                    "Walker", "White", "Edwards", "Hughes", "Green", "Hall", "O'Brien", "Patel"]
+# Used when no names directory is available (and by the integration tests, which must not
+# depend on one): common English forenames and surnames, a few hundred, so that distinct
+# children are told apart as in real data. Own lists, written from common usage.
+BUILTIN_MALE = """
+Oliver George Harry Jack Jacob Noah Charlie Muhammad Thomas Oscar William James Alfie Henry
+Joshua Archie Ethan Isaac Joseph Samuel Daniel Logan Edward Mason Lucas Benjamin Adam Theo
+Dylan Reuben Frederick Harrison Arthur Toby Elijah Sebastian Hugo Finley Alexander Tommy Louie
+Jenson Riley Albert Stanley Arlo Rory Ronnie Bobby Jude Hunter Caleb Elliot Frankie Tyler
+Zachary Michael Matthew Gabriel Nathan Kian Blake Harvey Ellis Kyle Louis Aaron Connor Callum
+Cameron Declan Dominic Douglas Duncan Fraser Gregory Hamish Ibrahim Jasper Jayden Kieran
+Lewis Luca Marcus Maxwell Nathaniel Owen Patrick Ralph Rowan Rufus Sonny Spencer Tristan
+Vincent Yusuf Zain Ashton Bradley Bailey Curtis Dexter Ewan Felix Gideon Hayden Jensen Kaden
+""".split()
+BUILTIN_FEMALE = """
+Olivia Amelia Isla Emily Isabella Poppy Ella Lily Sophie Grace Evie Freya Ruby Chloe Jessica
+Sophia Charlotte Florence Daisy Alice Phoebe Matilda Imani Harper Sienna Willow Evelyn Elsie
+Rosie Scarlett Imogen Millie Eliza Esme Maisie Darcy Violet Martha Penelope Aurora Hallie
+Layla Emilia Bella Maya Lucy Holly Erin Megan Hannah Lauren Abigail Amber Beatrice Bethany
+Caitlin Clara Eleanor Elodie Fatima Georgia Gracie Harriet Heidi Iris Jasmine Katie Leah
+Lola Lydia Madison Maryam Molly Naomi Nancy Niamh Paige Pippa Primrose Rebecca Robyn Rosalie
+Sadie Sarah Serena Skye Summer Tilly Verity Victoria Wren Zara Aisha Annabel Bonnie Cora
+Delilah Edith Ffion Gemma Hazel Jemima Kayla Lilian Marnie Nadia Orla Rhiannon Seren Thea
+""".split()
+BUILTIN_SURNAMES = """
+Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson Thompson
+Wright Walker White Edwards Hughes Green Hall O'Brien Patel Wood Harris Lewis Martin Jackson
+Clarke Clark Turner Hill Scott Cooper Morris Ward Moore King Watson Baker Harrison Morgan
+Young Allen Mitchell James Anderson Phillips Leigh Bell Parker Davis Kelly Bennett Miller Cook
+Shaw Griffiths Richardson Carter Marshall Collins Simpson Murphy Bailey Campbell Stewart
+Graham Chapman Adams Mason Russell Ellis Webb Powell Rogers Khan Hunt Holmes Mills Owen Palmer
+Matthews Reynolds Lloyd Fisher Barnes Knight Harvey Butler Barker Jenkins Stevens Pearson
+Fletcher Dixon Gibson Howard Foxall Andrews Kennedy Wells Payne Grant Hussain Lawrence Dawson
+Atkinson Ferguson Hartley Okafor Nowak Ahmed Begum Singh Kaur Akhtar Rahman Chowdhury Osei
+Mensah Adeyemi Kowalski Novak Santos Silva Costa Ferreira Murray Burns Gordon Hamilton
+Henderson Armstrong Berry Boyd Bradley Burton Chambers Cole Cunningham Dunn Elliott Ford
+Foster Gardner Gray Hart Hayes Hudson Hunter Jordan Lane Lambert Lawson Marsh Miles Newman
+Nicholson Norris Osborne Page Pearce Porter Price Quinn Rees Reid Riley Rose Saunders Sharp
+Sutton Tucker Wade Walsh Warren Watts Weston Whitehead Wilkinson Willis Woods Yates Booth
+Brennan Doyle Farrell Gallagher Hogan Kavanagh Lynch McCarthy McDonald Nolan Regan Sheridan
+""".split()
 BUILTIN_AREAS = ["B", "BS", "CB", "E", "G", "L", "LS", "M", "ME", "N", "NE", "OX", "S", "SW",
                  "TN", "W"]
 

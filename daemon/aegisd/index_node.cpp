@@ -266,10 +266,20 @@ void IndexNode::apply_pending() {
       send(p.routing_id, protocol::Ack{r.applied.last_seq, r.applied.last_hash});
     }
     auto it = peers_.find(p.authority);
-    if (r.feed_items.empty() || it == peers_.end()) continue;
-    Peer& peer = it->second;
-    peer.feed.set_tail(peer.feed.tail() + r.feed_items.size());
-    if (peer.welcomed && peer.routing_id == p.routing_id) pump_feed(p.authority, peer);
+    if (!r.feed_items.empty() && it != peers_.end()) {
+      Peer& peer = it->second;
+      peer.feed.set_tail(peer.feed.tail() + r.feed_items.size());
+      if (peer.welcomed && peer.routing_id == p.routing_id) pump_feed(p.authority, peer);
+    }
+    // Resolution also wrote to other authorities' feeds (a national id moved, a child known
+    // elsewhere): each connected one gets its new items now, not at its next Hello.
+    for (const index::FeedHead& h : r.other_feeds) {
+      auto other = peers_.find(h.authority_id);
+      if (other == peers_.end()) continue;
+      Peer& peer = other->second;
+      if (h.feed_seq > peer.feed.tail()) peer.feed.set_tail(h.feed_seq);
+      if (peer.welcomed) pump_feed(h.authority_id, peer);
+    }
   }
 }
 

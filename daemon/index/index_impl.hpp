@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,9 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
+#include "index/resolution_log.hpp"
+#include "index/resolution_training.hpp"
+#include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
 
 namespace aegis::index {
@@ -86,7 +90,8 @@ struct IndexStore::Impl {
   struct Statements {
     std::optional<sql::Statement> select_authority, insert_authority, insert_envelope,
         select_record, upsert_record, append_state, insert_feed, update_head, repeat_rejection,
-        insert_rejection, data_version;
+        insert_rejection, data_version, update_feed_head, set_pending_national_id,
+        set_record_national_id;
   };
   // An authority's row: its id in the other tables and its chain and feed heads.
   struct HeadRow {
@@ -121,6 +126,23 @@ struct IndexStore::Impl {
   // Moves every pending state into `records` and empties state_log, in one transaction.
   Status merge();
 
+  // Resolution (docs/index-store.md, "Resolution").
+  // Sets the national id of a record's current state (a record another change moved to another
+  // cluster), in state_log when its state is pending, else in `records`.
+  Status set_national_id(std::int64_t aid, std::string_view record_id,
+                         const std::optional<std::string>& national_id);
+  // The aid of an authority the store holds (cached).
+  Result<std::int64_t> aid_of(const std::string& authority_id);
+  // The payload of the envelope `seq` of `aid`, which writes `record_id` (verified on receipt:
+  // only decoded here).
+  Result<protocol::RecordPayload> read_payload(std::int64_t aid, std::string_view record_id,
+                                               std::uint64_t seq, const std::string& label);
+  // A new engine holding every live record of the store with its persisted national id
+  // (inside an open transaction). Decodes each live record's payload: the start-up cost.
+  Status rebuild_resolver();
+  // A fresh national id from the current apply's source (or the OS, outside one).
+  std::string mint_national_id();
+
   std::filesystem::path file;
   sql::Db db;
   Statements st;
@@ -130,9 +152,18 @@ struct IndexStore::Impl {
   bool pending_synced = false;        // pending mirrors state_log as of data_version
   std::int64_t data_version = 0;
   std::string merge_error;            // the last failed merge; empty when none
+  std::optional<ResolutionLog> resolution;
+  std::unique_ptr<resolve::Resolver> resolver;  // every live record; rebuilt when stale
+  bool resolver_stale = true;                   // not consistent with the store (start, failure)
+  const NationalIdSource* mint_source = nullptr;  // the running apply's, else none
+  std::unordered_map<std::string, std::int64_t> aids;
+  // Records whose authority was told something in an elsewhere item (a superset of
+  // elsewhere_sent's records: large clusters are scanned in memory, not queried).
+  std::set<resolve::RecordRef> told;
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
+  std::size_t trained_for = 0;  // records the engine's figures were computed for (training)
 };
 
 }  // namespace aegis::index

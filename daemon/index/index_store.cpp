@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <random>
+#include <set>
 #include <thread>
 
 #include <fcntl.h>
@@ -47,6 +50,8 @@ std::string_view index_errc_name(IndexErrc code) noexcept {
 namespace {
 
 constexpr std::string_view kFormat = "aegis-index-store";
+// The largest cluster whose records are told about each other (elsewhere feed items).
+constexpr std::size_t kMaxElsewhereCluster = 32;
 
 // The statements of the write path, prepared once per connection.
 constexpr std::string_view kSelectAuthority =
@@ -70,6 +75,12 @@ constexpr std::string_view kAppendState =
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr std::string_view kDataVersion = "PRAGMA data_version";
 constexpr std::string_view kInsertFeed = "INSERT INTO feed (id, wire) VALUES (?1, ?2)";
+constexpr std::string_view kUpdateFeedHead =
+    "UPDATE authorities SET feed_seq = ?2, feed_hash = ?3 WHERE aid = ?1";
+constexpr std::string_view kSetPendingNationalId =
+    "UPDATE state_log SET national_id = ?2 WHERE id = ?1";
+constexpr std::string_view kSetRecordNationalId =
+    "UPDATE records SET national_id = ?3 WHERE aid = ?1 AND record_id = ?2";
 constexpr std::string_view kUpdateHead =
     "UPDATE authorities SET applied_seq = ?2, applied_hash = ?3, feed_seq = ?4, feed_hash = ?5, "
     "live_records = live_records + ?6, last_received_ms = ?7 WHERE aid = ?1";
@@ -133,6 +144,23 @@ Plan plan_batch(std::string_view sender, const std::vector<Bytes>& envelopes,
   return plan;
 }
 
+// The engine's view of a record version: identity, match tokens, and the address of clear
+// details only (a shielded record's details are sealed: never opened).
+resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol::RecordPayload& p) {
+  std::vector<resolve::IdentifierToken> tokens;
+  if (p.match) {
+    for (const protocol::MatchEntry& m : p.match->entries) {
+      resolve::IdentifierToken t;
+      t.kind = static_cast<resolve::IdentifierKind>(m.kind);
+      std::copy(m.token.begin(), m.token.end(), t.hash.begin());
+      tokens.push_back(t);
+    }
+  }
+  const auto* clear = std::get_if<protocol::ChildDetails>(&p.details);
+  return resolve::make_match_record(ref.authority_id, ref.record_id, p.identity, clear,
+                                    std::move(tokens));
+}
+
 }  // namespace
 
 // ---- Opening --------------------------------------------------------------------------------
@@ -140,7 +168,8 @@ Plan plan_batch(std::string_view sender, const std::vector<Bytes>& envelopes,
 Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     const std::filesystem::path& file, sql::Db db, const OpenOptions& options) {
   auto impl = std::unique_ptr<Impl>(
-      new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, nullptr, 1});
+      new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, std::nullopt, nullptr,
+               true, nullptr, {}, {}, nullptr, 1});
   struct Spec {
     std::optional<sql::Statement> Statements::*member;
     std::string_view sql;
@@ -155,6 +184,9 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
       {&Statements::append_state, kAppendState, "append record state"},
       {&Statements::data_version, kDataVersion, "read data version"},
       {&Statements::insert_feed, kInsertFeed, "append feed item"},
+      {&Statements::update_feed_head, kUpdateFeedHead, "update feed head"},
+      {&Statements::set_pending_national_id, kSetPendingNationalId, "set national id"},
+      {&Statements::set_record_national_id, kSetRecordNationalId, "set national id"},
       {&Statements::update_head, kUpdateHead, "update authority head"},
       {&Statements::repeat_rejection, kRepeatRejection, "count rejection"},
       {&Statements::insert_rejection, kInsertRejection, "record rejection"},
@@ -170,10 +202,14 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     impl->checkpoint = std::move(cp).value();
   }
   impl->threads = thread_count(options.verify_threads);
-  {  // The states a previous run applied and did not merge: back in memory.
+  Result<ResolutionLog> resolution = ResolutionLog::prepare(impl->db);
+  if (!resolution) return resolution.error();
+  impl->resolution.emplace(std::move(resolution).value());
+  {  // The states a previous run applied and did not merge: back in memory; then the engine.
     Result<sql::Transaction> tx = sql::Transaction::begin_read(impl->db, "load state log");
     if (!tx) return tx.error();
     if (Status s = impl->sync_pending(); !s) return s.error();
+    if (Status s = impl->rebuild_resolver(); !s) return s.error();
   }
   return impl;
 }
@@ -311,7 +347,7 @@ class IndexStore::Impl::BatchWriter {
     }
     Result<std::optional<RecordState>> current = m_.current_state(head_.aid, e.record_id);
     if (!current) return current.error();
-    Result<std::optional<std::string>> national_id = national_id_for(*current, e);
+    Result<std::optional<std::string>> national_id = resolve_change(*current, e);
     if (!national_id) return national_id.error();
     const bool upsert = e.op == Operation::upsert;
     const bool was_live = *current && !(*current)->deleted;
@@ -325,12 +361,13 @@ class IndexStore::Impl::BatchWriter {
     return protocol::Ok{};
   }
 
-  // The batch's last writes: the national ids it assigned (one signed item), the `applied` feed
-  // item (when anything was applied) and the head.
+  // The batch's last writes: the resolution it caused (its history; national_id and elsewhere
+  // items to every authority concerned), the `applied` feed item (when anything was applied)
+  // and the head.
   Status finish() {
-    if (!assigned_.empty()) {
-      if (Status s = append_national_ids(); !s) return s;
-    }
+    if (Status s = m_.resolution->write(events_, *m_.resolver, now_ms_); !s) return s;
+    if (Status s = send_national_ids(); !s) return s;
+    if (Status s = send_elsewhere(); !s) return s;
     if (out_.applied_count > 0) {
       FeedItem item;
       item.kind = FeedKind::applied;
@@ -372,46 +409,237 @@ class IndexStore::Impl::BatchWriter {
   }
 
  private:
-  // The national id a change leaves its record with — the one place of the apply path that
-  // chooses national ids. A record keeps the one it has; its first upsert gets a fresh one (80
-  // random bits from the caller, in Crockford base32), collected for the batch's national_id
-  // feed item; a delete of a record never upserted leaves none. Resolution (docs/resolution.md)
-  // replaces how a first upsert's national id is chosen, here.
-  Result<std::optional<std::string>> national_id_for(const std::optional<RecordState>& current,
-                                                     const protocol::Envelope& e) {
-    if (current && current->national_id) return current->national_id;
-    if (e.op != Operation::upsert) return std::optional<std::string>();
-    std::string fresh = protocol::encode_national_id(signing_.national_id_bits());
-    assigned_.push_back({e.record_id, fresh});
-    if (assigned_.size() == protocol::kMaxNationalIdsPerItem) {
-      if (Status s = append_national_ids(); !s) return s.error();
+  // Hands the change to the matching engine — the one place of the apply path that chooses
+  // national ids — and returns the national id it leaves its record with. Other records the
+  // engine moved to another id get it in their state at once; everything it touched is
+  // collected for finish() (docs/index-store.md, "Resolution").
+  Result<std::optional<std::string>> resolve_change(const std::optional<RecordState>& current,
+                                                    const protocol::Envelope& e) {
+    resolve::Resolver& engine = *m_.resolver;
+    const resolve::RecordRef ref{std::string(authority_id_), e.record_id};
+    const std::optional<std::string> before = current ? current->national_id : std::nullopt;
+    std::vector<resolve::LinkageEvent> events;
+    if (e.op == Operation::upsert) {
+      if (before && !engine.contains(ref)) {  // upserted again after a delete: its id comes back
+        Result<std::optional<std::uint64_t>> order = m_.resolution->minted_order(*before);
+        if (!order) return order.error();
+        if (*order) engine.restore_national_id(ref, *before, **order);
+      }
+      events = engine.upsert(match_record(ref, *e.payload));
+    } else {
+      events = engine.remove(ref);  // a tombstone keeps the last id it had, for the history
     }
-    return std::optional<std::string>(std::move(fresh));
+    const std::optional<std::string> after =
+        e.op == Operation::upsert ? engine.national_id(ref) : before;
+    touched_.insert(ref);
+    if (after && after != before) note_changed(ref, *after);
+    for (const resolve::LinkageEvent& ev : events) {
+      for (const resolve::RecordRef& r : ev.records) {
+        touched_.insert(r);
+        if (r == ref) continue;
+        const std::optional<std::string> id = engine.national_id(r);
+        if (!id) continue;
+        Result<std::int64_t> aid = m_.aid_of(r.authority_id);
+        if (!aid) return aid.error();
+        Result<std::optional<RecordState>> state = m_.current_state(*aid, r.record_id);
+        if (!state) return state.error();
+        if (!*state || (*state)->national_id == id) continue;
+        if (Status s = m_.set_national_id(*aid, r.record_id, id); !s) return s.error();
+        note_changed(r, *id);
+      }
+      events_.push_back(ev);
+    }
+    return after;
   }
 
-  // One feed item for the assignments collected so far (PROTOCOL.md §13.2: one signature for
-  // many records).
-  Status append_national_ids() {
+  void note_changed(const resolve::RecordRef& r, const std::string& national_id) {
+    auto [it, added] = changed_at_.emplace(r, changed_.size());
+    if (added) changed_.push_back({r, national_id});
+    else changed_[it->second].second = national_id;
+  }
+
+  // National_id items (PROTOCOL.md §13.2: up to 512 assignments under one signature) to the
+  // authority of each record whose national id this batch changed, in the order of the changes.
+  Status send_national_ids() {
+    std::stable_sort(changed_.begin(), changed_.end(), [](const auto& a, const auto& b) {
+      return a.first.authority_id < b.first.authority_id;
+    });
+    std::vector<protocol::NationalIdAssignment> batch;
+    for (auto it = changed_.begin(); it != changed_.end(); ++it) {
+      batch.push_back({it->first.record_id, it->second});
+      const auto next = std::next(it);
+      if (batch.size() == protocol::kMaxNationalIdsPerItem || next == changed_.end() ||
+          next->first.authority_id != it->first.authority_id) {
+        FeedItem item;
+        item.kind = FeedKind::national_id;
+        item.national_ids = std::move(batch);
+        batch.clear();
+        if (Status s = append_for(it->first.authority_id, std::move(item)); !s) return s;
+      }
+    }
+    return protocol::Ok{};
+  }
+
+  // What another authority may see of a record (PROTOCOL.md §13.2).
+  struct OtherView {
+    protocol::ElsewhereState state = protocol::ElsewhereState::shielded;
+    std::optional<protocol::ChildDetails> details;  // linked: details_for_elsewhere
+  };
+  Result<const OtherView*> view_of(const resolve::RecordRef& o) {
+    if (auto it = views_.find(o); it != views_.end()) return &it->second;
+    Result<std::int64_t> aid = m_.aid_of(o.authority_id);
+    if (!aid) return aid.error();
+    Result<std::optional<RecordState>> state = m_.current_state(*aid, o.record_id);
+    if (!state) return state.error();
+    const std::string label = "record " + o.authority_id + "/" + o.record_id;
+    if (!*state || (*state)->deleted)
+      return index_error(IndexErrc::corrupt, label + ": resolved but not live in the store");
+    OtherView view;
+    if (!(*state)->shielded) {
+      Result<protocol::RecordPayload> p =
+          m_.read_payload(*aid, o.record_id, (*state)->last_seq, label);
+      if (!p) return p.error();
+      if (const auto* clear = std::get_if<protocol::ChildDetails>(&p->details)) {
+        view.state = protocol::ElsewhereState::linked;
+        view.details = protocol::details_for_elsewhere(*clear);
+      }
+    }
+    return &views_.emplace(o, std::move(view)).first->second;
+  }
+
+  // Elsewhere items: for every record of every cluster this batch touched (and every record
+  // whose authority was told about a touched record), one item per other-authority record of
+  // its cluster whose visible part changed since last told, and `unlinked` for the records it
+  // was told about that are no longer in its cluster. A deleted record's authority is not told
+  // (it deleted the record); what it was told is forgotten.
+  Status send_elsewhere() {
+    std::set<resolve::RecordRef> reconsider;
+    std::set<std::string> clusters_seen;  // national ids whose cluster is already in
+    for (const resolve::RecordRef& t : touched_) {
+      reconsider.insert(t);
+      if (!m_.told.empty()) {  // no query while nobody was ever told anything
+        Result<std::vector<resolve::RecordRef>> told = m_.resolution->told_about(t);
+        if (!told) return told.error();
+        for (resolve::RecordRef& r : *told) reconsider.insert(std::move(r));
+      }
+      const std::optional<std::string> nid = m_.resolver->national_id(t);
+      if (!nid || !clusters_seen.insert(*nid).second) continue;
+      // Every record of a small cluster; of a large one (told nothing, below), only those
+      // told something before: the rest have nothing to send or withdraw.
+      std::vector<resolve::RecordRef> cluster = m_.resolver->cluster_of(t);
+      const bool large = cluster.size() > kMaxElsewhereCluster;
+      for (resolve::RecordRef& r : cluster)
+        if (!large || m_.told.contains(r)) reconsider.insert(std::move(r));
+    }
+    for (const resolve::RecordRef& r : reconsider) {
+      const std::optional<std::string> nid = m_.resolver->national_id(r);
+      if (!nid) {
+        if (m_.told.erase(r) == 0) continue;
+        if (Status s = m_.resolution->forget_all_sent(r); !s) return s;
+        continue;
+      }
+      std::vector<resolve::RecordRef> cluster = m_.resolver->cluster_of(r);
+      // A child is known to a few authorities; a cluster this large is a data error (records
+      // alike in everything), and telling each of its records about every other would be
+      // quadratic: it is told nothing (and what it was told is withdrawn).
+      if (cluster.size() > kMaxElsewhereCluster) cluster.clear();
+      if (!m_.told.contains(r) &&
+          std::none_of(cluster.begin(), cluster.end(), [&](const resolve::RecordRef& o) {
+            return o.authority_id != r.authority_id;
+          }))
+        continue;  // nothing told, nothing to tell: no query
+      Result<std::vector<ElsewhereSent>> sent = m_.resolution->sent_to(r);
+      if (!sent) return sent.error();
+      std::map<resolve::RecordRef, ElsewhereSent> was;
+      for (ElsewhereSent& x : *sent) was.emplace(x.other, std::move(x));
+      for (const resolve::RecordRef& o : cluster) {
+        if (o.authority_id == r.authority_id) continue;
+        Result<const OtherView*> view = view_of(o);
+        if (!view) return view.error();
+        protocol::ElsewhereLink link{r.record_id, *nid, o.authority_id, o.record_id,
+                                     (*view)->state, (*view)->details};
+        const ElsewhereSent now{o, static_cast<std::uint8_t>(link.state), digest(link)};
+        if (auto it = was.find(o); it != was.end()) {
+          const bool same = it->second.state == now.state && it->second.digest == now.digest;
+          was.erase(it);
+          if (same) continue;
+        }
+        if (Status s = append_elsewhere(r.authority_id, std::move(link)); !s) return s;
+        if (Status s = m_.resolution->set_sent(r, now); !s) return s;
+        m_.told.insert(r);
+      }
+      for (const auto& [o, x] : was) {
+        protocol::ElsewhereLink link{r.record_id, *nid, o.authority_id, o.record_id,
+                                     protocol::ElsewhereState::unlinked, std::nullopt};
+        if (Status s = append_elsewhere(r.authority_id, std::move(link)); !s) return s;
+        if (Status s = m_.resolution->forget_sent(r, o); !s) return s;
+      }
+    }
+    return protocol::Ok{};
+  }
+
+  // What an elsewhere item says, as a digest: what was last told, without keeping it.
+  static Hash digest(const protocol::ElsewhereLink& link) {
+    Bytes bytes(link.national_id.begin(), link.national_id.end());
+    bytes.push_back(static_cast<std::uint8_t>(link.state));
+    if (link.details) {
+      Bytes details = protocol::encode_child_details(*link.details);
+      bytes.insert(bytes.end(), details.begin(), details.end());
+    }
+    return protocol::blake2b_256(bytes);
+  }
+
+  Status append_elsewhere(const std::string& authority, protocol::ElsewhereLink link) {
     FeedItem item;
-    item.kind = FeedKind::national_id;
-    item.national_ids = std::move(assigned_);
-    assigned_.clear();
-    return append_feed(std::move(item));
+    item.kind = FeedKind::elsewhere;
+    item.elsewhere = std::move(link);
+    return append_for(authority, std::move(item));
   }
 
-  Status append_feed(FeedItem item) {
-    item.authority_id = std::string(authority_id_);
-    item.seq = feed_.last_seq + 1;
-    item.prev_hash = feed_.last_hash;
+  // Appends to the sender's feed (its head is held here until finish) or to another
+  // authority's (its head read and written now, inside the transaction).
+  Status append_for(const std::string& authority, FeedItem item) {
+    if (authority == authority_id_) return append_feed(std::move(item));
+    Result<std::optional<HeadRow>> head = m_.read_head(authority);
+    if (!head) return head.error();
+    if (!*head)
+      return index_error(IndexErrc::corrupt, "feed of " + authority + ": unknown authority");
+    ChainState feed = (*head)->feed;
+    Result<Bytes> wire = sign_and_store((*head)->aid, authority, feed, std::move(item));
+    if (!wire) return wire.error();
+    sql::Use q(*m_.st.update_feed_head);
+    q->bind(1, (*head)->aid);
+    q->bind(2, i64(feed.last_seq));
+    q->bind(3, ByteView(feed.last_hash));
+    if (Status s = q->run(); !s) return s;
+    auto it = std::find_if(out_.other_feeds.begin(), out_.other_feeds.end(),
+                           [&](const FeedHead& h) { return h.authority_id == authority; });
+    if (it == out_.other_feeds.end()) out_.other_feeds.push_back({authority, feed.last_seq});
+    else it->feed_seq = feed.last_seq;
+    return protocol::Ok{};
+  }
+
+  Result<Bytes> sign_and_store(std::int64_t aid, const std::string& authority, ChainState& feed,
+                               FeedItem item) {
+    item.authority_id = authority;
+    item.seq = feed.last_seq + 1;
+    item.prev_hash = feed.last_hash;
     item.timestamp_ms = now_ms_;
     item.signer_serial = signing_.signer_serial;
     Bytes wire = protocol::sign_feed_item(item, signing_.signer);
     sql::Use q(*m_.st.insert_feed);
-    q->bind(1, schema::log_key(head_.aid, item.seq));
+    q->bind(1, schema::log_key(aid, item.seq));
     q->bind(2, ByteView(wire));
-    if (Status s = q->run(); !s) return s;
-    feed_ = {item.seq, protocol::feed_item_hash(wire)};
-    out_.feed_items.push_back(std::move(wire));
+    if (Status s = q->run(); !s) return s.error();
+    feed = {item.seq, protocol::feed_item_hash(wire)};
+    return wire;
+  }
+
+  Status append_feed(FeedItem item) {
+    Result<Bytes> wire = sign_and_store(head_.aid, std::string(authority_id_), feed_,
+                                        std::move(item));
+    if (!wire) return wire.error();
+    out_.feed_items.push_back(std::move(wire).value());
     return protocol::Ok{};
   }
 
@@ -421,7 +649,12 @@ class IndexStore::Impl::BatchWriter {
   ChainState applied_;
   ChainState feed_;
   std::int64_t live_delta_ = 0;
-  std::vector<protocol::NationalIdAssignment> assigned_;  // not yet in a feed item
+  std::set<resolve::RecordRef> touched_;                 // records this batch's changes touched
+  // Records given another national id, in the order of the changes (changed_at_: the index).
+  std::vector<std::pair<resolve::RecordRef, std::string>> changed_;
+  std::map<resolve::RecordRef, std::size_t> changed_at_;
+  std::vector<resolve::LinkageEvent> events_;            // for the history
+  std::map<resolve::RecordRef, OtherView> views_;        // other records read for elsewhere items
   std::uint64_t now_ms_;
   const IndexSigning& signing_;
   ApplyResult& out_;
@@ -445,6 +678,7 @@ Result<std::vector<ApplyResult>> IndexStore::apply_batches(const std::vector<Pus
   Result<std::vector<ApplyResult>> out = m.apply_group(pushes, trust, now_ms, signing);
   if (!out) {
     m.pending_synced = false;  // rolled back: pending may hold states of it; reloaded next time
+    m.resolver_stale = true;   // the engine holds changes the store does not: rebuilt next time
     return out;
   }
   // Off the group's transaction (its Acks are decided): the merge, once enough states wait.
@@ -465,6 +699,15 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
                              : "apply " + std::to_string(pushes.size()) + " batches");
   if (!tx) return tx.error();
   if (Status s = sync_pending(); !s) return s.error();
+  if (resolver && training_due(trained_for, resolver->size()))
+    resolver_stale = true;  // enough new records to learn the figures again: rebuilt with them
+  if (resolver_stale)
+    if (Status s = rebuild_resolver(); !s) return s.error();
+  mint_source = &signing.national_id_bits;
+  struct Unset {
+    const NationalIdSource*& p;
+    ~Unset() { p = nullptr; }
+  } unset{mint_source};
   std::vector<ApplyResult> out;
   out.reserve(pushes.size());
   for (const Push& p : pushes) {
@@ -651,6 +894,152 @@ Status IndexStore::Impl::merge() {
   return protocol::Ok{};
 }
 
+// ---- Resolution -----------------------------------------------------------------------------
+
+Status IndexStore::Impl::set_national_id(std::int64_t aid, std::string_view record_id,
+                                         const std::optional<std::string>& national_id) {
+  auto it = pending.find(RecordKeyView{aid, record_id});
+  sql::Use q(it != pending.end() ? *st.set_pending_national_id : *st.set_record_national_id);
+  if (it != pending.end()) {
+    q->bind(1, schema::log_key(aid, it->second.last_seq));
+  } else {
+    q->bind(1, aid);
+    q->bind(2, record_id);
+  }
+  const int column = it != pending.end() ? 2 : 3;
+  if (national_id) q->bind(column, *national_id);
+  else q->bind_null(column);
+  if (Status s = q->run(); !s) return s;
+  if (it != pending.end()) it->second.national_id = national_id;
+  return protocol::Ok{};
+}
+
+Result<std::int64_t> IndexStore::Impl::aid_of(const std::string& authority_id) {
+  if (auto it = aids.find(authority_id); it != aids.end()) return it->second;
+  Result<std::optional<HeadRow>> head = read_head(authority_id);
+  if (!head) return head.error();
+  if (!*head)
+    return index_error(IndexErrc::corrupt, "resolved record of unknown authority " + authority_id);
+  aids.emplace(authority_id, (*head)->aid);
+  return (*head)->aid;
+}
+
+Result<protocol::RecordPayload> IndexStore::Impl::read_payload(std::int64_t aid,
+                                                               std::string_view record_id,
+                                                               std::uint64_t seq,
+                                                               const std::string& label) {
+  Result<sql::Statement> env =
+      db.prepare("SELECT wire FROM envelopes WHERE id = ?1", "read record envelope");
+  if (!env) return env.error();
+  env->bind(1, schema::log_key(aid, seq));
+  Result<bool> found = env->step();
+  if (!found) return found.error();
+  if (!*found)
+    return index_error(IndexErrc::corrupt,
+                       label + ": envelope " + std::to_string(seq) + " is missing");
+  // Verified on receipt: decoding is enough here.
+  auto wrapper = protocol::decode_signed(env->blob_view(0), "envelope");
+  if (!wrapper) return index_error(IndexErrc::corrupt, label + ": " + wrapper.error().message());
+  auto e = protocol::decode_envelope_body(wrapper->body);
+  if (!e) return index_error(IndexErrc::corrupt, label + ": " + e.error().message());
+  if (e->record_id != record_id || e->seq != seq || !e->payload)
+    return index_error(IndexErrc::corrupt, label + ": its envelope does not write it");
+  return std::move(*e->payload);
+}
+
+std::string IndexStore::Impl::mint_national_id() {
+  NationalIdBits bits{};
+  if (mint_source && *mint_source) {
+    bits = (*mint_source)();
+  } else {  // outside an apply: only a store written before resolution, rebuilt at start
+    std::random_device os;
+    for (std::uint8_t& b : bits) b = static_cast<std::uint8_t>(os());
+  }
+  return protocol::encode_national_id(bits);
+}
+
+Status IndexStore::Impl::rebuild_resolver() {
+  resolver_stale = true;
+  Result<std::unordered_map<std::string, std::uint64_t>> orders = resolution->minted_orders();
+  if (!orders) return orders.error();
+  Result<std::set<resolve::RecordRef>> told_now = resolution->told_records();
+  if (!told_now) return told_now.error();
+  told = std::move(told_now).value();
+  std::unordered_map<std::int64_t, std::string> names;
+  {
+    Result<sql::Statement> q =
+        db.prepare("SELECT aid, authority_id FROM authorities", "read authorities");
+    if (!q) return q.error();
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      names.emplace(q->int64(0), q->text(1));
+    }
+  }
+  struct Live {
+    std::int64_t aid;
+    std::string record_id;
+    RecordState state;
+  };
+  std::vector<Live> live;
+  {
+    Result<sql::Statement> q = db.prepare(
+        "SELECT aid, record_id, national_id, last_seq FROM records WHERE deleted = 0",
+        "read live records");
+    if (!q) return q.error();
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      Live l{q->int64(0), q->text(1), {}};
+      if (pending.contains(RecordKeyView{l.aid, l.record_id})) continue;  // newer state below
+      if (!q->is_null(2)) l.state.national_id = q->text(2);
+      l.state.last_seq = u64(q->int64(3));
+      live.push_back(std::move(l));
+    }
+  }
+  for (const auto& [key, state] : pending)
+    if (!state.deleted) live.push_back({key.first, key.second, state});
+  std::vector<resolve::MatchRecord> records;
+  records.reserve(live.size());
+  for (const Live& l : live) {
+    const resolve::RecordRef ref{names[l.aid], l.record_id};
+    const std::string label = "record " + ref.authority_id + "/" + ref.record_id;
+    Result<protocol::RecordPayload> p = read_payload(l.aid, l.record_id, l.state.last_seq, label);
+    if (!p) return p.error();
+    records.push_back(match_record(ref, *p));
+  }
+  // The figures learned from these records (resolution_training.hpp), then the persisted ids.
+  Training training = train(records);
+  trained_for = training.records;
+  resolver = std::make_unique<resolve::Resolver>(std::move(training.config),
+                                                 [this] { return mint_national_id(); });
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    const std::optional<std::string>& id = live[i].state.national_id;
+    if (!id) continue;
+    if (auto it = orders->find(*id); it != orders->end())
+      resolver->restore_national_id(records[i].ref, *id, it->second);
+  }
+  // A store whose ids all come from resolution gives no event here; one written before it
+  // (one id per record) is unified in memory, and records take the engine's ids on their
+  // next change (docs/index-store.md, "Resolution").
+  resolver->upsert_many(std::move(records));
+  resolver_stale = false;
+  return protocol::Ok{};
+}
+
+Result<std::vector<std::vector<resolve::RecordRef>>> IndexStore::partition() {
+  Impl& m = *impl_;
+  if (m.resolver_stale) {
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
+    if (!tx) return tx.error();
+    if (Status s = m.sync_pending(); !s) return s.error();
+    if (Status s = m.rebuild_resolver(); !s) return s.error();
+  }
+  return m.resolver->partition();
+}
+
 Status IndexStore::merge_states() {
   Status s = impl_->merge();
   impl_->merge_error = s ? std::string() : s.error().message();
@@ -722,27 +1111,14 @@ Result<std::optional<CurrentRecord>> IndexStore::record(std::string_view authori
 
   const std::string label =
       "record " + std::string(authority_id) + "/" + std::string(record_id);
-  Result<sql::Statement> env =
-      m.db.prepare("SELECT wire FROM envelopes WHERE id = ?1", "read record envelope");
-  if (!env) return env.error();
-  env->bind(1, schema::log_key((*head)->aid, r.last_seq));
-  Result<bool> found = env->step();
-  if (!found) return found.error();
-  if (!*found)
-    return index_error(IndexErrc::corrupt,
-                       label + ": envelope " + std::to_string(r.last_seq) + " is missing");
-  // Verified on receipt: decoding is enough here.
-  auto wrapper = protocol::decode_signed(env->blob_view(0), "envelope");
-  if (!wrapper) return index_error(IndexErrc::corrupt, label + ": " + wrapper.error().message());
-  auto e = protocol::decode_envelope_body(wrapper->body);
-  if (!e) return index_error(IndexErrc::corrupt, label + ": " + e.error().message());
-  if (e->record_id != record_id || e->seq != r.last_seq || !e->payload)
-    return index_error(IndexErrc::corrupt, label + ": its envelope does not write it");
-  r.identity = e->payload->identity;
-  if (const auto* clear = std::get_if<protocol::ChildDetails>(&e->payload->details))
+  Result<protocol::RecordPayload> payload =
+      m.read_payload((*head)->aid, record_id, r.last_seq, label);
+  if (!payload) return payload.error();
+  r.identity = payload->identity;
+  if (const auto* clear = std::get_if<protocol::ChildDetails>(&payload->details))
     r.details = protocol::encode_child_details(*clear);
   else
-    r.details = protocol::encode_sealed_blob(std::get<protocol::SealedBlob>(e->payload->details));
+    r.details = protocol::encode_sealed_blob(std::get<protocol::SealedBlob>(payload->details));
   return std::optional<CurrentRecord>(std::move(r));
 }
 

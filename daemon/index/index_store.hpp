@@ -54,6 +54,7 @@
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/errors.hpp"
+#include "resolve/features.hpp"
 
 namespace aegis::index {
 
@@ -82,7 +83,7 @@ using NationalIdSource = std::function<NationalIdBits()>;
 struct IndexSigning {
   const protocol::Signer& signer;     // the index identity (keys::Identity in aegisd)
   std::uint64_t signer_serial = 0;    // serial of its index certificate in the trust bundle
-  NationalIdSource national_id_bits;  // called once per record upserted for the first time
+  NationalIdSource national_id_bits;  // called once per national id minted (a new cluster)
 };
 
 // The envelope a batch stopped at because it failed verification (the daemon's Reject).
@@ -96,6 +97,12 @@ struct Rejection {
 // (skipped, not verified again); seq == applied + 1 is verified and applied; anything beyond
 // is a gap and ends the batch; a verification failure (or an envelope of another authority
 // than the sender) ends it with a rejection. Whatever came before the end stays applied.
+// An authority's feed head after a change (aegisd sends it the items up to there).
+struct FeedHead {
+  std::string authority_id;
+  std::uint64_t feed_seq = 0;
+};
+
 struct ApplyResult {
   protocol::ChainState applied;             // the Ack: highest contiguous durable seq, its hash
   std::size_t applied_count = 0;            // envelopes applied by this call
@@ -103,6 +110,9 @@ struct ApplyResult {
   bool gap = false;                         // stopped at an envelope beyond applied + 1
   std::optional<Rejection> rejection;       // stopped at an envelope that failed verification
   std::vector<protocol::Bytes> feed_items;  // feed items appended by this call, in seq order
+  // Other authorities whose feed this Push advanced (resolution moved one of their records to
+  // another national id, or changed what they may see elsewhere), with their new feed head.
+  std::vector<FeedHead> other_feeds;
 };
 
 // A record's current state. identity/details come from the envelope that wrote it (the store
@@ -230,6 +240,9 @@ class IndexStore {
   // The authority durably holds its feed up to `seq`: feed_acked only moves forward.
   // not_found for an unknown authority; invalid_argument beyond the feed head.
   Status feed_acked(std::string_view authority_id, std::uint64_t seq);
+
+  // The matching engine's clusters of live records (resolve::Resolver::partition), each sorted.
+  Result<std::vector<std::vector<resolve::RecordRef>>> partition();
 
   // The current state of one record; nullopt when the index never saw it.
   Result<std::optional<CurrentRecord>> record(std::string_view authority_id,

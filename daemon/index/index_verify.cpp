@@ -1,5 +1,6 @@
 // IndexStore::verify_all: re-verifies everything the index stored, from the stored bytes
 // (docs/index-store.md, "Verifying the store").
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -208,17 +209,19 @@ class AuthorityVerifier {
         check_.problem = problem("feed", seq, "seq_mismatch", "the row's key and its item differ");
         return protocol::Ok{};
       }
-      for (const protocol::NationalIdAssignment& n : v->item.national_ids) {
-        auto it = national_ids_.find(n.record_id);
-        if (it == national_ids_.end() || it->second != n.national_id) {
-          check_.problem = problem("feed", seq, "national_id_mismatch",
-                                   "record " + n.record_id +
-                                       ": the feed and the record row disagree");
-          return protocol::Ok{};
-        }
-      }
+      // A record's id may change (merge, split): its latest assignment is the one to check.
+      for (const protocol::NationalIdAssignment& n : v->item.national_ids)
+        last_assigned_[n.record_id] = {seq, n.national_id};
       chain = protocol::advance(chain, *v);
       ++check_.feed_items;
+    }
+    for (const auto& [record_id, assigned] : last_assigned_) {
+      auto it = national_ids_.find(record_id);
+      if (it == national_ids_.end() || it->second != assigned.second) {
+        check_.problem = problem("feed", assigned.first, "national_id_mismatch",
+                                 "record " + record_id + ": the feed and the record row disagree");
+        return protocol::Ok{};
+      }
     }
     if (!same_chain(chain, a_.feed))
       check_.problem = problem("feed", a_.feed.last_seq, "head_mismatch",
@@ -241,6 +244,8 @@ class AuthorityVerifier {
   std::uint64_t live_ = 0;
   std::unordered_map<std::string, RecordTruth> truth_;
   std::unordered_map<std::string, std::string> national_ids_;
+  // record id -> (feed seq, national id) of its latest national_id assignment
+  std::map<std::string, std::pair<std::uint64_t, std::string>> last_assigned_;
 };
 
 }  // namespace

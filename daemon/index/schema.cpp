@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 2> kSteps = {
+constexpr std::array<std::string_view, 3> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -89,6 +89,47 @@ CREATE VIEW current_records (aid, record_id, national_id, last_seq, deleted, shi
   UNION ALL
   SELECT aid, record_id, national_id, last_seq, deleted, shielded FROM records r
    WHERE NOT EXISTS (SELECT 1 FROM latest l WHERE l.aid = r.aid AND l.record_id = r.record_id);
+)sql",
+    // 3: resolution (docs/resolution.md, "Index integration"): national ids with their minting
+    //    order (merges keep the lowest) and what they became (alias_of, retired); the linkage
+    //    history (no personal data: ids, record refs, who decided, why); what each record's
+    //    authority was last told of each other record of its cluster (elsewhere feed items).
+    //    Ids assigned before this step (one per record) get minting orders in id order.
+    R"sql(
+CREATE TABLE national_ids (
+  national_id  TEXT PRIMARY KEY,
+  minted_order INTEGER NOT NULL,                                 -- lower = older
+  alias_of     TEXT,                                             -- merged into that id
+  retired      INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1))
+) STRICT;
+INSERT INTO national_ids (national_id, minted_order)
+  SELECT national_id, row_number() OVER (ORDER BY national_id)
+    FROM (SELECT DISTINCT national_id FROM current_records WHERE national_id IS NOT NULL);
+CREATE TABLE linkage_events (
+  id           INTEGER PRIMARY KEY,
+  time_ms      INTEGER NOT NULL,
+  kind         TEXT NOT NULL,                                    -- change_kind_name
+  national_id  TEXT NOT NULL,
+  previous_ids TEXT NOT NULL,                                    -- space separated; may be ''
+  decided_by   TEXT NOT NULL,                                    -- engine, operator
+  reason       TEXT NOT NULL
+) STRICT;
+CREATE TABLE linkage_event_records (
+  event_id     INTEGER NOT NULL REFERENCES linkage_events (id),
+  authority_id TEXT NOT NULL,
+  record_id    TEXT NOT NULL,
+  PRIMARY KEY (event_id, authority_id, record_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE elsewhere_sent (
+  authority_id       TEXT NOT NULL,                              -- told (its record_id)
+  record_id          TEXT NOT NULL,
+  other_authority_id TEXT NOT NULL,                              -- about this record
+  other_record_id    TEXT NOT NULL,
+  state              INTEGER NOT NULL CHECK (state IN (1, 2)),   -- linked, shielded
+  digest             BLOB NOT NULL CHECK (length(digest) = 32),  -- of what the item said
+  PRIMARY KEY (authority_id, record_id, other_authority_id, other_record_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX elsewhere_sent_by_other ON elsewhere_sent (other_authority_id, other_record_id);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -239,11 +239,18 @@ struct Resolver::State {
 
   std::uint64_t compared = 0;
   std::uint64_t skipped = 0;
+  std::uint64_t resolved = 0;        // records re-clustered
+  std::uint64_t clustered = 0;       // link pairs tried in clustering
+  std::uint64_t refused_against = 0; // unions refused: evidence against
+  std::uint64_t refused_size = 0;    // unions refused: cluster size
+  std::uint64_t local_regions = 0;   // regions over the cap, re-resolved locally
 
   // Scratch of one operation.
   std::vector<std::uint32_t> dirty;
   std::vector<std::uint32_t> stamp;
   std::uint32_t epoch = 0;
+  std::vector<std::uint32_t> mark;  // region_of's second marker (records already placed)
+  std::uint32_t mark_epoch = 0;
 
   State(MatchConfig c, MintId m) : config(std::move(c)), weights(config), mint(std::move(m)) {}
 
@@ -255,6 +262,14 @@ struct Resolver::State {
       epoch = 1;
     }
     return epoch;
+  }
+
+  std::uint32_t next_mark() {
+    if (++mark_epoch == 0) {
+      std::fill(mark.begin(), mark.end(), 0);
+      mark_epoch = 1;
+    }
+    return mark_epoch;
   }
 
   const Node* find(const RecordRef& r) const {
@@ -282,15 +297,22 @@ struct Resolver::State {
     return std::any_of(e.begin(), e.end(), [b](const Edge& x) { return x.other == b; });
   }
 
+  // Only link pairs shape the partition: a review pair found or lost re-resolves nothing.
   void drop_edge(std::uint32_t a, std::uint32_t b) {
+    const auto& e = nodes[a].edges;
+    const bool link = std::any_of(e.begin(), e.end(), [b](const Edge& x) {
+      return x.other == b && x.outcome == Outcome::link;
+    });
     auto erase = [](std::vector<Edge>& v, std::uint32_t o) {
       v.erase(std::remove_if(v.begin(), v.end(), [o](const Edge& x) { return x.other == o; }),
               v.end());
     };
     erase(nodes[a].edges, b);
     erase(nodes[b].edges, a);
-    dirty.push_back(a);
-    dirty.push_back(b);
+    if (link) {
+      dirty.push_back(a);
+      dirty.push_back(b);
+    }
   }
 
   void compare(std::uint32_t a, std::uint32_t b) {
@@ -300,8 +322,10 @@ struct Resolver::State {
     const auto value = static_cast<float>(s.score);
     nodes[a].edges.push_back({b, value, s.outcome});
     nodes[b].edges.push_back({a, value, s.outcome});
-    dirty.push_back(a);
-    dirty.push_back(b);
+    if (s.outcome == Outcome::link) {
+      dirty.push_back(a);
+      dirty.push_back(b);
+    }
   }
 
   // True when a and b still share a block no larger than the cap.
@@ -384,7 +408,7 @@ struct Resolver::State {
       auto& v = nodes[e.other].edges;
       v.erase(std::remove_if(v.begin(), v.end(), [n](const Edge& x) { return x.other == n; }),
               v.end());
-      dirty.push_back(e.other);
+      if (e.outcome == Outcome::link) dirty.push_back(e.other);
     }
     node.edges.clear();
     for (std::uint64_t k : blocking_keys(node.rec)) {
@@ -403,6 +427,7 @@ struct Resolver::State {
       n = static_cast<std::uint32_t>(nodes.size());
       nodes.emplace_back();
       stamp.push_back(0);
+      mark.push_back(0);
     }
     Node& node = nodes[n];
     node.rec = std::move(rec);
@@ -429,32 +454,86 @@ struct Resolver::State {
 
   // --- clustering ----------------------------------------------------------------------
 
-  // The region of a change: everything connected to `seeds` through link pairs, operator
-  // links and shared national ids. Sorted by ref.
+  // Calls f on every record a region reaches from x in one step: link pairs, shared
+  // national ids, operator links.
+  template <typename F>
+  void for_each_neighbour(std::uint32_t x, F&& f) const {
+    const Node& n = nodes[x];
+    for (const Edge& ed : n.edges) {
+      if (ed.outcome == Outcome::link) f(ed.other);
+    }
+    if (n.slot != kNone) {
+      for (std::uint32_t m : slots[n.slot].members) f(m);
+    }
+    if (auto it = decided_with.find(n.key); it != decided_with.end()) {
+      for (const std::string& other : it->second) {
+        const auto o = by_key.find(other);
+        if (o != by_key.end() && decision(n.key, other)->kind == DecisionKind::link) f(o->second);
+      }
+    }
+  }
+
+  // The records sharing x's national id (x alone when it has none).
+  template <typename F>
+  void for_each_cluster_mate(std::uint32_t x, F&& f) const {
+    if (nodes[x].slot == kNone) {
+      f(x);
+      return;
+    }
+    for (std::uint32_t m : slots[nodes[x].slot].members) f(m);
+  }
+
+  // The region of a change, sorted by ref. Each seed's component (everything connected to it
+  // through link pairs, operator links and shared national ids) is taken whole when it holds
+  // at most max_region_size records: the partition is then a function of the component, as
+  // in a full pass. A larger component is not walked: the seed brings only its own cluster
+  // (the seeds are the changed records and the ends of the link pairs that changed: local
+  // re-resolution, counted), so a change's cost does not grow with the component.
   std::vector<std::uint32_t> region_of(const std::vector<std::uint32_t>& seeds) {
-    const std::uint32_t e = next_epoch();
+    const std::size_t limit = std::max<std::size_t>(config.max_region_size, 1);
+    const std::uint32_t whole = next_mark();  // in a small component, taken whole
+    const std::uint32_t large_part = next_mark();  // seen in a component over the limit
     std::vector<std::uint32_t> region;
-    auto visit = [&](std::uint32_t x) {
-      if (!nodes[x].live || stamp[x] == e) return;
-      stamp[x] = e;
-      region.push_back(x);
-    };
-    for (std::uint32_t x : seeds) visit(x);
-    for (std::size_t i = 0; i < region.size(); ++i) {
-      const Node& x = nodes[region[i]];
-      for (const Edge& ed : x.edges) {
-        if (ed.outcome == Outcome::link) visit(ed.other);
+    std::vector<std::uint32_t> local_seeds;
+    for (std::uint32_t seed : seeds) {
+      if (!nodes[seed].live || mark[seed] == whole) continue;
+      if (mark[seed] == large_part) {
+        local_seeds.push_back(seed);
+        continue;
       }
-      if (x.slot != kNone) {
-        for (std::uint32_t m : slots[x.slot].members) visit(m);
-      }
-      if (auto it = decided_with.find(x.key); it != decided_with.end()) {
-        for (const std::string& other : it->second) {
-          const auto o = by_key.find(other);
-          if (o != by_key.end() && decision(x.key, other)->kind == DecisionKind::link) {
-            visit(o->second);
+      const std::uint32_t e = next_epoch();
+      std::vector<std::uint32_t> component{seed};
+      stamp[seed] = e;
+      bool large = false;
+      for (std::size_t i = 0; i < component.size() && !large; ++i) {
+        for_each_neighbour(component[i], [&](std::uint32_t y) {
+          if (large || !nodes[y].live || stamp[y] == e) return;
+          if (mark[y] == large_part) {  // a part of a large component met before
+            large = true;
+            return;
           }
-        }
+          stamp[y] = e;
+          component.push_back(y);
+          large = component.size() > limit;
+        });
+      }
+      for (std::uint32_t x : component) mark[x] = large ? large_part : whole;
+      if (large) {
+        local_seeds.push_back(seed);
+      } else {
+        region.insert(region.end(), component.begin(), component.end());
+      }
+    }
+    if (!local_seeds.empty()) {
+      ++local_regions;
+      const std::uint32_t e = next_epoch();
+      for (std::uint32_t x : region) stamp[x] = e;
+      for (std::uint32_t seed : local_seeds) {
+        for_each_cluster_mate(seed, [&](std::uint32_t m) {
+          if (!nodes[m].live || stamp[m] == e) return;
+          stamp[m] = e;
+          region.push_back(m);
+        });
       }
     }
     std::sort(region.begin(), region.end(),
@@ -471,6 +550,7 @@ struct Resolver::State {
     std::iota(parent.begin(), parent.end(), 0u);
     std::vector<std::vector<std::uint32_t>> separated(region.size());  // per root: local ids
     std::vector<std::vector<IdentifierToken>> tokens(region.size());   // per root
+    std::vector<std::vector<std::uint32_t>> members(region.size());    // per root: local ids
     auto root = [&](std::uint32_t x) {
       while (parent[x] != x) x = parent[x] = parent[parent[x]];
       return x;
@@ -480,6 +560,7 @@ struct Resolver::State {
     for (std::uint32_t i = 0; i < region.size(); ++i) {
       const Node& x = nodes[region[i]];
       tokens[i] = x.rec.tokens;
+      members[i] = {i};
       auto it = decided_with.find(x.key);
       if (it == decided_with.end()) continue;
       for (const std::string& other : it->second) {
@@ -494,7 +575,25 @@ struct Resolver::State {
         }
       }
     }
-    auto merge = [&](std::uint32_t a, std::uint32_t b) {
+    // Records an operator linked to another record of the region: the operator vouched for
+    // them, so their fields (a replaced given name, a mistyped date) are no evidence against.
+    std::vector<bool> vouched(region.size(), false);
+    for (auto [a, b] : operator_links) vouched[a] = vouched[b] = true;
+    // True when some record of one cluster and some of the other are, on strong evidence, two
+    // children. At most (max_cluster_size / 2)^2 pairs: the union is refused beyond the size.
+    auto against = [&](std::uint32_t ra, std::uint32_t rb) {
+      if (!config.sibling_guard) return false;
+      for (std::uint32_t x : members[ra]) {
+        if (vouched[x]) continue;
+        for (std::uint32_t y : members[rb]) {
+          if (!vouched[y] && evidence_against(score(region[x], region[y]))) return true;
+        }
+      }
+      return false;
+    };
+    // Operator links hold whatever the evidence; engine links are checked (refused unions are
+    // counted).
+    auto merge = [&](std::uint32_t a, std::uint32_t b, Decider by) {
       std::uint32_t ra = root(a);
       std::uint32_t rb = root(b);
       if (ra == rb) return;
@@ -502,15 +601,27 @@ struct Resolver::State {
         if (root(s) == rb) return;
       }
       if (tokens_conflict(tokens[ra], tokens[rb])) return;
+      if (by == Decider::engine) {
+        if (members[ra].size() + members[rb].size() > config.max_cluster_size) {
+          ++refused_size;
+          return;
+        }
+        if (against(ra, rb)) {
+          ++refused_against;
+          return;
+        }
+      }
       if (ra > rb) std::swap(ra, rb);
       parent[rb] = ra;
       separated[ra].insert(separated[ra].end(), separated[rb].begin(), separated[rb].end());
       tokens[ra].insert(tokens[ra].end(), tokens[rb].begin(), tokens[rb].end());
+      members[ra].insert(members[ra].end(), members[rb].begin(), members[rb].end());
       separated[rb].clear();
       tokens[rb].clear();
+      members[rb].clear();
     };
     std::sort(operator_links.begin(), operator_links.end());
-    for (auto [a, b] : operator_links) merge(a, b);
+    for (auto [a, b] : operator_links) merge(a, b, Decider::operator_);
 
     struct Link {
       float score;
@@ -521,15 +632,17 @@ struct Resolver::State {
     for (std::uint32_t i = 0; i < region.size(); ++i) {
       for (const Edge& ed : nodes[region[i]].edges) {
         if (ed.outcome != Outcome::link) continue;
-        const std::uint32_t j = local.at(ed.other);
-        if (i < j) links.push_back({ed.score, i, j});
+        const auto j = local.find(ed.other);  // absent: outside a local region
+        if (j != local.end() && i < j->second) links.push_back({ed.score, i, j->second});
       }
     }
     std::sort(links.begin(), links.end(), [](const Link& x, const Link& y) {
       if (x.score != y.score) return x.score > y.score;
       return std::pair(x.a, x.b) < std::pair(y.a, y.b);
     });
-    for (const Link& l : links) merge(l.a, l.b);
+    clustered += links.size();
+    resolved += region.size();
+    for (const Link& l : links) merge(l.a, l.b, Decider::engine);
 
     // Clusters in order of their first member (the region is sorted, roots are the smallest).
     std::vector<std::vector<std::uint32_t>> clusters;
@@ -554,20 +667,23 @@ struct Resolver::State {
     const auto clusters = cluster(region);
 
     // Each old id goes to the cluster holding most of its records (ties: the first cluster).
-    std::map<std::uint32_t, std::vector<std::uint32_t>> count;  // slot -> count per cluster
+    // Per slot: (cluster, records) in cluster order.
+    std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, std::uint32_t>>> count;
     for (std::uint32_t c = 0; c < clusters.size(); ++c) {
       for (std::uint32_t n : clusters[c]) {
         const std::uint32_t s = nodes[n].slot;
         if (s == kNone) continue;
         auto& v = count[s];
-        v.resize(clusters.size(), 0);
-        ++v[c];
+        if (v.empty() || v.back().first != c) v.emplace_back(c, 0);
+        ++v.back().second;
       }
     }
     std::vector<std::vector<std::uint32_t>> won(clusters.size());
     for (const auto& [s, v] : count) {
-      const auto best = std::max_element(v.begin(), v.end()) - v.begin();
-      won[static_cast<std::size_t>(best)].push_back(s);
+      const auto best = std::max_element(v.begin(), v.end(), [](const auto& x, const auto& y) {
+        return x.second < y.second;
+      });
+      won[best->first].push_back(s);
     }
     for (auto& [s, v] : count) slots[s].members.clear();
 
@@ -728,6 +844,8 @@ std::vector<LinkageEvent> Resolver::decide(const Decision& d) {
 
 bool Resolver::contains(const RecordRef& record) const { return s_->find(record) != nullptr; }
 
+std::size_t Resolver::size() const { return s_->by_key.size(); }
+
 std::optional<std::string> Resolver::national_id(const RecordRef& record) const {
   const Node* n = s_->find(record);
   if (!n || n->slot == kNone) return std::nullopt;
@@ -795,6 +913,11 @@ ResolverStats Resolver::stats() const {
   st.compared_pairs = s.compared;
   st.skipped_pairs = s.skipped;
   st.oversized_blocks = s.oversized;
+  st.resolved_records = s.resolved;
+  st.clustered_links = s.clustered;
+  st.refused_against = s.refused_against;
+  st.refused_size = s.refused_size;
+  st.local_regions = s.local_regions;
   for (const Node& n : s.nodes) {
     for (const Edge& e : n.edges) {
       st.link_pairs += e.outcome == Outcome::link ? 1 : 0;

@@ -8,7 +8,12 @@
 // The partition depends only on the records and decisions held, never on the order they
 // arrived in: within a region, operator links are applied first, then link pairs by score
 // (highest first, ties by record refs), each refused if it would put a separated pair, or two
-// different identifier tokens of one kind, into one cluster.
+// different identifier tokens of one kind, into one cluster; a link pair's union is refused
+// too when the merged cluster would hold a pair with evidence against (score.hpp:
+// evidence_against; no chaining A~B~C when A and C are two children) or exceed
+// max_cluster_size. A region over max_region_size is re-resolved locally (its changed
+// records' clusters and the clusters one link away): the order-independence holds for
+// regions up to that size, and a change's cost does not grow with the region.
 //
 // Pure: no I/O, clock or randomness. New national ids come from the `mint` function, which
 // must never return an id already in use. Not thread-safe: one caller at a time (the index's
@@ -77,6 +82,12 @@ struct ResolverStats {
   std::uint64_t oversized_blocks = 0;  // blocks over the cap now
   std::uint64_t link_pairs = 0;        // scored pairs with outcome link now
   std::uint64_t review_pairs = 0;      // scored pairs with outcome review now
+  // The work of clustering, since construction (a change's cost is the difference).
+  std::uint64_t resolved_records = 0;  // records re-clustered (the regions' sizes)
+  std::uint64_t clustered_links = 0;   // link pairs tried in clustering
+  std::uint64_t refused_against = 0;   // link unions refused: evidence against (score.hpp)
+  std::uint64_t refused_size = 0;      // link unions refused: over max_cluster_size
+  std::uint64_t local_regions = 0;     // changes whose region was over max_region_size
 };
 
 class Resolver {
@@ -106,6 +117,7 @@ class Resolver {
   std::vector<LinkageEvent> decide(const Decision& d);
 
   bool contains(const RecordRef& record) const;
+  std::size_t size() const;  // records held
   std::optional<std::string> national_id(const RecordRef& record) const;
   std::optional<std::uint64_t> minted_order(const std::string& national_id) const;
   // The records holding the same national id as `record` (itself included), sorted.

@@ -160,4 +160,14 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
   return s;
 }
 
+bool evidence_against(const PairScore& s) {
+  auto level = [&](Field f) { return s.evidence[static_cast<std::size_t>(f)].level; };
+  if (level(Field::upn) == Level::agree || level(Field::uln) == Level::agree ||
+      level(Field::nhs_number) == Level::agree) {
+    return false;
+  }
+  return level(Field::date_of_birth) == Level::disagree ||
+         (level(Field::given_name) == Level::disagree && level(Field::name_order) != Level::swapped);
+}
+
 }  // namespace aegis::resolve

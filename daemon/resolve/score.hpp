@@ -39,6 +39,14 @@ struct MatchConfig {
   // no twins (FEBRL replaces given names as a corruption).
   bool sibling_guard = true;
   std::size_t max_block_size = 200;  // blocks with more records are not compared (counted)
+  // Engine links never make a cluster larger than this (a child is known to a few
+  // authorities, not dozens); the union is refused and counted. Bounds the cost of checking
+  // a union for evidence against (resolver.hpp).
+  std::size_t max_cluster_size = 64;
+  // A change whose region (records connected through link pairs, operator links and shared
+  // ids) holds more records than this re-resolves only the clusters it touches (counted):
+  // per-change cost does not grow with the region.
+  std::size_t max_region_size = 64;
   std::vector<Probability> probabilities = default_probabilities();
 };
 
@@ -88,5 +96,11 @@ double link_threshold_for(double posterior, double prior);
 
 PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
                      const Weights& weights);
+
+// Strong evidence that a pair is two children, whatever its score: no identifier agrees and
+// the dates of birth disagree (two parts or more, not transposed) or the given names wholly
+// differ (not swapped with the family name). The engine never puts such a pair in one
+// cluster through third records (resolver.hpp); only an operator link can.
+bool evidence_against(const PairScore& s);
 
 }  // namespace aegis::resolve

@@ -284,7 +284,9 @@ TEST_CASE("index: national ids are assigned once, stable across updates, unique 
   IndexFixture f;
   Chain kent = Chain::kent(), leeds = Chain::leeds();
   ApplyResult a = f.apply("kent", new_records(kent, "n", 20));
-  ApplyResult b = f.apply("leeds", new_records(leeds, "n", 20));  // same record ids, other authority
+  std::vector<Bytes> other;  // same record ids, other authority, other children
+  for (int i = 0; i < 20; ++i) other.push_back(leeds.upsert(child("n-" + std::to_string(i), "Leeds")));
+  ApplyResult b = f.apply("leeds", other);
   CHECK(a.feed_items.size() == 2);  // one item with the 20 national ids, then the receipt
   std::set<std::string> ids;
   std::vector<std::string> kent_ids;

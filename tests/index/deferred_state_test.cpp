@@ -364,11 +364,16 @@ TEST_CASE("index: a version 1 store is migrated to the state log on open") {
   }
   {
     RawDb raw(file);  // what version 1 had: no state_log, no current_records
-    raw.exec("DROP VIEW current_records; DROP TABLE state_log; PRAGMA user_version = 1");
+    raw.exec("DROP TABLE elsewhere_sent; DROP TABLE linkage_event_records; "
+             "DROP TABLE linkage_events; DROP TABLE national_ids; "
+             "DROP VIEW current_records; DROP TABLE state_log; PRAGMA user_version = 1");
   }
   IndexStore store = reopen(file, deferred());
   RawDb raw(file);
-  CHECK(raw.scalar("PRAGMA user_version") == 2);
+  CHECK(raw.scalar("PRAGMA user_version") == 3);
+  // The id assigned before resolution is a known national id (minting order 1).
+  CHECK(raw.scalar("SELECT minted_order FROM national_ids WHERE national_id = "
+                   "(SELECT national_id FROM records WHERE record_id = 's-1')") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM state_log") == 0);
   CHECK(read(store, "kent", "s-1").last_seq == 1);
   REQUIRE(store.apply_batch("kent", {kent.upsert(child("s-2"))}, trust, kNowMs, signing).ok());

@@ -10,7 +10,7 @@ TEST_CASE("index: feed items verify as the authority verifies them") {
   IndexFixture f;
   Chain kent = Chain::kent(), leeds = Chain::leeds();
   ApplyResult a = f.apply("kent", {kent.upsert(child("f-1")), kent.upsert(child("f-2"))});
-  f.apply("leeds", {leeds.upsert(child("f-1"))});
+  f.apply("leeds", {leeds.upsert(child("f-1", "Leeds"))});  // another child
   ApplyResult b = f.apply("kent", {kent.upsert(child("f-1", "Moved")), kent.remove("f-2")});
 
   std::vector<FeedItem> items = f.verified_feed("kent");
@@ -125,7 +125,7 @@ TEST_CASE("index: status and totals report per authority, reopening keeps everyt
   IndexFixture f;
   Chain kent = Chain::kent(), york = Chain::york();
   f.apply("kent", {kent.upsert(child("s-1")), kent.upsert(child("s-2"))}, kNowMs + 10);
-  f.apply("york", {york.upsert(child("s-1"))}, kNowMs + 20);
+  f.apply("york", {york.upsert(child("s-1", "York"))}, kNowMs + 20);
   Bytes bad = york.upsert(child("s-2"));
   bad.back() ^= 0x01;
   f.apply("york", {bad}, kNowMs + 30);

@@ -102,10 +102,28 @@ class Chain {
   ChainState head_;
 };
 
-// A child record with its own id and name (sample_child's fields otherwise).
+// A valid NHS number (modulus 11) derived from `key`: distinct keys give distinct children.
+inline std::string nhs_number_for(const std::string& key) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  for (;; ++h) {
+    std::string digits = std::to_string(100000000 + h % 900000000);  // 9 digits
+    int sum = 0;
+    for (int i = 0; i < 9; ++i) sum += (digits[static_cast<std::size_t>(i)] - '0') * (10 - i);
+    const int check = (11 - sum % 11) % 11;
+    if (check != 10) return digits + static_cast<char>('0' + check);
+  }
+}
+
+// A child record with its own id and name (sample_child's fields otherwise) and its own NHS
+// number (no UPN or ULN): records of different ids or names are different children to the
+// matching engine (their NHS tokens differ), so tests of the store see one cluster per record.
 inline ChildRecord child(const std::string& record_id, const std::string& family = "Hartley") {
   ChildRecord r = sample_child(record_id);
   r.identity.name.family = family;
+  r.details.upn.reset();
+  r.details.uln.reset();
+  r.details.nhs_number = nhs_number_for(record_id + "/" + family);
   return r;
 }
 

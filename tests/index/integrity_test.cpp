@@ -76,7 +76,7 @@ TEST_CASE("index: verify_all catches a flipped byte in a stored envelope") {
   std::vector<Bytes> batch;
   for (int i = 0; i < 6; ++i) batch.push_back(kent.upsert(child("v-" + std::to_string(i))));
   f.apply("kent", batch);
-  f.apply("leeds", {leeds.upsert(child("v-0"))});
+  f.apply("leeds", {leeds.upsert(child("v-0", "Leeds"))});
   auto clean = f.store.verify_all(f.trust);
   REQUIRE(clean.ok());
   REQUIRE(clean->intact());

@@ -1,29 +1,54 @@
 # Helpers for the import integration tests (test_import_*.py): aegis CSV files (docs/csv-format.md)
 # of fictional children, an [[inbox]] table added to an authority's config, and waits on the
 # inbox's processed/ and failed/ directories. Python standard library only.
+#
+# The children are told apart as real ones are: names from the few hundred built-in names of
+# scripts/synthetic_people.py (never the optional uk-names directory, so every machine makes
+# the same files), dates of birth over 13 years, their own street and postcode in Kent. (Ten
+# names and five postcodes made thousands of look-alikes the index could not tell apart.)
 import json
 import os
 import random
+import sys
 
 import harness as h
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts"))
+import synthetic_people as people  # noqa: E402
 
 HEADER = ("local_id,given_name,family_name,gender,date_of_birth,address_line1,address_line2,"
           "postcode,contact1_given_name,contact1_family_name,contact1_relationship,"
           "contact1_phone1,involvement1_kind,involvement1_organisation,"
           "involvement1_organisation_id,involvement1_start\n")
-GIVEN = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Leo", "Grace", "Alfie"]
-FAMILY = ["Hartley", "Okafor", "Patel", "Nowak", "Evans", "Khan", "Murphy", "Clarke"]
-POSTCODES = ["ME14 1XX", "ME15 6AA", "CT1 2AB", "TN23 1AB", "DA1 1AA"]
+GIVEN = people.BUILTIN_MALE + people.BUILTIN_FEMALE
+FAMILY = people.BUILTIN_SURNAMES
+STREETS = ["Orchard Way", "High Street", "Station Road", "Church Lane", "Mill Lane",
+           "Park Road", "London Road", "Victoria Road", "The Green", "Manor Road",
+           "School Lane", "Queens Road", "New Road", "Kings Road", "Grange Road", "West Street"]
+AREAS = ["ME", "CT", "TN", "DA", "BR"]  # Kent's postcode areas
+
+
+def home(n, version):
+    """Child n's address line and postcode in one version of the file (a move per version)."""
+    rnd = random.Random(f"home-{n}-{version}")
+    line1 = f"{rnd.randint(1, 250)} {rnd.choice(STREETS)}"
+    postcode = (f"{rnd.choice(AREAS)}{rnd.randint(1, 20)} {rnd.randint(0, 9)}"
+                f"{rnd.choice(people.INWARD_LETTERS)}{rnd.choice(people.INWARD_LETTERS)}")
+    return line1, postcode
 
 
 def csv_row(n, version=0):
-    """Child n (local id L-n); a different `version` changes its postcode."""
+    """Child n (local id L-n); a different `version` moves it (another address and postcode)."""
     rnd = random.Random(n)
+    female = rnd.random() < 0.5
+    given = rnd.choice(people.BUILTIN_FEMALE if female else people.BUILTIN_MALE)
+    family = rnd.choice(FAMILY)
     dob = f"{rnd.randint(2009, 2021)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
-    postcode = POSTCODES[(n + version) % len(POSTCODES)]
-    return (f"L-{n},{GIVEN[n % len(GIVEN)]},{FAMILY[n % len(FAMILY)]},{'FM'[n % 2]},{dob},"
-            f"{n} Orchard Way,Maidstone,{postcode},Claire,{FAMILY[n % len(FAMILY)]},PAM,"
-            f"07700 900{n % 1000:03d},educational_setting,Orchard Primary,8231234,2019-09-04\n")
+    line1, postcode = home(n, version)
+    return (f"L-{n},{given},{family},{'F' if female else 'M'},{dob},{line1},Maidstone,"
+            f"{postcode},Claire,{family},PAM,07700 900{n % 1000:03d},educational_setting,"
+            f"Orchard Primary,8231234,2019-09-04\n")
 
 
 def csv_text(ids, version=0):
