@@ -26,7 +26,7 @@ using nlohmann::ordered_json;
 constexpr std::uint64_t kDefaultListLimit = 50;
 constexpr std::uint64_t kMaxListLimit = 100;
 
-[[noreturn]] void refuse(const index::IndexError& e) {
+[[noreturn]] void refuse_request(const index::IndexError& e) {
   throw AdminError(std::string(index::index_errc_name(e.code)), e.message());
 }
 
@@ -100,9 +100,9 @@ void IndexNode::add_admin(Admin& admin) {
       throw AdminError("bad_request",
                        "\"limit\": 1 to " + std::to_string(kMaxListLimit) + " pairs");
     auto total = store_.review_count();
-    if (!total) refuse(total.error());
+    if (!total) refuse_request(total.error());
     auto pairs = store_.review_list(limit);
-    if (!pairs) refuse(pairs.error());
+    if (!pairs) refuse_request(pairs.error());
     ordered_json list = ordered_json::array();
     for (const index::QueuedPair& p : *pairs) list.push_back(queued_json(p));
     // One reply is one admin message: the longest record ids could overflow it.
@@ -113,7 +113,7 @@ void IndexNode::add_admin(Admin& admin) {
 
   admin.on_request("review_show", [this](const json& request) {
     auto d = store_.review_pair(uint_field(request, "pair", std::nullopt));
-    if (!d) refuse(d.error());
+    if (!d) refuse_request(d.error());
     ordered_json evidence = ordered_json::array();
     for (const resolve::FieldEvidence& e : d->score.evidence)
       evidence.push_back({{"field", resolve::field_name(e.field)},
@@ -138,7 +138,7 @@ void IndexNode::add_admin(Admin& admin) {
     decision.reason = string_field(request, "reason");
     now_ms_ = now_ms();
     auto r = store_.decide(decision, now_ms_, signing_);
-    if (!r) refuse(r.error());
+    if (!r) refuse_request(r.error());
     pump_feeds(r->change.feeds);
     log::info("operator_decision", {{"pair", decision.review_id},
                                     {"decision", kind},
@@ -164,7 +164,7 @@ void IndexNode::add_admin(Admin& admin) {
   admin.on("resolve_all", [this] {
     now_ms_ = now_ms();
     auto r = store_.resolve_all(now_ms_, signing_);
-    if (!r) refuse(r.error());
+    if (!r) refuse_request(r.error());
     pump_feeds(r->change.feeds);
     log::info("resolved_all", {{"records", r->records},
                                {"clusters", r->clusters},

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "transport/admin_socket.hpp"
+#include "transport/limits.hpp"
 
 namespace aegis::cli {
 
