@@ -157,7 +157,8 @@ void IndexNode::add_admin(Admin& admin) {
         {"national_ids",
          {{"a", r->national_id_a ? ordered_json(*r->national_id_a) : ordered_json(nullptr)},
           {"b", r->national_id_b ? ordered_json(*r->national_id_b) : ordered_json(nullptr)}}}};
-    for (auto& [k, v] : change_json(r->change).items()) out[k] = v;
+    const ordered_json change = change_json(r->change);
+    for (auto& [k, v] : change.items()) out[k] = v;
     return out;
   });
 
@@ -173,7 +174,8 @@ void IndexNode::add_admin(Admin& admin) {
     ordered_json out = {{"records", r->records},
                         {"clusters", r->clusters},
                         {"review_pairs", r->review_pairs}};
-    for (auto& [k, v] : change_json(r->change).items()) out[k] = v;
+    const ordered_json change = change_json(r->change);
+    for (auto& [k, v] : change.items()) out[k] = v;
     return out;
   });
 }
