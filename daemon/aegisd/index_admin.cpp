@@ -30,7 +30,8 @@ constexpr std::uint64_t kMaxListLimit = 100;
   throw AdminError(std::string(index::index_errc_name(e.code)), e.message());
 }
 
-std::uint64_t uint_field(const json& request, const char* key, std::optional<std::uint64_t> fallback) {
+std::uint64_t uint_field(const json& request, const char* key,
+                         std::optional<std::uint64_t> fallback) {
   auto it = request.find(key);
   if (it == request.end()) {
     if (fallback) return *fallback;
@@ -53,9 +54,8 @@ ordered_json ref_json(const resolve::RecordRef& r) {
 }
 
 ordered_json queued_json(const index::QueuedPair& p) {
-  return {{"id", p.id},       {"a", ref_json(p.a)},         {"b", ref_json(p.b)},
-          {"score", p.score}, {"cap", p.cap},               {"evidence", p.evidence},
-          {"since_ms", p.since_ms}};
+  return {{"id", p.id},   {"a", ref_json(p.a)},     {"b", ref_json(p.b)},    {"score", p.score},
+          {"cap", p.cap}, {"evidence", p.evidence}, {"since_ms", p.since_ms}};
 }
 
 ordered_json name_json(const protocol::PersonName& n) {
@@ -87,8 +87,8 @@ ordered_json side_json(const index::ReviewSide& s) {
 }
 
 ordered_json change_json(const index::ResolutionChange& c) {
-  return {{"events", c.events.size()}, {"records_moved", c.records_moved},
-          {"feeds", c.feeds.size()}};
+  return {
+      {"events", c.events.size()}, {"records_moved", c.records_moved}, {"feeds", c.feeds.size()}};
 }
 
 }  // namespace
@@ -131,19 +131,23 @@ void IndexNode::add_admin(Admin& admin) {
     index::OperatorDecision decision;
     decision.review_id = uint_field(request, "pair", std::nullopt);
     const std::string kind = string_field(request, "decision");
-    if (kind == "link") decision.kind = resolve::DecisionKind::link;
-    else if (kind == "separate") decision.kind = resolve::DecisionKind::separate;
-    else throw AdminError("bad_request", "\"decision\": link or separate");
+    if (kind == "link")
+      decision.kind = resolve::DecisionKind::link;
+    else if (kind == "separate")
+      decision.kind = resolve::DecisionKind::separate;
+    else
+      throw AdminError("bad_request", "\"decision\": link or separate");
     decision.operator_id = string_field(request, "operator");
     decision.reason = string_field(request, "reason");
     now_ms_ = now_ms();
     auto r = store_.decide(decision, now_ms_, signing_);
     if (!r) refuse_request(r.error());
     pump_feeds(r->change.feeds);
-    log::info("operator_decision", {{"pair", decision.review_id},
-                                    {"decision", kind},
-                                    {"operator", decision.operator_id},
-                                    {"events", static_cast<std::uint64_t>(r->change.events.size())}});
+    log::info("operator_decision",
+              {{"pair", decision.review_id},
+               {"decision", kind},
+               {"operator", decision.operator_id},
+               {"events", static_cast<std::uint64_t>(r->change.events.size())}});
     ordered_json out = {
         {"decision",
          {{"id", r->decision.id},
@@ -171,9 +175,8 @@ void IndexNode::add_admin(Admin& admin) {
                                {"clusters", r->clusters},
                                {"events", static_cast<std::uint64_t>(r->change.events.size())},
                                {"records_moved", r->change.records_moved}});
-    ordered_json out = {{"records", r->records},
-                        {"clusters", r->clusters},
-                        {"review_pairs", r->review_pairs}};
+    ordered_json out = {
+        {"records", r->records}, {"clusters", r->clusters}, {"review_pairs", r->review_pairs}};
     const ordered_json change = change_json(r->change);
     for (auto& [k, v] : change.items()) out[k] = v;
     return out;

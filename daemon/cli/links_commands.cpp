@@ -4,13 +4,13 @@
 // (as `aegis index verify` does: one consistent snapshot, no size limit of the admin socket),
 // rebuilding the matching engine from the stored records and decisions. The file is written
 // mode 0600 next to its final name and renamed into place: never half-written.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "index/index_store.hpp"
@@ -78,9 +78,12 @@ void export_links(const GlobalOptions& g, const LinksOptions& o) {
   options.busy_timeout_ms = c.store.busy_timeout_ms;
   options.checkpoint_wal_frames = 0;  // a one-off read
   auto s = index::IndexStore::open(c.data_dir / std::string(index::kDatabaseFileName), options);
-  if (!s) fail(kExitFailed, std::string(index::index_errc_name(s.error().code)), s.error().message());
+  if (!s)
+    fail(kExitFailed, std::string(index::index_errc_name(s.error().code)), s.error().message());
   auto rows = s->links();
-  if (!rows) fail(kExitFailed, std::string(index::index_errc_name(rows.error().code)), rows.error().message());
+  if (!rows)
+    fail(kExitFailed, std::string(index::index_errc_name(rows.error().code)),
+         rows.error().message());
   const std::string text = csv(*rows);
   if (o.output.empty() || o.output == "-") {
     std::cout << text << std::flush;
@@ -95,8 +98,8 @@ void export_links(const GlobalOptions& g, const LinksOptions& o) {
 
 void add_links_commands(CLI::App& app, const GlobalOptions& g) {
   auto o = std::make_shared<LinksOptions>();
-  CLI::App* links =
-      app.add_subcommand("links", "The index's linkage of records into children (role = \"index\")");
+  CLI::App* links = app.add_subcommand(
+      "links", "The index's linkage of records into children (role = \"index\")");
   links->require_subcommand(1);
   CLI::App* e = links->add_subcommand(
       "export", "One row per record: national_id, authority_id, record_id, linked_by, score");

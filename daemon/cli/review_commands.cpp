@@ -67,19 +67,19 @@ void list(const GlobalOptions& g, const ReviewOptions& o) {
   const nlohmann::ordered_json r =
       admin_call(c, {{"cmd", "review_list"}, {"limit", o.limit}}, kReviewTimeoutMs);
   const nlohmann::ordered_json pairs = r.value("pairs", nlohmann::ordered_json::array());
-  std::vector<std::vector<std::string>> rows = {{"pair", "score", "cap", "a", "b", "waiting since"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"pair", "score", "cap", "a", "b", "waiting since"}};
   for (const auto& p : pairs)
-    rows.push_back({std::to_string(p.value("id", std::uint64_t{0})),
-                    fixed(p.value("score", 0.0)), p.value("cap", std::string()),
+    rows.push_back({std::to_string(p.value("id", std::uint64_t{0})), fixed(p.value("score", 0.0)),
+                    p.value("cap", std::string()),
                     ref_text(p.value("a", nlohmann::ordered_json::object())),
                     ref_text(p.value("b", nlohmann::ordered_json::object())),
                     format_time(p.value("since_ms", std::uint64_t{0}))});
   const std::uint64_t total = r.value("total", std::uint64_t{0});
-  std::string human = std::to_string(total) + " pairs waiting for review" +
-                      (total > pairs.size() ? " (the first " + std::to_string(pairs.size()) +
-                                                  " shown)"
-                                            : "") +
-                      "\n";
+  std::string human =
+      std::to_string(total) + " pairs waiting for review" +
+      (total > pairs.size() ? " (the first " + std::to_string(pairs.size()) + " shown)" : "") +
+      "\n";
   if (!pairs.empty()) human += format_table(rows);
   print_result(g, r, human);
 }
@@ -88,9 +88,8 @@ void show(const GlobalOptions& g, const ReviewOptions& o) {
   const config::Config c = load_index_config(g);
   const nlohmann::ordered_json r =
       admin_call(c, {{"cmd", "review_show"}, {"pair", o.pair}}, kReviewTimeoutMs);
-  std::string human = "pair " + std::to_string(o.pair) + ": score " +
-                      fixed(r.value("score", 0.0)) + ", " +
-                      r.value("outcome", std::string()) + " (cap " +
+  std::string human = "pair " + std::to_string(o.pair) + ": score " + fixed(r.value("score", 0.0)) +
+                      ", " + r.value("outcome", std::string()) + " (cap " +
                       r.value("cap", std::string()) + ")\n";
   std::vector<std::vector<std::string>> who = {
       {"record", "national id", "name", "former names", "gender", "date of birth", "shielded"}};
@@ -99,11 +98,11 @@ void show(const GlobalOptions& g, const ReviewOptions& o) {
     for (const auto& n : rec.value("former_names", nlohmann::ordered_json::array()))
       former += (former.empty() ? "" : "; ") + name_text(n);
     const auto nid = rec.find("national_id");
-    who.push_back({ref_text(rec), nid != rec.end() && nid->is_string() ? nid->get<std::string>() : "-",
-                   name_text(rec.value("name", nlohmann::ordered_json::object())),
-                   former.empty() ? "-" : former, rec.value("gender", std::string()),
-                   rec.value("date_of_birth", std::string()),
-                   rec.value("shielded", false) ? "yes" : "no"});
+    who.push_back(
+        {ref_text(rec), nid != rec.end() && nid->is_string() ? nid->get<std::string>() : "-",
+         name_text(rec.value("name", nlohmann::ordered_json::object())),
+         former.empty() ? "-" : former, rec.value("gender", std::string()),
+         rec.value("date_of_birth", std::string()), rec.value("shielded", false) ? "yes" : "no"});
   }
   human += format_table(who);
   std::vector<std::vector<std::string>> evidence = {{"field", "agreement", "weight (bits)"}};
@@ -153,15 +152,17 @@ void resolve_all(const GlobalOptions& g, const ReviewOptions& o) {
 void add_review_commands(CLI::App& app, const GlobalOptions& g) {
   auto o = std::make_shared<ReviewOptions>();
   CLI::App* review = app.add_subcommand(
-      "review", "Uncertain matches waiting for an index operator (role = \"index\", aegisd running)");
+      "review",
+      "Uncertain matches waiting for an index operator (role = \"index\", aegisd running)");
   review->require_subcommand(1);
   CLI::App* l = review->add_subcommand("list", "Pairs waiting for review, highest score first");
   l->add_option("--limit", o->limit, "at most this many pairs (1-100)")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   l->callback([&g, o] { list(g, *o); });
-  CLI::App* s = review->add_subcommand("show", "One pair: both records' identities and the "
-                                                "evidence field by field");
+  CLI::App* s = review->add_subcommand("show",
+                                       "One pair: both records' identities and the "
+                                       "evidence field by field");
   s->add_option("PAIR", o->pair, "the pair's number (review list)")->required();
   s->callback([&g, o] { show(g, *o); });
   for (const char* kind : {"link", "separate"}) {

@@ -429,7 +429,8 @@ Result<std::vector<QueuedPair>> ResolutionLog::review_list(std::size_t max) {
 }
 
 Result<std::uint64_t> ResolutionLog::review_count() {
-  Result<sql::Statement> q = db_->prepare("SELECT count(*) FROM review_queue", "count review queue");
+  Result<sql::Statement> q =
+      db_->prepare("SELECT count(*) FROM review_queue", "count review queue");
   if (!q) return q.error();
   Result<bool> row = q->step();
   if (!row) return row.error();

@@ -24,8 +24,8 @@ namespace aegis::index {
 // What one elsewhere item last told a record's authority about another record.
 struct ElsewhereSent {
   resolve::RecordRef other;
-  std::uint8_t state = 0;  // protocol::ElsewhereState linked (1) or shielded (2)
-  protocol::Hash digest{}; // of the national id, state and details the item carried
+  std::uint8_t state = 0;   // protocol::ElsewhereState linked (1) or shielded (2)
+  protocol::Hash digest{};  // of the national id, state and details the item carried
 };
 
 // An operator's decision as persisted: the history of decisions is every row; the latest on a
@@ -76,8 +76,7 @@ class ResolutionStore {
   virtual Result<std::vector<resolve::RecordRef>> told_about(const resolve::RecordRef& other) = 0;
   virtual Status set_sent(const resolve::RecordRef& record, const ElsewhereSent& sent) = 0;
   // Forgets what was told (an unlinked item went out, or `record` was deleted).
-  virtual Status forget_sent(const resolve::RecordRef& record,
-                             const resolve::RecordRef& other) = 0;
+  virtual Status forget_sent(const resolve::RecordRef& record, const resolve::RecordRef& other) = 0;
   virtual Status forget_all_sent(const resolve::RecordRef& record) = 0;
 
   // Operator decisions: every one, in the order made (load all, restored into the engine).

@@ -17,8 +17,8 @@ constexpr std::size_t kMaxReason = 1000;
 bool valid_operator_id(std::string_view id) {
   if (id.empty() || id.size() > kMaxOperatorId) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '@' || c == '-';
   });
 }
 
@@ -37,7 +37,8 @@ std::string pair_label(std::uint64_t id) { return "review pair " + std::to_strin
 IndexError not_queued(ResolutionStore& store, std::uint64_t id) {
   Result<std::uint64_t> last = store.review_last_id();
   if (!last) return last.error();
-  if (id == 0 || id > *last) return index_error(IndexErrc::not_found, pair_label(id) + ": no such pair");
+  if (id == 0 || id > *last)
+    return index_error(IndexErrc::not_found, pair_label(id) + ": no such pair");
   Result<std::optional<StoredDecision>> d = store.decision_on(id);
   if (!d) return d.error();
   if (*d)
@@ -115,8 +116,8 @@ Result<ReviewDetail> IndexStore::review_pair(std::uint64_t review_id) {
   return out;
 }
 
-Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision,
-                                          std::uint64_t now_ms, const IndexSigning& signing) {
+Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision, std::uint64_t now_ms,
+                                          const IndexSigning& signing) {
   if (!valid_operator_id(decision.operator_id))
     return index_error(IndexErrc::invalid_argument,
                        "operator: 1-64 characters of A-Z a-z 0-9 . _ @ - required");
@@ -124,8 +125,8 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision,
     return index_error(IndexErrc::invalid_argument,
                        "reason: 1-1000 characters without control characters required");
   Impl& m = *impl_;
-  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, pair_label(decision.review_id) +
-                                                                  ": operator decision");
+  Result<sql::Transaction> tx =
+      sql::Transaction::begin(m.db, pair_label(decision.review_id) + ": operator decision");
   if (!tx) return tx.error();
   if (Status s = m.sync_pending(); !s) return s.error();
   if (m.resolver_stale)
@@ -135,13 +136,11 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision,
   if (!*p) return not_queued(*m.resolution, decision.review_id);
   const QueuedPair& pair = **p;
   if (!m.resolver->contains(pair.a) || !m.resolver->contains(pair.b))
-    return index_error(IndexErrc::gone,
-                       pair_label(decision.review_id) + ": a record was deleted");
+    return index_error(IndexErrc::gone, pair_label(decision.review_id) + ": a record was deleted");
 
   DecisionResult out;
-  out.decision = {0,           now_ms, decision.kind,    pair.a,
-                  pair.b,      decision.operator_id, decision.reason,
-                  pair.id};
+  out.decision = {
+      0, now_ms, decision.kind, pair.a, pair.b, decision.operator_id, decision.reason, pair.id};
   if (Status s = m.resolution->add_decision(out.decision); !s) return s.error();
   const MintScope mint(m.mint_source, signing.national_id_bits);
   // From here the engine changes: on any failure it is rebuilt from the store before next use.
@@ -226,9 +225,13 @@ Result<std::vector<LinkRow>> IndexStore::links() {
           continue;
         }
         const auto rank = [](LinkedBy l) {
-          return l == LinkedBy::operator_ ? 3 : l == LinkedBy::identifier ? 2 : l == LinkedBy::score ? 1 : 0;
+          return l == LinkedBy::operator_    ? 3
+                 : l == LinkedBy::identifier ? 2
+                 : l == LinkedBy::score      ? 1
+                                             : 0;
         };
-        if (rank(how) > rank(row.how) || (how == row.how && score->score > row.score.value_or(-1e9))) {
+        if (rank(how) > rank(row.how) ||
+            (how == row.how && score->score > row.score.value_or(-1e9))) {
           row.how = how;
           row.score = score->score;
         }

@@ -144,7 +144,8 @@ TEST_CASE("review: an operator link takes effect at once, is recorded and surviv
   REQUIRE(to_leeds.size() > leeds_feed);
   bool told_id = false;
   for (const FeedItem& i : to_leeds)
-    for (const auto& n : i.national_ids) told_id |= n.record_id == "l-1" && n.national_id == kent_id;
+    for (const auto& n : i.national_ids)
+      told_id |= n.record_id == "l-1" && n.national_id == kent_id;
   CHECK(told_id);
   CHECK(std::any_of(to_leeds.begin(), to_leeds.end(), [](const FeedItem& i) {
     return i.kind == FeedKind::elsewhere && i.elsewhere.other_authority_id == "kent";
@@ -200,7 +201,8 @@ TEST_CASE("review: bad decisions are refused and change nothing") {
   const std::uint64_t id = queue_one_pair(f, kent, leeds);
 
   SECTION("an unknown pair") {
-    require_refused(f, decision(DecisionKind::link, id + 100), IndexErrc::not_found, "no such pair");
+    require_refused(f, decision(DecisionKind::link, id + 100), IndexErrc::not_found,
+                    "no such pair");
     require_refused(f, decision(DecisionKind::link, 0), IndexErrc::not_found, "no such pair");
     auto show = f.store.review_pair(id + 100);
     REQUIRE_FALSE(show.ok());
@@ -208,8 +210,8 @@ TEST_CASE("review: bad decisions are refused and change nothing") {
   }
   SECTION("a missing or unprintable reason") {
     require_refused(f, decision(DecisionKind::link, id, ""), IndexErrc::invalid_argument, "reason");
-    require_refused(f, decision(DecisionKind::link, id, "line\nbreak"),
-                    IndexErrc::invalid_argument, "reason");
+    require_refused(f, decision(DecisionKind::link, id, "line\nbreak"), IndexErrc::invalid_argument,
+                    "reason");
     require_refused(f, decision(DecisionKind::link, id, std::string(1001, 'x')),
                     IndexErrc::invalid_argument, "reason");
   }
@@ -249,8 +251,9 @@ TEST_CASE("review: a failed decision transaction leaves store and engine as they
   Chain kent = Chain::kent(), leeds = Chain::leeds();
   const std::uint64_t id = queue_one_pair(f, kent, leeds);
   RawDb raw(f.file);
-  raw.exec("CREATE TRIGGER fail_feed BEFORE INSERT ON feed "
-           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  raw.exec(
+      "CREATE TRIGGER fail_feed BEFORE INSERT ON feed "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   auto r = f.store.decide(decision(DecisionKind::link, id), kNowMs, f.signing);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == IndexErrc::sqlite);
@@ -292,8 +295,8 @@ TEST_CASE("resolve all: the same partition and national ids as incremental arriv
   // Incremental: one record per Push, in a shuffled order.
   IndexFixture one;
   {
-    std::map<std::string, Chain> chains{{"kent", Chain::kent()}, {"leeds", Chain::leeds()},
-                                        {"york", Chain::york()}};
+    std::map<std::string, Chain> chains{
+        {"kent", Chain::kent()}, {"leeds", Chain::leeds()}, {"york", Chain::york()}};
     std::vector<std::size_t> order(records.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::shuffle(order.begin(), order.end(), std::mt19937(7));
@@ -303,8 +306,8 @@ TEST_CASE("resolve all: the same partition and national ids as incremental arriv
   // All at once: one Push per authority.
   IndexFixture all;
   {
-    std::map<std::string, Chain> chains{{"kent", Chain::kent()}, {"leeds", Chain::leeds()},
-                                        {"york", Chain::york()}};
+    std::map<std::string, Chain> chains{
+        {"kent", Chain::kent()}, {"leeds", Chain::leeds()}, {"york", Chain::york()}};
     std::map<std::string, std::vector<Bytes>> pushes;
     for (auto& [a, r] : records) pushes[a].push_back(chains.at(a).upsert(r));
     for (auto& [a, batch] : pushes) all.apply(a, batch);
@@ -342,7 +345,8 @@ TEST_CASE("resolve all: the same partition and national ids as incremental arriv
   auto after = one.store.partition();
   REQUIRE(after.ok());
   CHECK(*after == *p1);
-  for (auto& [a, r] : records) CHECK(national_id(one.store, a, r.record_id) == ids[a + "/" + r.record_id]);
+  for (auto& [a, r] : records)
+    CHECK(national_id(one.store, a, r.record_id) == ids[a + "/" + r.record_id]);
   CHECK(raw.scalar("SELECT count(*) FROM linkage_events") == events);
   CHECK(one.verified_feed("kent").size() == feed_before);
   CHECK(*one.store.review_count() == queued);
@@ -365,9 +369,10 @@ TEST_CASE("resolve all: a queue row the engine no longer holds is dropped, a mis
   Chain kent = Chain::kent(), leeds = Chain::leeds();
   const std::uint64_t id = queue_one_pair(f, kent, leeds);
   RawDb raw(f.file);
-  raw.exec("INSERT INTO review_queue (a_authority_id, a_record_id, b_authority_id, b_record_id, "
-           "score, cap, evidence, since_ms) VALUES ('kent', 'nope', 'leeds', 'nope', 20.0, "
-           "'none', '', 1)");
+  raw.exec(
+      "INSERT INTO review_queue (a_authority_id, a_record_id, b_authority_id, b_record_id, "
+      "score, cap, evidence, since_ms) VALUES ('kent', 'nope', 'leeds', 'nope', 20.0, "
+      "'none', '', 1)");
   raw.exec("DELETE FROM review_queue WHERE id = " + std::to_string(id));
   REQUIRE(*f.store.review_count() == 1);
   auto full = f.store.resolve_all(kNowMs, f.signing);
@@ -412,7 +417,8 @@ TEST_CASE("links: one row per live record, saying how it is linked") {
   CHECK(by.at("york/y-1").score.value_or(0) > 30);
   CHECK(by.at("kent/k-3").how == LinkedBy::single);
   CHECK_FALSE(by.at("kent/k-3").score);
-  for (const auto& [k, r] : by) CHECK(r.national_id == national_id(f.store, r.record.authority_id, r.record.record_id));
+  for (const auto& [k, r] : by)
+    CHECK(r.national_id == national_id(f.store, r.record.authority_id, r.record.record_id));
   CHECK(aegis::index::linked_by_name(LinkedBy::operator_) == "operator");
 }
 
