@@ -25,9 +25,11 @@ std::string Admin::handle(std::string_view request) const {
     return error_reply("unknown_command", "no command '" + cmd->get<std::string>() + "'");
   try {
     nlohmann::ordered_json reply = {{"ok", true}};
-    nlohmann::ordered_json result = it->second();
+    nlohmann::ordered_json result = it->second(j);
     for (auto& [k, v] : result.items()) reply[k] = v;
     return reply.dump();
+  } catch (const AdminError& e) {
+    return error_reply(e.code(), e.what());
   } catch (const std::exception& e) {
     return error_reply("failed", e.what());
   }

@@ -273,13 +273,17 @@ void IndexNode::apply_pending() {
     }
     // Resolution also wrote to other authorities' feeds (a national id moved, a child known
     // elsewhere): each connected one gets its new items now, not at its next Hello.
-    for (const index::FeedHead& h : r.other_feeds) {
-      auto other = peers_.find(h.authority_id);
-      if (other == peers_.end()) continue;
-      Peer& peer = other->second;
-      if (h.feed_seq > peer.feed.tail()) peer.feed.set_tail(h.feed_seq);
-      if (peer.welcomed) pump_feed(h.authority_id, peer);
-    }
+    pump_feeds(r.other_feeds);
+  }
+}
+
+void IndexNode::pump_feeds(const std::vector<index::FeedHead>& heads) {
+  for (const index::FeedHead& h : heads) {
+    auto other = peers_.find(h.authority_id);
+    if (other == peers_.end()) continue;
+    Peer& peer = other->second;
+    if (h.feed_seq > peer.feed.tail()) peer.feed.set_tail(h.feed_seq);
+    if (peer.welcomed) pump_feed(h.authority_id, peer);
   }
 }
 

@@ -40,6 +40,8 @@ class IndexNode final : public Role {
   nlohmann::ordered_json status(std::uint64_t now_ms) override;
   void trust_changed(std::shared_ptr<const protocol::Trust> trust, std::uint64_t now_ms) override;
   void stop(std::uint64_t now_ms) override;
+  // review_list, review_show, review_decide, resolve_all (index_admin.cpp).
+  void add_admin(Admin& admin) override;
 
   std::string endpoint() { return server_->endpoint(); }
 
@@ -73,6 +75,8 @@ class IndexNode final : public Role {
   void persist_feed_acks();
   void on_feed_ack(const std::string& authority, Peer& peer, const protocol::FeedAck& a);
   void pump_feed(const std::string& authority, Peer& peer);
+  // Feeds of other authorities that resolution advanced: each connected one gets its new items.
+  void pump_feeds(const std::vector<index::FeedHead>& heads);
   void send(const std::string& routing_id, const protocol::Message& m);
 
   const config::Config& config_;

@@ -128,6 +128,7 @@ class Daemon {
       role_->nudge(now_ms());
       return nlohmann::ordered_json::object();
     });
+    role_->add_admin(admin_);
   }
 
   int run() {

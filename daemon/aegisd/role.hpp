@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aegis/protocol/trust_bundle.hpp"
+#include "admin.hpp"
 
 namespace aegis::daemon {
 
@@ -35,6 +36,8 @@ class Role {
                              std::uint64_t now_ms) = 0;
   // Look for new work now (admin "nudge"): the authority reads its outbox tail.
   virtual void nudge(std::uint64_t /*now_ms*/) {}
+  // Registers the role's own admin commands (the index: review and resolution).
+  virtual void add_admin(Admin& /*admin*/) {}
   // Stop accepting work, flush what is in hand, close the sockets (SIGTERM).
   virtual void stop(std::uint64_t now_ms) = 0;
 };

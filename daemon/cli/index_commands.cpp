@@ -16,14 +16,6 @@ namespace {
   fail(kExitFailed, std::string(index::index_errc_name(e.code)), e.message());
 }
 
-config::Config load_index_config(const GlobalOptions& g) {
-  auto c = config::load_config(g.config_path);
-  if (!c) fail(kExitConfig, "config", c.error().message);
-  if (c->role != protocol::Role::index)
-    fail(kExitConfig, "config", c->file.string() + ": role: this command needs role = \"index\"");
-  return std::move(c).value();
-}
-
 void verify(const GlobalOptions& g) {
   const config::Config c = load_index_config(g);
   const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
@@ -75,6 +67,14 @@ void verify(const GlobalOptions& g) {
 }
 
 }  // namespace
+
+config::Config load_index_config(const GlobalOptions& g) {
+  auto c = config::load_config(g.config_path);
+  if (!c) fail(kExitConfig, "config", c.error().message);
+  if (c->role != protocol::Role::index)
+    fail(kExitConfig, "config", c->file.string() + ": role: this command needs role = \"index\"");
+  return std::move(c).value();
+}
 
 void add_index_commands(CLI::App& app, const GlobalOptions& g) {
   CLI::App* index = app.add_subcommand("index", "The national index's store (role = \"index\")");

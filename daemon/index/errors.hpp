@@ -20,6 +20,8 @@ enum class IndexErrc {
   schema_too_new,    // the database was written by a newer aegis (PRAGMA user_version)
   invalid_argument,  // a caller broke the API contract (bad authority id, oversized batch...)
   corrupt,           // a stored row could not be decoded
+  gone,              // what a request names existed but changed since (a pair that left the
+                     // review queue: linked, decided, or one of its records changed)
 };
 
 std::string_view index_errc_name(IndexErrc code) noexcept;

@@ -19,7 +19,7 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
-#include "index/resolution_log.hpp"
+#include "index/resolution_store.hpp"
 #include "index/resolution_training.hpp"
 #include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
@@ -140,6 +140,16 @@ struct IndexStore::Impl {
   // A new engine holding every live record of the store with its persisted national id
   // (inside an open transaction). Decodes each live record's payload: the start-up cost.
   Status rebuild_resolver();
+  // The engine rebuild_resolver makes (persisted ids and operator decisions restored, every live
+  // record upserted at once), with the events that gives (none for a store resolved with the
+  // same configuration).
+  Result<std::unique_ptr<resolve::Resolver>> build_resolver(
+      std::vector<resolve::LinkageEvent>& events);
+  // Inside an open write transaction: an operator decision, and a full re-resolution, through
+  // the apply path's resolution writes (history, ids, feeds, review queue).
+  Result<ResolutionChange> apply_decision(const resolve::Decision& decision,
+                                          std::uint64_t now_ms, const IndexSigning& signing);
+  Result<ResolutionChange> apply_resolve_all(std::uint64_t now_ms, const IndexSigning& signing);
   // A fresh national id from the current apply's source (or the OS, outside one).
   std::string mint_national_id();
 
@@ -152,7 +162,7 @@ struct IndexStore::Impl {
   bool pending_synced = false;        // pending mirrors state_log as of data_version
   std::int64_t data_version = 0;
   std::string merge_error;            // the last failed merge; empty when none
-  std::optional<ResolutionLog> resolution;
+  std::unique_ptr<ResolutionStore> resolution;  // the SQLite ResolutionLog
   std::unique_ptr<resolve::Resolver> resolver;  // every live record; rebuilt when stale
   bool resolver_stale = true;                   // not consistent with the store (start, failure)
   const NationalIdSource* mint_source = nullptr;  // the running apply's, else none

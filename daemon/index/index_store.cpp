@@ -19,6 +19,7 @@
 #include "aegis/protocol/signed.hpp"
 #include "aegis/protocol/sync.hpp"
 #include "index/index_impl.hpp"
+#include "index/resolution_log.hpp"
 #include "index/schema.hpp"
 #include "index/verify_batch.hpp"
 
@@ -43,6 +44,7 @@ std::string_view index_errc_name(IndexErrc code) noexcept {
     case IndexErrc::schema_too_new: return "schema_too_new";
     case IndexErrc::invalid_argument: return "invalid_argument";
     case IndexErrc::corrupt: return "corrupt";
+    case IndexErrc::gone: return "gone";
   }
   return "unknown";
 }
@@ -168,7 +170,7 @@ resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol:
 Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     const std::filesystem::path& file, sql::Db db, const OpenOptions& options) {
   auto impl = std::unique_ptr<Impl>(
-      new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, std::nullopt, nullptr,
+      new Impl{file, std::move(db), {}, options, {}, 0, false, 0, {}, nullptr, nullptr,
                true, nullptr, {}, {}, nullptr, 1});
   struct Spec {
     std::optional<sql::Statement> Statements::*member;
@@ -202,9 +204,9 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     impl->checkpoint = std::move(cp).value();
   }
   impl->threads = thread_count(options.verify_threads);
-  Result<ResolutionLog> resolution = ResolutionLog::prepare(impl->db);
+  Result<std::unique_ptr<ResolutionLog>> resolution = ResolutionLog::prepare(impl->db);
   if (!resolution) return resolution.error();
-  impl->resolution.emplace(std::move(resolution).value());
+  impl->resolution = std::move(resolution).value();
   {  // The states a previous run applied and did not merge: back in memory; then the engine.
     Result<sql::Transaction> tx = sql::Transaction::begin_read(impl->db, "load state log");
     if (!tx) return tx.error();
@@ -365,9 +367,7 @@ class IndexStore::Impl::BatchWriter {
   // items to every authority concerned), the `applied` feed item (when anything was applied)
   // and the head.
   Status finish() {
-    if (Status s = m_.resolution->write(events_, *m_.resolver, now_ms_); !s) return s;
-    if (Status s = send_national_ids(); !s) return s;
-    if (Status s = send_elsewhere(); !s) return s;
+    if (Status s = finish_resolution(); !s) return s;
     if (out_.applied_count > 0) {
       FeedItem item;
       item.kind = FeedKind::applied;
@@ -385,6 +385,32 @@ class IndexStore::Impl::BatchWriter {
     q->bind(7, i64(now_ms_));
     return q->run();
   }
+
+  // The resolution's writes (also all of an operator decision or a full re-resolution): the
+  // history, the review queue of every touched record, national_id and elsewhere items.
+  Status finish_resolution() {
+    if (Status s = m_.resolution->write(events_, *m_.resolver, now_ms_); !s) return s;
+    for (const resolve::RecordRef& r : touched_)
+      if (Status s = m_.resolution->sync_review(r, m_.resolver->review_pairs_of(r), now_ms_); !s)
+        return s;
+    if (Status s = send_national_ids(); !s) return s;
+    return send_elsewhere();
+  }
+
+  // An operator decision (no sender: every feed item goes to another authority's feed).
+  Status decide(const resolve::Decision& d) {
+    touched_.insert(d.a);
+    touched_.insert(d.b);
+    return take_events(m_.resolver->decide(d), nullptr);
+  }
+
+  // The events of a new engine that replaced the old one (a full re-resolution).
+  Status take_all(std::vector<resolve::LinkageEvent> events) {
+    return take_events(std::move(events), nullptr);
+  }
+
+  std::uint64_t records_moved() const { return changed_.size(); }
+  const std::vector<resolve::LinkageEvent>& events() const { return events_; }
 
   Status record_rejection(const Rejection& r) {
     const std::string code(protocol::errc_name(r.code));
@@ -433,10 +459,18 @@ class IndexStore::Impl::BatchWriter {
         e.op == Operation::upsert ? engine.national_id(ref) : before;
     touched_.insert(ref);
     if (after && after != before) note_changed(ref, *after);
-    for (const resolve::LinkageEvent& ev : events) {
+    if (Status s = take_events(std::move(events), &ref); !s) return s.error();
+    return after;
+  }
+
+  // Records the engine moved to another national id (all but `self`, whose state the caller
+  // writes) get it in their current state; everything touched is collected for finish().
+  Status take_events(std::vector<resolve::LinkageEvent> events, const resolve::RecordRef* self) {
+    const resolve::Resolver& engine = *m_.resolver;
+    for (resolve::LinkageEvent& ev : events) {
       for (const resolve::RecordRef& r : ev.records) {
         touched_.insert(r);
-        if (r == ref) continue;
+        if (self && r == *self) continue;
         const std::optional<std::string> id = engine.national_id(r);
         if (!id) continue;
         Result<std::int64_t> aid = m_.aid_of(r.authority_id);
@@ -444,12 +478,12 @@ class IndexStore::Impl::BatchWriter {
         Result<std::optional<RecordState>> state = m_.current_state(*aid, r.record_id);
         if (!state) return state.error();
         if (!*state || (*state)->national_id == id) continue;
-        if (Status s = m_.set_national_id(*aid, r.record_id, id); !s) return s.error();
+        if (Status s = m_.set_national_id(*aid, r.record_id, id); !s) return s;
         note_changed(r, *id);
       }
-      events_.push_back(ev);
+      events_.push_back(std::move(ev));
     }
-    return after;
+    return protocol::Ok{};
   }
 
   void note_changed(const resolve::RecordRef& r, const std::string& national_id) {
@@ -783,6 +817,35 @@ Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
   return out;
 }
 
+// ---- Operator decisions and full re-resolution (review.cpp holds the rest) ------------------
+
+Result<ResolutionChange> IndexStore::Impl::apply_decision(const resolve::Decision& decision,
+                                                          std::uint64_t now_ms,
+                                                          const IndexSigning& signing) {
+  const HeadRow none;  // no sender: every item goes to the feed of the record's authority
+  ApplyResult out;
+  BatchWriter writer(*this, "", none, now_ms, signing, out);
+  if (Status s = writer.decide(decision); !s) return s.error();
+  if (Status s = writer.finish_resolution(); !s) return s.error();
+  return ResolutionChange{writer.events(), writer.records_moved(), std::move(out.other_feeds)};
+}
+
+Result<ResolutionChange> IndexStore::Impl::apply_resolve_all(std::uint64_t now_ms,
+                                                             const IndexSigning& signing) {
+  std::vector<resolve::LinkageEvent> events;
+  Result<std::unique_ptr<resolve::Resolver>> fresh = build_resolver(events);
+  if (!fresh) return fresh.error();
+  resolver = std::move(fresh).value();
+  const HeadRow none;
+  ApplyResult out;
+  BatchWriter writer(*this, "", none, now_ms, signing, out);
+  if (Status s = writer.take_all(std::move(events)); !s) return s.error();
+  if (Status s = writer.finish_resolution(); !s) return s.error();
+  if (Status s = resolution->replace_review(resolver->review_queue(), now_ms); !s)
+    return s.error();
+  return ResolutionChange{writer.events(), writer.records_moved(), std::move(out.other_feeds)};
+}
+
 // ---- Record states: pending (state_log) and merged (records) -------------------------------
 
 std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
@@ -960,11 +1023,27 @@ std::string IndexStore::Impl::mint_national_id() {
 
 Status IndexStore::Impl::rebuild_resolver() {
   resolver_stale = true;
-  Result<std::unordered_map<std::string, std::uint64_t>> orders = resolution->minted_orders();
-  if (!orders) return orders.error();
+  resolver.reset();
   Result<std::set<resolve::RecordRef>> told_now = resolution->told_records();
   if (!told_now) return told_now.error();
   told = std::move(told_now).value();
+  // A store whose ids all come from resolution gives no event here; one written before it
+  // (one id per record) is unified in memory, and records take the engine's ids on their
+  // next change (docs/index-store.md, "Resolution").
+  std::vector<resolve::LinkageEvent> events;
+  Result<std::unique_ptr<resolve::Resolver>> built = build_resolver(events);
+  if (!built) return built.error();
+  resolver = std::move(built).value();
+  resolver_stale = false;
+  return protocol::Ok{};
+}
+
+Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
+    std::vector<resolve::LinkageEvent>& events) {
+  Result<std::unordered_map<std::string, std::uint64_t>> orders = resolution->minted_orders();
+  if (!orders) return orders.error();
+  Result<std::vector<StoredDecision>> decisions = resolution->decisions();
+  if (!decisions) return decisions.error();
   std::unordered_map<std::int64_t, std::string> names;
   {
     Result<sql::Statement> q =
@@ -1010,23 +1089,22 @@ Status IndexStore::Impl::rebuild_resolver() {
     if (!p) return p.error();
     records.push_back(match_record(ref, *p));
   }
-  // The figures learned from these records (resolution_training.hpp), then the persisted ids.
+  // The figures learned from these records (resolution_training.hpp), then the operator
+  // decisions (in the order made: a later one replaces an earlier) and the persisted ids.
   Training training = train(records);
   trained_for = training.records;
-  resolver = std::make_unique<resolve::Resolver>(std::move(training.config),
-                                                 [this] { return mint_national_id(); });
+  auto engine = std::make_unique<resolve::Resolver>(std::move(training.config),
+                                                    [this] { return mint_national_id(); });
+  for (StoredDecision& d : *decisions)
+    engine->restore_decision({d.kind, std::move(d.a), std::move(d.b), std::move(d.reason)});
   for (std::size_t i = 0; i < live.size(); ++i) {
     const std::optional<std::string>& id = live[i].state.national_id;
     if (!id) continue;
     if (auto it = orders->find(*id); it != orders->end())
-      resolver->restore_national_id(records[i].ref, *id, it->second);
+      engine->restore_national_id(records[i].ref, *id, it->second);
   }
-  // A store whose ids all come from resolution gives no event here; one written before it
-  // (one id per record) is unified in memory, and records take the engine's ids on their
-  // next change (docs/index-store.md, "Resolution").
-  resolver->upsert_many(std::move(records));
-  resolver_stale = false;
-  return protocol::Ok{};
+  events = engine->upsert_many(std::move(records));
+  return engine;
 }
 
 Result<std::vector<std::vector<resolve::RecordRef>>> IndexStore::partition() {

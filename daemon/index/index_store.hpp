@@ -54,7 +54,9 @@
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/errors.hpp"
+#include "index/resolution_store.hpp"
 #include "resolve/features.hpp"
+#include "resolve/resolver.hpp"
 
 namespace aegis::index {
 
@@ -187,6 +189,65 @@ struct VerifyReport {
   }
 };
 
+// ---- Operator review, full re-resolution, links export (docs/resolution.md, "Review queue",
+// "Operator commands and export") -------------------------------------------------------------
+
+// One record of a review pair as the operator sees it at the index: identity (names, date of
+// birth, gender) but never identifier values; a shielded record shows only its identity.
+struct ReviewSide {
+  resolve::RecordRef ref;
+  std::optional<std::string> national_id;
+  bool shielded = false;
+  protocol::ChildIdentity identity;
+};
+
+// A pair of the queue with its evidence as the engine scores it now.
+struct ReviewDetail {
+  QueuedPair pair;
+  ReviewSide a;
+  ReviewSide b;
+  resolve::PairScore score;
+};
+
+// An operator's ruling on a pair of the review queue.
+struct OperatorDecision {
+  resolve::DecisionKind kind = resolve::DecisionKind::separate;
+  std::uint64_t review_id = 0;  // QueuedPair::id
+  std::string operator_id;      // 1-64 of A-Z a-z 0-9 . _ @ -
+  std::string reason;           // required: 1-1000 characters, no control characters
+};
+
+// What a decision or a full re-resolution changed.
+struct ResolutionChange {
+  std::vector<resolve::LinkageEvent> events;  // as recorded in the linkage history
+  std::uint64_t records_moved = 0;            // records whose national id changed
+  std::vector<FeedHead> feeds;                // authorities whose feed advanced (to pump)
+};
+struct DecisionResult {
+  StoredDecision decision;
+  ResolutionChange change;
+  std::optional<std::string> national_id_a;  // after the decision
+  std::optional<std::string> national_id_b;
+};
+struct ResolveAllResult {
+  std::uint64_t records = 0;
+  std::uint64_t clusters = 0;
+  std::uint64_t review_pairs = 0;
+  ResolutionChange change;
+};
+
+// How a record came to be in its cluster (links export).
+enum class LinkedBy : std::uint8_t { single, identifier, score, operator_ };
+std::string_view linked_by_name(LinkedBy l) noexcept;  // "single", "identifier", ...
+
+// One row of the links export: one per live record.
+struct LinkRow {
+  std::string national_id;
+  resolve::RecordRef record;
+  LinkedBy how = LinkedBy::single;
+  std::optional<double> score;  // of the pair that links it (none for single)
+};
+
 class IndexStore {
  public:
   // Creates a new database file, mode 0600 (refused with `exists` if the file is there).
@@ -243,6 +304,26 @@ class IndexStore {
 
   // The matching engine's clusters of live records (resolve::Resolver::partition), each sorted.
   Result<std::vector<std::vector<resolve::RecordRef>>> partition();
+
+  // The review queue (pairs waiting for an operator): how many, and the first `max` (highest
+  // score first).
+  Result<std::uint64_t> review_count();
+  Result<std::vector<QueuedPair>> review_list(std::size_t max);
+  // One pair with both records' identities and its evidence now. not_found: no such pair ever;
+  // gone: it left the queue (the detail says how: decided, linked, or a record changed).
+  Result<ReviewDetail> review_pair(std::uint64_t review_id);
+  // Applies an operator decision at once, in one transaction: the decision is stored (the
+  // history of decisions), the engine re-resolves, national ids change and the national_id and
+  // elsewhere feed items go out as after a Push, the queue is updated. invalid_argument (bad
+  // operator id or reason), not_found, gone: nothing changes.
+  Result<DecisionResult> decide(const OperatorDecision& decision, std::uint64_t now_ms,
+                                const IndexSigning& signing);
+  // Re-resolves every stored record from scratch (restored national ids and decisions, all
+  // records at once) and makes the store agree: changed ids, feed items, the whole review queue.
+  // On a store resolved with the same configuration nothing changes (incremental == full).
+  Result<ResolveAllResult> resolve_all(std::uint64_t now_ms, const IndexSigning& signing);
+  // Every live record with its national id and how it is linked, in partition order.
+  Result<std::vector<LinkRow>> links();
 
   // The current state of one record; nullopt when the index never saw it.
   Result<std::optional<CurrentRecord>> record(std::string_view authority_id,

@@ -1,7 +1,10 @@
-// The SQLite implementation of ResolutionLog (tables of schema step 3, daemon/index/schema.cpp).
+// The SQLite implementation of ResolutionStore (tables of schema steps 3 and 4,
+// daemon/index/schema.cpp).
 #include "index/resolution_log.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 
 namespace aegis::index {
 
@@ -12,11 +15,83 @@ using resolve::RecordRef;
 namespace {
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+// Scores are stored as REAL; the SQLite layer binds text, which a STRICT REAL column converts.
+std::string score_text(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+  return std::string(buf, r.ptr);
+}
+double score_of(const std::string& text) {
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+constexpr std::string_view kQueueColumns =
+    "id, a_authority_id, a_record_id, b_authority_id, b_record_id, score, cap, evidence, "
+    "since_ms";
+
+QueuedPair queued_pair(sqlite::Statement& q) {
+  QueuedPair p;
+  p.id = u64(q.int64(0));
+  p.a = {q.text(1), q.text(2)};
+  p.b = {q.text(3), q.text(4)};
+  p.score = score_of(q.text(5));
+  p.cap = q.text(6);
+  p.evidence = q.text(7);
+  p.since_ms = u64(q.int64(8));
+  return p;
+}
+
+constexpr std::string_view kDecisionColumns =
+    "id, time_ms, kind, a_authority_id, a_record_id, b_authority_id, b_record_id, operator, "
+    "reason, review_id";
+
+StoredDecision stored_decision(sqlite::Statement& q) {
+  StoredDecision d;
+  d.id = u64(q.int64(0));
+  d.time_ms = u64(q.int64(1));
+  d.kind = q.text(2) == "link" ? resolve::DecisionKind::link : resolve::DecisionKind::separate;
+  d.a = {q.text(3), q.text(4)};
+  d.b = {q.text(5), q.text(6)};
+  d.operator_id = q.text(7);
+  d.reason = q.text(8);
+  if (!q.is_null(9)) d.review_id = u64(q.int64(9));
+  return d;
+}
 
 }  // namespace
 
-Result<ResolutionLog> ResolutionLog::prepare(sql::Db& db) {
-  ResolutionLog log(db);
+std::string evidence_text(const resolve::PairScore& score) {
+  std::string out;
+  for (const resolve::FieldEvidence& e : score.evidence) {
+    if (e.level == resolve::Level::missing) continue;
+    if (!out.empty()) out += ' ';
+    out += resolve::field_name(e.field);
+    out += '=';
+    out += resolve::level_name(e.level);
+    out += ':';
+    out += score_text(e.weight);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<ResolutionLog>> ResolutionLog::prepare(sql::Db& db) {
+  std::unique_ptr<ResolutionLog> made(new ResolutionLog(db));
+  ResolutionLog& log = *made;
+  const std::string decision_on = "SELECT " + std::string(kDecisionColumns) +
+                                  " FROM operator_decisions WHERE review_id = ?1 "
+                                  "ORDER BY id DESC LIMIT 1";
+  const std::string review_of =
+      "SELECT " + std::string(kQueueColumns) +
+      " FROM review_queue WHERE (a_authority_id = ?1 AND a_record_id = ?2) "
+      "OR (b_authority_id = ?1 AND b_record_id = ?2)";
+  const std::string review_list = "SELECT " + std::string(kQueueColumns) +
+                                  " FROM review_queue ORDER BY score DESC, id LIMIT ?1";
+  const std::string review_pair =
+      "SELECT " + std::string(kQueueColumns) + " FROM review_queue WHERE id = ?1";
   struct Spec {
     std::optional<sql::Statement> Statements::*member;
     std::string_view sql;
@@ -61,13 +136,30 @@ Result<ResolutionLog> ResolutionLog::prepare(sql::Db& db) {
       {&Statements::forget_all_sent,
        "DELETE FROM elsewhere_sent WHERE authority_id = ?1 AND record_id = ?2",
        "forget elsewhere sent"},
+      {&Statements::decision_on, decision_on, "read operator decision"},
+      {&Statements::add_decision,
+       "INSERT INTO operator_decisions (time_ms, kind, a_authority_id, a_record_id, "
+       "b_authority_id, b_record_id, operator, reason, review_id) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+       "store operator decision"},
+      {&Statements::review_of, review_of, "read review queue"},
+      {&Statements::upsert_review,
+       "INSERT INTO review_queue (a_authority_id, a_record_id, b_authority_id, b_record_id, "
+       "score, cap, evidence, since_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+       "ON CONFLICT (a_authority_id, a_record_id, b_authority_id, b_record_id) DO UPDATE SET "
+       "score = excluded.score, cap = excluded.cap, evidence = excluded.evidence",
+       "store review pair"},
+      {&Statements::delete_review, "DELETE FROM review_queue WHERE id = ?1",
+       "remove review pair"},
+      {&Statements::review_list, review_list, "read review queue"},
+      {&Statements::review_pair, review_pair, "read review pair"},
   };
   for (const Spec& s : specs) {
     Result<sql::Statement> st = db.prepare(s.sql, s.what);
     if (!st) return st.error();
     (log.st_.*(s.member)).emplace(std::move(st).value());
   }
-  return log;
+  return made;
 }
 
 Result<std::unordered_map<std::string, std::uint64_t>> ResolutionLog::minted_orders() {
@@ -209,6 +301,159 @@ Status ResolutionLog::forget_all_sent(const RecordRef& record) {
   q->bind(1, record.authority_id);
   q->bind(2, record.record_id);
   return q->run();
+}
+
+// ---- Operator decisions ---------------------------------------------------------------------
+
+Result<std::vector<StoredDecision>> ResolutionLog::decisions() {
+  Result<sql::Statement> q = db_->prepare(
+      "SELECT " + std::string(kDecisionColumns) + " FROM operator_decisions ORDER BY id",
+      "read operator decisions");
+  if (!q) return q.error();
+  std::vector<StoredDecision> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(stored_decision(*q));
+  }
+}
+
+Result<std::optional<StoredDecision>> ResolutionLog::decision_on(std::uint64_t review_id) {
+  sql::Use q(*st_.decision_on);
+  q->bind(1, i64(review_id));
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<StoredDecision>();
+  return std::optional<StoredDecision>(stored_decision(*st_.decision_on));
+}
+
+Status ResolutionLog::add_decision(StoredDecision& d) {
+  sql::Use q(*st_.add_decision);
+  q->bind(1, i64(d.time_ms));
+  q->bind(2, d.kind == resolve::DecisionKind::link ? "link" : "separate");
+  q->bind(3, d.a.authority_id);
+  q->bind(4, d.a.record_id);
+  q->bind(5, d.b.authority_id);
+  q->bind(6, d.b.record_id);
+  q->bind(7, d.operator_id);
+  q->bind(8, d.reason);
+  if (d.review_id) q->bind(9, i64(*d.review_id));
+  else q->bind_null(9);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  d.id = u64(q->int64(0));
+  return protocol::Ok{};
+}
+
+// ---- Review queue ---------------------------------------------------------------------------
+
+Status ResolutionLog::upsert_review(const resolve::ReviewPair& pair, std::uint64_t now_ms) {
+  sql::Use q(*st_.upsert_review);
+  q->bind(1, pair.a.authority_id);
+  q->bind(2, pair.a.record_id);
+  q->bind(3, pair.b.authority_id);
+  q->bind(4, pair.b.record_id);
+  q->bind(5, score_text(pair.score.score));
+  q->bind(6, resolve::cap_name(pair.score.cap));
+  q->bind(7, evidence_text(pair.score));
+  q->bind(8, i64(now_ms));
+  return q->run();
+}
+
+Status ResolutionLog::sync_review(const RecordRef& record,
+                                  const std::vector<resolve::ReviewPair>& pairs,
+                                  std::uint64_t now_ms) {
+  std::set<std::pair<RecordRef, RecordRef>> wanted;
+  for (const resolve::ReviewPair& p : pairs) wanted.insert({p.a, p.b});
+  std::vector<std::uint64_t> gone;
+  {
+    sql::Use q(*st_.review_of);
+    q->bind(1, record.authority_id);
+    q->bind(2, record.record_id);
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      QueuedPair p = queued_pair(*st_.review_of);
+      if (!wanted.contains({p.a, p.b})) gone.push_back(p.id);
+    }
+  }
+  for (std::uint64_t id : gone) {
+    sql::Use q(*st_.delete_review);
+    q->bind(1, i64(id));
+    if (Status s = q->run(); !s) return s;
+  }
+  for (const resolve::ReviewPair& p : pairs)
+    if (Status s = upsert_review(p, now_ms); !s) return s;
+  return protocol::Ok{};
+}
+
+Status ResolutionLog::replace_review(const std::vector<resolve::ReviewPair>& pairs,
+                                     std::uint64_t now_ms) {
+  std::set<std::pair<RecordRef, RecordRef>> wanted;
+  for (const resolve::ReviewPair& p : pairs) wanted.insert({p.a, p.b});
+  std::vector<std::uint64_t> gone;
+  {
+    Result<sql::Statement> q = db_->prepare(
+        "SELECT " + std::string(kQueueColumns) + " FROM review_queue", "read review queue");
+    if (!q) return q.error();
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      QueuedPair p = queued_pair(*q);
+      if (!wanted.contains({p.a, p.b})) gone.push_back(p.id);
+    }
+  }
+  for (std::uint64_t id : gone) {
+    sql::Use q(*st_.delete_review);
+    q->bind(1, i64(id));
+    if (Status s = q->run(); !s) return s;
+  }
+  for (const resolve::ReviewPair& p : pairs)
+    if (Status s = upsert_review(p, now_ms); !s) return s;
+  return protocol::Ok{};
+}
+
+Result<std::vector<QueuedPair>> ResolutionLog::review_list(std::size_t max) {
+  sql::Use q(*st_.review_list);
+  q->bind(1, i64(max));
+  std::vector<QueuedPair> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(queued_pair(*st_.review_list));
+  }
+}
+
+Result<std::uint64_t> ResolutionLog::review_count() {
+  Result<sql::Statement> q =
+      db_->prepare("SELECT count(*) FROM review_queue", "count review queue");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return u64(q->int64(0));
+}
+
+Result<std::optional<QueuedPair>> ResolutionLog::review_pair(std::uint64_t id) {
+  sql::Use q(*st_.review_pair);
+  q->bind(1, i64(id));
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<QueuedPair>();
+  return std::optional<QueuedPair>(queued_pair(*st_.review_pair));
+}
+
+Result<std::uint64_t> ResolutionLog::review_last_id() {
+  Result<sql::Statement> q = db_->prepare(
+      "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'review_queue'), 0)",
+      "read review queue");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return u64(q->int64(0));
 }
 
 }  // namespace aegis::index

@@ -1,13 +1,10 @@
-// What the index persists of resolution (docs/index-store.md, "Resolution"): national ids with
-// their minting order, aliases and retirements; the linkage history; and what each record's
-// authority was last told, in `elsewhere` feed items, of each other record of its cluster. The
-// matching engine itself (resolve::Resolver) lives in memory and is rebuilt from the stored
-// records at start; this class is the one narrow place its persistence goes through (load all,
-// write a delta inside the caller's transaction), so a PostgreSQL implementation can replace the
-// SQLite one without touching matching or sync.
+// The SQLite implementation of ResolutionStore (resolution_store.hpp): the tables of schema
+// steps 3 and 4 (daemon/index/schema.cpp), on the index store's writer connection, every write
+// inside the caller's transaction.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,49 +14,52 @@
 
 #include "aegis/protocol/bytes.hpp"
 #include "index/errors.hpp"
+#include "index/resolution_store.hpp"
 #include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
 
 namespace aegis::index {
 
-// What one elsewhere item last told a record's authority about another record.
-struct ElsewhereSent {
-  resolve::RecordRef other;
-  std::uint8_t state = 0;  // protocol::ElsewhereState linked (1) or shielded (2)
-  protocol::Hash digest{}; // of the national id, state and details the item carried
-};
-
-class ResolutionLog {
+class ResolutionLog final : public ResolutionStore {
  public:
-  // Prepares the statements on `db` (the store's writer connection; schema version 3 or later).
-  static Result<ResolutionLog> prepare(sqlite::Db& db);
+  // Prepares the statements on `db` (the store's writer connection; schema version 4 or later).
+  static Result<std::unique_ptr<ResolutionLog>> prepare(sqlite::Db& db);
 
-  // Load all: every national id ever minted, with its minting order.
-  Result<std::unordered_map<std::string, std::uint64_t>> minted_orders();
-  Result<std::optional<std::uint64_t>> minted_order(std::string_view national_id);
-
-  // Writes the delta of one change inside the caller's open transaction: new ids (created,
-  // split) with the engine's minting order, aliases (merged), retirements, and the events.
+  Result<std::unordered_map<std::string, std::uint64_t>> minted_orders() override;
+  Result<std::optional<std::uint64_t>> minted_order(std::string_view national_id) override;
   Status write(const std::vector<resolve::LinkageEvent>& events, const resolve::Resolver& engine,
-               std::uint64_t now_ms);
+               std::uint64_t now_ms) override;
 
-  // What `record`'s authority was last told about other records (state linked or shielded).
-  Result<std::vector<ElsewhereSent>> sent_to(const resolve::RecordRef& record);
-  // Every record whose authority was told something (load all).
-  Result<std::set<resolve::RecordRef>> told_records();
-  // The records whose authorities were told about `other`.
-  Result<std::vector<resolve::RecordRef>> told_about(const resolve::RecordRef& other);
-  Status set_sent(const resolve::RecordRef& record, const ElsewhereSent& sent);
-  // Forgets what was told (an unlinked item went out, or `record` was deleted).
-  Status forget_sent(const resolve::RecordRef& record, const resolve::RecordRef& other);
-  Status forget_all_sent(const resolve::RecordRef& record);
+  Result<std::vector<ElsewhereSent>> sent_to(const resolve::RecordRef& record) override;
+  Result<std::set<resolve::RecordRef>> told_records() override;
+  Result<std::vector<resolve::RecordRef>> told_about(const resolve::RecordRef& other) override;
+  Status set_sent(const resolve::RecordRef& record, const ElsewhereSent& sent) override;
+  Status forget_sent(const resolve::RecordRef& record, const resolve::RecordRef& other) override;
+  Status forget_all_sent(const resolve::RecordRef& record) override;
+
+  Result<std::vector<StoredDecision>> decisions() override;
+  Result<std::optional<StoredDecision>> decision_on(std::uint64_t review_id) override;
+  Status add_decision(StoredDecision& decision) override;
+
+  Status sync_review(const resolve::RecordRef& record,
+                     const std::vector<resolve::ReviewPair>& pairs,
+                     std::uint64_t now_ms) override;
+  Status replace_review(const std::vector<resolve::ReviewPair>& pairs,
+                        std::uint64_t now_ms) override;
+  Result<std::vector<QueuedPair>> review_list(std::size_t max) override;
+  Result<std::uint64_t> review_count() override;
+  Result<std::optional<QueuedPair>> review_pair(std::uint64_t id) override;
+  Result<std::uint64_t> review_last_id() override;
 
  private:
   struct Statements {
     std::optional<sqlite::Statement> minted_order, insert_id, alias_id, retire_id, insert_event,
-        insert_event_record, sent_to, told_about, set_sent, forget_sent, forget_all_sent;
+        insert_event_record, sent_to, told_about, set_sent, forget_sent, forget_all_sent,
+        decision_on, add_decision, review_of, upsert_review, delete_review, review_list,
+        review_pair;
   };
   explicit ResolutionLog(sqlite::Db& db) : db_(&db) {}
+  Status upsert_review(const resolve::ReviewPair& pair, std::uint64_t now_ms);
   sqlite::Db* db_;
   Statements st_;
 };

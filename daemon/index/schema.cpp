@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 3> kSteps = {
+constexpr std::array<std::string_view, 4> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -130,6 +130,41 @@ CREATE TABLE elsewhere_sent (
   PRIMARY KEY (authority_id, record_id, other_authority_id, other_record_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX elsewhere_sent_by_other ON elsewhere_sent (other_authority_id, other_record_id);
+)sql",
+    // 4: operator review (docs/resolution.md, "Review queue"): every operator decision ever
+    //    made (append-only; the latest on a pair is in force and restored into the engine at
+    //    start), and the pairs waiting for one with their evidence. A pair's id is never reused
+    //    (AUTOINCREMENT), so a decision naming a pair that left the queue is refused, never
+    //    applied to another pair. No identifier values; names and dates are read from the
+    //    records when an operator asks.
+    R"sql(
+CREATE TABLE operator_decisions (
+  id             INTEGER PRIMARY KEY,
+  time_ms        INTEGER NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('link', 'separate')),
+  a_authority_id TEXT NOT NULL,
+  a_record_id    TEXT NOT NULL,
+  b_authority_id TEXT NOT NULL,
+  b_record_id    TEXT NOT NULL,
+  operator       TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  review_id      INTEGER                                         -- the queue pair decided
+) STRICT;
+CREATE INDEX operator_decisions_by_review ON operator_decisions (review_id);
+CREATE TABLE review_queue (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,              -- the pair's number
+  a_authority_id TEXT NOT NULL,                                  -- a < b
+  a_record_id    TEXT NOT NULL,
+  b_authority_id TEXT NOT NULL,
+  b_record_id    TEXT NOT NULL,
+  score          REAL NOT NULL,
+  cap            TEXT NOT NULL,                                  -- cap_name
+  evidence       TEXT NOT NULL,                                  -- field=level:weight ...
+  since_ms       INTEGER NOT NULL,
+  UNIQUE (a_authority_id, a_record_id, b_authority_id, b_record_id)
+) STRICT;
+CREATE INDEX review_queue_by_b ON review_queue (b_authority_id, b_record_id);
+CREATE INDEX review_queue_by_score ON review_queue (score DESC, id);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -898,6 +898,26 @@ std::vector<ReviewPair> Resolver::review_queue() const {
   return out;
 }
 
+std::vector<ReviewPair> Resolver::review_pairs_of(const RecordRef& record) const {
+  const State& s = *s_;
+  std::vector<ReviewPair> out;
+  const auto it = s.by_key.find(ref_key(record));
+  if (it == s.by_key.end() || !s.nodes[it->second].live) return out;
+  const Node& x = s.nodes[it->second];
+  for (const Edge& e : x.edges) {
+    const Node& y = s.nodes[e.other];
+    if (e.outcome != Outcome::review || x.slot == y.slot || s.decision(x.key, y.key)) continue;
+    const bool first = x.key < y.key;
+    out.push_back({first ? x.rec.ref : y.rec.ref, first ? y.rec.ref : x.rec.ref,
+                   s.score(it->second, e.other)});
+  }
+  std::sort(out.begin(), out.end(), [](const ReviewPair& p, const ReviewPair& q) {
+    if (p.score.score != q.score.score) return p.score.score > q.score.score;
+    return std::tie(p.a, p.b) < std::tie(q.a, q.b);
+  });
+  return out;
+}
+
 std::optional<PairScore> Resolver::explain(const RecordRef& a, const RecordRef& b) const {
   const auto x = s_->by_key.find(ref_key(a));
   const auto y = s_->by_key.find(ref_key(b));

@@ -126,6 +126,9 @@ class Resolver {
   std::vector<std::vector<RecordRef>> partition() const;
   // Pairs waiting for an operator, highest score first (ties by refs).
   std::vector<ReviewPair> review_queue() const;
+  // The pairs of review_queue() that `record` is in, in the same order (for a store that keeps
+  // the queue: what one change touched, without walking every pair).
+  std::vector<ReviewPair> review_pairs_of(const RecordRef& record) const;
   // The score and evidence of any two known records (for the review screen).
   std::optional<PairScore> explain(const RecordRef& a, const RecordRef& b) const;
   ResolverStats stats() const;

@@ -364,13 +364,14 @@ TEST_CASE("index: a version 1 store is migrated to the state log on open") {
   }
   {
     RawDb raw(file);  // what version 1 had: no state_log, no current_records
-    raw.exec("DROP TABLE elsewhere_sent; DROP TABLE linkage_event_records; "
+    raw.exec("DROP TABLE review_queue; DROP TABLE operator_decisions; "
+             "DROP TABLE elsewhere_sent; DROP TABLE linkage_event_records; "
              "DROP TABLE linkage_events; DROP TABLE national_ids; "
              "DROP VIEW current_records; DROP TABLE state_log; PRAGMA user_version = 1");
   }
   IndexStore store = reopen(file, deferred());
   RawDb raw(file);
-  CHECK(raw.scalar("PRAGMA user_version") == 3);
+  CHECK(raw.scalar("PRAGMA user_version") == 4);
   // The id assigned before resolution is a known national id (minting order 1).
   CHECK(raw.scalar("SELECT minted_order FROM national_ids WHERE national_id = "
                    "(SELECT national_id FROM records WHERE record_id = 's-1')") == 1);
