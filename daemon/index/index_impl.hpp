@@ -20,6 +20,7 @@
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
 #include "index/resolution_log.hpp"
+#include "index/verify_batch.hpp"
 #include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
 
@@ -108,9 +109,10 @@ struct IndexStore::Impl {
                                                const protocol::Trust& trust,
                                                std::uint64_t now_ms, const IndexSigning& signing);
   // One Push of apply_batches, inside its open transaction.
+  // `ahead`: the Push verified before the transaction (used only if still valid), or null.
   Result<ApplyResult> apply_one(std::string_view sender,
                                 const std::vector<protocol::Bytes>& envelopes,
-                                const protocol::Trust& trust, std::uint64_t now_ms,
+                                const VerifiedPush* ahead, const protocol::Trust& trust, std::uint64_t now_ms,
                                 const IndexSigning& signing);
 
   // Inside an open transaction: makes `pending` mirror `state_log` as this transaction sees it,
