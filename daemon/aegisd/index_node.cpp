@@ -15,8 +15,9 @@ namespace aegis::daemon {
 namespace {
 
 constexpr int kTickMs = 100;
-// Group commit: at most this many envelopes in one transaction (a few Pushes).
-constexpr std::size_t kMaxGroupEnvelopes = 4096;
+// Group commit: the messages read in one go (their Pushes applied in one transaction) hold at
+// most this many bytes, about 4,000 typical envelopes (a few Pushes).
+constexpr std::size_t kMaxGroupBytes = 4 << 20;
 
 index::IndexStore open_or_create(const config::Config& c, std::uint64_t now_ms) {
   const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
@@ -29,6 +30,10 @@ index::IndexStore open_or_create(const config::Config& c, std::uint64_t now_ms) 
   if (!s) throw std::runtime_error("index store: " + s.error().message());
   if (!exists) log::info("index_store_created", {{"file", file.string()}});
   return std::move(s).value();
+}
+
+bool same_head(const protocol::ChainState& a, const protocol::ChainState& b) {
+  return a.last_seq == b.last_seq && a.last_hash == b.last_hash;
 }
 
 // 80 bits from the OS for one national id.
@@ -103,16 +108,56 @@ void IndexNode::on_monitor() {
 }
 
 void IndexNode::on_message() {
-  while (server_) {
-    std::optional<transport::Incoming> in = server_->receive();
-    if (!in) break;
-    // Per message: under a steady stream this loop runs for as long as the backlog lasts, and
-    // what it stores (received_ms, feed timestamps) and checks (certificate validity) is "now".
-    now_ms_ = now_ms();
-    handle(*in);
-    if (pending_envelopes_ >= kMaxGroupEnvelopes) apply_pending();
+  std::vector<Received> next = receive_waiting();
+  while (!next.empty()) {
+    // Stage 1 of `next` beside stage 2 of the group before it: decode and verify on the verify
+    // thread (after the heads that group will leave) while this thread writes and commits it.
+    const std::uint64_t received_ms = now_ms();
+    const bool verified_ahead = index::run_alongside(
+        [&, heads = heads_, trust = trust_] { verify_ahead(next, heads, *trust, received_ms); },
+        [&] { apply_pending(); });
+    if (!verified_ahead) {  // (out of memory, no thread): everything is done here instead
+      log::warning("verify_ahead_failed", {{"messages", next.size()}});
+      for (Received& r : next) {
+        r.message.reset();
+        r.verified.reset();
+      }
+    }
+    // What is stored (received_ms, feed timestamps) and checked (certificate validity) is "now":
+    // the time the messages were read, the time they were verified at.
+    now_ms_ = received_ms;
+    for (Received& r : next) handle(r);
+    next = receive_waiting();
   }
   apply_pending();
+}
+
+std::vector<IndexNode::Received> IndexNode::receive_waiting() {
+  std::vector<Received> out;
+  std::size_t bytes = 0;
+  while (server_ && bytes < kMaxGroupBytes) {
+    std::optional<transport::Incoming> in = server_->receive();
+    if (!in) break;
+    bytes += in->payload.size();
+    out.push_back({std::move(*in), std::nullopt, std::nullopt});
+  }
+  return out;
+}
+
+void IndexNode::verify_ahead(std::vector<Received>& batch,
+                             std::map<std::string, protocol::ChainState> heads,
+                             const protocol::Trust& trust, std::uint64_t now_ms) {
+  for (Received& r : batch) {
+    if (!r.in.single_frame) continue;
+    r.message = protocol::decode_message(r.in.payload);
+    const auto* push = *r.message ? std::get_if<protocol::Push>(&**r.message) : nullptr;
+    if (!push) continue;
+    auto head = heads.find(r.in.authority_id);
+    if (head == heads.end()) continue;  // unknown yet: verified in the store's transaction
+    r.verified = index::verify_push(r.in.authority_id, push->envelopes, trust, head->second,
+                                    now_ms);
+    head->second = r.verified->head_after();
+  }
 }
 
 void IndexNode::send(const std::string& routing_id, const protocol::Message& m) {
@@ -127,7 +172,8 @@ void IndexNode::refuse(const transport::Incoming& in, std::string_view code,
   send(in.routing_id, protocol::make_refused(code, detail));
 }
 
-void IndexNode::handle(const transport::Incoming& in) {
+void IndexNode::handle(Received& r) {
+  const transport::Incoming& in = r.in;
   const std::string& authority = in.authority_id;
   if (authority.empty()) return;  // cannot happen with ZAP enforced; never trusted anyway
   if (!trust_->active_subject(authority, protocol::Role::authority, now_ms_)) {
@@ -140,13 +186,14 @@ void IndexNode::handle(const transport::Incoming& in) {
     refuse(in, protocol::kRefusedProtocolError, "a message is one frame");
     return;
   }
-  protocol::Result<protocol::Message> m = protocol::decode_message(in.payload);
+  if (!r.message) r.message = protocol::decode_message(in.payload);
+  protocol::Result<protocol::Message>& m = *r.message;
   if (!m) {
     refuse(in, protocol::kRefusedProtocolError, m.error().message());
     return;
   }
   if (auto* push = std::get_if<protocol::Push>(&*m)) {
-    queue_push(in, std::move(*push));
+    queue_push(in, std::move(*push), std::move(r.verified));
     return;
   }
   if (const auto* hello = std::get_if<protocol::Hello>(&*m)) {
@@ -217,6 +264,7 @@ void IndexNode::on_hello(const transport::Incoming& in, const protocol::Hello& h
   peer.messages = 1;
   peer.feed.restart(feed_held);
   peer.feed.set_tail(feed_tail);
+  heads_[authority] = *head;
   send(in.routing_id, protocol::Welcome{head->last_seq, head->last_hash});
   log::info("connected", {{"authority", authority},
                           {"applied_seq", head->last_seq},
@@ -224,7 +272,8 @@ void IndexNode::on_hello(const transport::Incoming& in, const protocol::Hello& h
   pump_feed(authority, peer);
 }
 
-void IndexNode::queue_push(const transport::Incoming& in, protocol::Push&& p) {
+void IndexNode::queue_push(const transport::Incoming& in, protocol::Push&& p,
+                           std::optional<index::VerifiedPush>&& verified) {
   const std::string& authority = in.authority_id;
   auto it = peers_.find(authority);
   if (it == peers_.end() || !it->second.welcomed || it->second.routing_id != in.routing_id) {
@@ -233,20 +282,26 @@ void IndexNode::queue_push(const transport::Incoming& in, protocol::Push&& p) {
   }
   it->second.last_heard_ms = now_ms_;
   ++it->second.messages;
-  pending_envelopes_ += p.envelopes.size();
-  pending_.push_back({authority, in.routing_id, std::move(p.envelopes)});
+  // The head after this Push, if it was verified after the head the Pushes before it leave.
+  auto head = heads_.find(authority);
+  if (verified && head != heads_.end() && same_head(head->second, verified->from))
+    head->second = verified->head_after();
+  else if (head != heads_.end())
+    heads_.erase(head);
+  pending_.push_back({authority, in.routing_id, std::move(p.envelopes), std::move(verified)});
 }
 
 void IndexNode::apply_pending() {
   if (pending_.empty()) return;
   std::vector<PendingPush> group = std::move(pending_);
   pending_.clear();
-  pending_envelopes_ = 0;
   std::vector<index::IndexStore::Push> pushes;
   pushes.reserve(group.size());
-  for (const PendingPush& p : group) pushes.push_back({p.authority, &p.envelopes});
+  for (const PendingPush& p : group)
+    pushes.push_back({p.authority, &p.envelopes, p.verified ? &*p.verified : nullptr});
   auto results = store_.apply_batches(pushes, *trust_, now_ms_, signing_);
   if (!results) {
+    heads_.clear();  // nothing of the group was stored: the heads are learnt again
     log::error("apply_failed", {{"batches", group.size()}, {"what", results.error().message()}});
     return;  // nothing of them was stored; the authorities resend after their timeout
   }
@@ -255,6 +310,7 @@ void IndexNode::apply_pending() {
   for (std::size_t i = 0; i < group.size(); ++i) {
     const PendingPush& p = group[i];
     const index::ApplyResult& r = (*results)[i];
+    heads_[p.authority] = r.applied;
     if (r.rejection) {
       const index::Rejection& rej = *r.rejection;
       log::warning("rejected", {{"authority", p.authority},

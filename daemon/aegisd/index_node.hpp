@@ -3,11 +3,17 @@
 // is attributed to the authority the ZAP handler named for its connection (the User-Id), never
 // to what the message says. Per authority:
 //   Hello   -> Welcome (its chain head), then its feed from the position the Hello names
-//   Push    -> IndexStore::apply_batch -> Ack, or Reject (one answer per Push); new feed items
+//   Push    -> IndexStore::apply_batches -> Ack, or Reject (one answer per Push); new feed items
 //   FeedAck -> the feed window slides (IndexStore::feed_acked)
 //   Ping    -> Pong
 // A message from an authority whose certificate is no longer active (after a SIGHUP) is
 // answered Refused and ignored.
+//
+// Two stages (docs/index-store.md §4, "Verifying ahead"): the messages read from the socket in
+// one go are decoded, and their Pushes verified after the chain heads the group before them will
+// leave, on a thread of its own, while this thread writes and commits that group; then they are
+// handled in the order received. The verify thread touches no socket, no store and no member:
+// it works on its own copies and is joined before anything it made is used.
 #pragma once
 
 #include <map>
@@ -58,7 +64,20 @@ class IndexNode final : public Role {
   void on_zap();
   void on_message();
   void on_monitor();
-  void handle(const transport::Incoming& in);
+  // A message read from the socket, decoded (and, for a Push, verified) on the verify thread.
+  struct Received {
+    transport::Incoming in;
+    std::optional<protocol::Result<protocol::Message>> message;  // unset: not decoded yet
+    std::optional<index::VerifiedPush> verified;                 // a Push verified ahead
+  };
+  // The messages waiting on the socket, at most kMaxGroupBytes.
+  std::vector<Received> receive_waiting();
+  // On the verify thread: decodes `batch` and verifies its Pushes after `heads` (the heads of
+  // the authorities once the pending group is applied), at `now_ms`. Reads nothing else.
+  static void verify_ahead(std::vector<Received>& batch,
+                           std::map<std::string, protocol::ChainState> heads,
+                           const protocol::Trust& trust, std::uint64_t now_ms);
+  void handle(Received& r);
   void refuse(const transport::Incoming& in, std::string_view code, const std::string& detail);
   void on_hello(const transport::Incoming& in, const protocol::Hello& h);
   // A Push waiting for the group commit (apply_pending).
@@ -66,10 +85,12 @@ class IndexNode final : public Role {
     std::string authority;
     std::string routing_id;
     std::vector<protocol::Bytes> envelopes;
+    std::optional<index::VerifiedPush> verified;  // verified ahead, when it was
   };
   // Pushes received in one read of the socket are applied together, in one transaction (one
   // fsync), before any other message is handled, so the order of effects is the order received.
-  void queue_push(const transport::Incoming& in, protocol::Push&& p);
+  void queue_push(const transport::Incoming& in, protocol::Push&& p,
+                  std::optional<index::VerifiedPush>&& verified);
   void apply_pending();
   // Writes the FeedAcks received since the last call (one small transaction per authority).
   void persist_feed_acks();
@@ -89,7 +110,10 @@ class IndexNode final : public Role {
   std::unique_ptr<transport::IndexServer> server_;  // with its monitor
   std::map<std::string, Peer> peers_;  // by authority id
   std::vector<PendingPush> pending_;
-  std::size_t pending_envelopes_ = 0;
+  // The chain head each authority will have once pending_ is applied, as far as known (from its
+  // Welcome, the last group's results and the Pushes verified ahead): what the next Pushes are
+  // verified after. A wrong guess only costs a second verification (IndexStore::Push::verified).
+  std::map<std::string, protocol::ChainState> heads_;
   std::map<std::string, std::uint64_t> feed_acks_;  // by authority: acknowledged, not yet stored
   std::uint64_t now_ms_ = 0;
   std::uint64_t refused_connections_ = 0;

@@ -21,6 +21,7 @@
 #include "index/index_store.hpp"
 #include "index/resolution_store.hpp"
 #include "index/resolution_training.hpp"
+#include "index/verify_batch.hpp"
 #include "resolve/resolver.hpp"
 #include "sqlite/sqlite.hpp"
 
@@ -109,9 +110,10 @@ struct IndexStore::Impl {
                                                const protocol::Trust& trust,
                                                std::uint64_t now_ms, const IndexSigning& signing);
   // One Push of apply_batches, inside its open transaction.
+  // `ahead`: the Push verified before the transaction (used only if still valid), or null.
   Result<ApplyResult> apply_one(std::string_view sender,
                                 const std::vector<protocol::Bytes>& envelopes,
-                                const protocol::Trust& trust, std::uint64_t now_ms,
+                                const VerifiedPush* ahead, const protocol::Trust& trust, std::uint64_t now_ms,
                                 const IndexSigning& signing);
 
   // Inside an open transaction: makes `pending` mirror `state_log` as this transaction sees it,

@@ -110,42 +110,6 @@ Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) 
   return std::optional<std::string>(q->text(0));
 }
 
-// How a batch divides before any signature is checked (peek_envelope only).
-struct Plan {
-  std::vector<std::size_t> candidates;  // indexes of envelopes with seq applied+1, applied+2...
-  std::size_t duplicates = 0;
-  bool gap = false;                      // ended at a seq beyond the next expected
-  std::optional<std::uint64_t> foreign;  // ended at an envelope of another authority (its seq)
-};
-
-Plan plan_batch(std::string_view sender, const std::vector<Bytes>& envelopes,
-                std::uint64_t applied_seq) {
-  Plan plan;
-  std::uint64_t expected = applied_seq + 1;
-  for (std::size_t i = 0; i < envelopes.size(); ++i) {
-    std::optional<EnvelopePeek> peek = peek_envelope(envelopes[i]);
-    if (!peek) {  // unreadable: verify_envelope will name the exact error
-      plan.candidates.push_back(i);
-      break;
-    }
-    if (peek->authority_id != sender) {
-      plan.foreign = peek->seq;
-      break;
-    }
-    if (peek->seq < expected) {
-      ++plan.duplicates;
-      continue;
-    }
-    if (peek->seq > expected) {
-      plan.gap = true;
-      break;
-    }
-    plan.candidates.push_back(i);
-    ++expected;
-  }
-  return plan;
-}
-
 // The engine's view of a record version: identity, match tokens, and the address of clear
 // details only (a shielded record's details are sealed: never opened).
 resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol::RecordPayload& p) {
@@ -745,7 +709,7 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
   std::vector<ApplyResult> out;
   out.reserve(pushes.size());
   for (const Push& p : pushes) {
-    Result<ApplyResult> r = apply_one(p.sender, *p.envelopes, trust, now_ms, signing);
+    Result<ApplyResult> r = apply_one(p.sender, *p.envelopes, p.verified, trust, now_ms, signing);
     if (!r) return r.error();  // the transaction rolls back: nothing of any Push is stored
     out.push_back(std::move(r).value());
   }
@@ -756,6 +720,7 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
 // One Push inside the open transaction of apply_batches.
 Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
                                                 const std::vector<Bytes>& envelopes,
+                                                const VerifiedPush* ahead,
                                                 const protocol::Trust& trust,
                                                 std::uint64_t now_ms,
                                                 const IndexSigning& signing) {
@@ -783,32 +748,35 @@ Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
   }
 
   ApplyResult out;
-  const Plan plan = plan_batch(sender, envelopes, head.applied.last_seq);
-  out.duplicates = plan.duplicates;
+  // Verified ahead (aegisd's verify thread) if that was of these envelopes after this very head,
+  // with this trust and time; else now. One signature for the whole run of candidates
+  // (verify_run), every certificate and link checked; the result is that of verifying one by
+  // one (docs/PROTOCOL.md §6.4, "Runs").
+  std::optional<VerifiedPush> verified_now;
+  if (!ahead || !ahead->verified(envelopes, trust, head.applied, now_ms)) {
+    verified_now = verify_push(sender, envelopes, trust, head.applied, now_ms);
+    ahead = &*verified_now;
+  }
+  const VerifiedPush& v = *ahead;
+  const protocol::VerifiedRun& run = v.run;
+  out.duplicates = v.duplicates;
   Impl::BatchWriter writer(m, sender, head, now_ms, signing, out);
-
-  // One signature for the whole run of candidates (verify_run), every certificate and link
-  // checked; the result is that of verifying one by one (docs/PROTOCOL.md §6.4, "Runs").
-  std::vector<ByteView> wires;
-  wires.reserve(plan.candidates.size());
-  for (std::size_t i : plan.candidates) wires.push_back(envelopes[i]);
-  protocol::VerifiedRun run = protocol::verify_run(wires, trust, head.applied, now_ms);
   for (std::size_t k = 0; k < run.accepted.size() && !out.rejection; ++k) {
     const std::uint64_t seq = head.applied.last_seq + k + 1;
     if (seq > schema::kMaxSeq)
       out.rejection = Rejection{seq, Errc::too_large, "envelope.seq: beyond what the index stores"};
-    else if (Status s = writer.apply(wires[k], run.accepted[k]); !s)
+    else if (Status s = writer.apply(envelopes[v.candidates[k]], run.accepted[k]); !s)
       return s.error();  // the transaction rolls back: nothing of the batch is stored
   }
   if (run.error && !out.rejection)
     out.rejection = Rejection{head.applied.last_seq + run.accepted.size() + 1, run.error->code,
                               run.error->detail};
   if (!out.rejection) {  // every candidate was applied: the batch ended where the plan did
-    if (plan.foreign)
-      out.rejection = Rejection{*plan.foreign, Errc::wrong_role,
+    if (v.foreign)
+      out.rejection = Rejection{*v.foreign, Errc::wrong_role,
                                 "envelope.authority_id: not the sender's authority (" +
                                     std::string(sender) + ")"};
-    out.gap = plan.gap;
+    out.gap = v.gap;
   }
   if (Status s = writer.finish(); !s) return s.error();
   if (out.rejection)

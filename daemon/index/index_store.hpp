@@ -20,7 +20,9 @@
 // Threads: one IndexStore is used by one thread at a time (the event loop). Inside, verify_all
 // verifies signatures on `verify_threads` threads (which never touch the database) and returns
 // only when done, and a background thread checkpoints the WAL on its own connection. apply_batch
-// verifies on the caller's thread: one signature per batch (protocol::verify_run).
+// verifies on the caller's thread (one signature per batch, protocol::verify_run), unless the
+// Push comes verified ahead (verify_push, Push::verified: aegisd verifies the next group on a
+// thread of its own while this one writes) and that verification is still valid.
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
 // about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync; the
 // apply_batches call after which OpenOptions::merge_every changes wait also merges them (about
@@ -55,6 +57,7 @@
 #include "aegis/protocol/verify.hpp"
 #include "index/errors.hpp"
 #include "index/resolution_store.hpp"
+#include "index/verify_batch.hpp"
 #include "resolve/features.hpp"
 #include "resolve/resolver.hpp"
 
@@ -280,9 +283,13 @@ class IndexStore {
   // twice, in the order given) in ONE transaction, each exactly as apply_batch would after the
   // ones before it; one result per Push, in order. A rejection in one Push does not affect the
   // others. An error Result means SQLite failed and nothing of any of them was stored.
+  // `verified`: optionally, the Push already verified by verify_push (on another thread, while
+  // the previous group was written); used only if the sender's stored head is still the one it
+  // was verified after, with the same trust and now_ms; else the Push is verified here.
   struct Push {
     std::string_view sender;
     const std::vector<protocol::Bytes>* envelopes = nullptr;
+    const VerifiedPush* verified = nullptr;
   };
   Result<std::vector<ApplyResult>> apply_batches(const std::vector<Push>& pushes,
                                                  const protocol::Trust& trust,

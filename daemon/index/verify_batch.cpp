@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -97,6 +98,62 @@ std::optional<EnvelopePeek> peek_envelope(ByteView wire) noexcept {
   if (!in.expect(0x99) || !in.uint(version) || !in.str(peek.authority_id) || !in.uint(peek.seq))
     return std::nullopt;
   return peek;
+}
+
+VerifiedPush verify_push(std::string_view sender, const std::vector<protocol::Bytes>& envelopes,
+                         const protocol::Trust& trust, const protocol::ChainState& from,
+                         std::uint64_t now_ms) {
+  VerifiedPush out;
+  out.of = envelopes.data();
+  out.count = envelopes.size();
+  out.from = from;
+  out.trust = &trust;
+  out.now_ms = now_ms;
+  std::uint64_t expected = from.last_seq + 1;
+  for (std::size_t i = 0; i < envelopes.size(); ++i) {
+    std::optional<EnvelopePeek> peek = peek_envelope(envelopes[i]);
+    if (!peek) {  // unreadable: verify_envelope will name the exact error
+      out.candidates.push_back(i);
+      break;
+    }
+    if (peek->authority_id != sender) {
+      out.foreign = peek->seq;
+      break;
+    }
+    if (peek->seq < expected) {
+      ++out.duplicates;
+      continue;
+    }
+    if (peek->seq > expected) {
+      out.gap = true;
+      break;
+    }
+    out.candidates.push_back(i);
+    ++expected;
+  }
+  std::vector<ByteView> wires;
+  wires.reserve(out.candidates.size());
+  for (std::size_t i : out.candidates) wires.push_back(envelopes[i]);
+  out.run = protocol::verify_run(wires, trust, from, now_ms);
+  return out;
+}
+
+bool run_alongside(const std::function<void()>& side, const std::function<void()>& here) {
+  bool side_done = false;  // written by the side thread, read after it is joined
+  std::optional<std::jthread> thread;
+  try {
+    thread.emplace([&] {
+      try {
+        side();
+        side_done = true;
+      } catch (...) {  // reported as `false`: the caller does the work itself
+      }
+    });
+  } catch (const std::system_error&) {  // no thread: `side` never runs
+  }
+  here();  // if it throws, the jthread's destructor joins the side thread first
+  if (thread) thread->join();
+  return side_done;
 }
 
 void verify_in_order(std::span<const VerifyItem> items, const protocol::Trust& trust,
