@@ -15,6 +15,10 @@ namespace {
 inline constexpr std::size_t kEntryFields = 9;
 inline constexpr std::size_t kRecordRefFields = 2;
 inline constexpr std::size_t kCheckpointFields = 5;
+inline constexpr std::size_t kNoticeFields = 4;
+// A notice: a checkpoint and a proof of at most kMaxProofHashes hashes, with their headers.
+inline constexpr std::size_t kMaxNoticeSize =
+    kMaxCheckpointSize + kMaxProofHashes * (kMerkleHashSize + 2) + 32;
 
 DecodeLimits entry_limits() {
   DecodeLimits limits;
@@ -96,6 +100,22 @@ Checkpoint read_checkpoint(const Node& n) {
   return c;
 }
 
+CheckpointNotice read_notice(const Node& n) {
+  CheckpointNotice c;
+  DecodeContext& ctx = n.context();
+  ArrayNode a = detail::read_versioned_struct(n, kCheckpointNoticeVersion, kNoticeFields);
+  c.checkpoint = a.field(1, "checkpoint").as_bin(kMaxCheckpointSize);
+  c.from_size = a.field(2, "from_size").as_uint();
+  ArrayNode proof = a.field(3, "proof").as_array(0, kMaxProofHashes);
+  for (std::size_t i = 0; i < proof.size() && !ctx.failed(); ++i)
+    c.proof.push_back(proof.item(i).as_fixed_bin<kMerkleHashSize>());
+  return c;
+}
+
+Error forked(const std::string& why) {
+  return make_error(Errc::broken_chain, "checkpoint_notice: forked: " + why);
+}
+
 }  // namespace
 
 std::string_view audit_action_name(AuditAction a) noexcept {
@@ -167,6 +187,44 @@ Result<Checkpoint> verify_checkpoint(ByteView wire, const Trust& trust, std::uin
   const detail::SignerRule rule{Role::index, std::nullopt, kDomainAuditCheckpoint};
   if (auto signer = detail::check_signer(fields, *wrapper, rule, trust, now_ms); !signer)
     return signer.error();
+  return c;
+}
+
+Bytes encode_checkpoint_notice(const CheckpointNotice& n) {
+  Writer w;
+  w.array(kNoticeFields);
+  w.uint(kCheckpointNoticeVersion);
+  w.bin(n.checkpoint);
+  w.uint(n.from_size);
+  w.array(static_cast<std::uint32_t>(n.proof.size()));
+  for (const MerkleHash& h : n.proof) w.bin(h);
+  return w.take();
+}
+
+Result<CheckpointNotice> decode_checkpoint_notice(ByteView bytes) {
+  DecodeLimits limits;
+  limits.max_input = kMaxNoticeSize;
+  return decode_canonical<CheckpointNotice>(bytes, limits, "checkpoint_notice", read_notice,
+                                            encode_checkpoint_notice);
+}
+
+Result<Checkpoint> accept_checkpoint_notice(const CheckpointNotice& notice,
+                                            const std::optional<Checkpoint>& held,
+                                            const Trust& trust, std::uint64_t now_ms) {
+  auto c = verify_checkpoint(notice.checkpoint, trust, now_ms);
+  if (!c) return c.error();
+  const std::uint64_t held_size = held ? held->tree_size : 0;
+  const std::string sizes = std::to_string(c->tree_size) + " entries (held: " +
+                            std::to_string(held_size) + ")";
+  if (notice.from_size != held_size)
+    return forked("the proof starts from " + std::to_string(notice.from_size) +
+                  " entries, this authority holds the checkpoint of " + std::to_string(held_size));
+  if (c->tree_size < held_size)
+    return forked("a checkpoint of " + sizes + ": the log shrank");
+  const MerkleHash held_root = held ? held->root_hash : merkle_root({}, 0);
+  if (!verify_consistency(held_size, held_root, c->tree_size, c->root_hash, notice.proof))
+    return forked("the checkpoint of " + sizes +
+                  " does not extend the one held: the index signed two histories");
   return c;
 }
 

@@ -84,4 +84,28 @@ Bytes sign_checkpoint(const Checkpoint& c, const Signer& index);
 // now_ms and at the checkpoint's time), then the signature under the checkpoint domain.
 Result<Checkpoint> verify_checkpoint(ByteView wire, const Trust& trust, std::uint64_t now_ms);
 
+// What the index sends each authority with a checkpoint (§15.5), so that the authority holds it
+// to one history: the signed checkpoint, the size of the previous checkpoint the index sent this
+// authority (0 for the first), and the consistency proof from that one to this one.
+//   CheckpointNotice = [ version 1, checkpoint (bin, the wire), from_size, [ bin(32), ... ] ]
+struct CheckpointNotice {
+  Bytes checkpoint;
+  std::uint64_t from_size = 0;
+  std::vector<MerkleHash> proof;
+  bool operator==(const CheckpointNotice&) const = default;
+};
+inline constexpr std::uint64_t kCheckpointNoticeVersion = 1;
+
+Bytes encode_checkpoint_notice(const CheckpointNotice& n);
+Result<CheckpointNotice> decode_checkpoint_notice(ByteView bytes);
+
+// The authority's check of a notice against `held`, the last checkpoint it accepted (nullopt:
+// none yet): the checkpoint verifies (verify_checkpoint at now_ms), and it extends `held` —
+// from_size is held's size, and the proof links held to it (§15.1). A checkpoint of held's size
+// must have held's root. Returns the checkpoint to hold from now on. A notice that does not
+// extend `held` is `broken_chain` (the detail says "forked"): the index signed two histories.
+Result<Checkpoint> accept_checkpoint_notice(const CheckpointNotice& notice,
+                                            const std::optional<Checkpoint>& held,
+                                            const Trust& trust, std::uint64_t now_ms);
+
 }  // namespace aegis::protocol
