@@ -15,6 +15,8 @@ namespace aegis::daemon {
 namespace {
 
 constexpr int kTickMs = 100;
+// How often the tick asks whether an audit checkpoint is due (index::AuditPolicy says when).
+constexpr std::uint64_t kAuditCheckMs = 1000;
 // Group commit: the messages read in one go (their Pushes applied in one transaction) hold at
 // most this many bytes, about 4,000 typical envelopes (a few Pushes).
 constexpr std::size_t kMaxGroupBytes = 4 << 20;
@@ -64,8 +66,10 @@ IndexNode::IndexNode(const config::Config& config, const keys::Identity& identit
       signing_{identity_, serial_, [] { return random_bits(); }},
       zap_(context, trust_),
       now_ms_(now_ms) {
-  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+  if (auto ok = store_.record_trust(*trust_, now_ms); !ok)
     throw std::runtime_error("index store: " + ok.error().message());
+  else if (*ok > 0)
+    log::info("audit_trust_recorded", {{"entries", *ok}});
   const transport::CurveKeys keys(identity_.curve_public_key(), identity_.curve_secret_z85());
   server_ = std::make_unique<transport::IndexServer>(context, keys, config_.sync->listen,
                                                      transport_limits(config_));
@@ -377,6 +381,13 @@ void IndexNode::persist_feed_acks() {
 int IndexNode::tick(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   persist_feed_acks();
+  if (now_ms_ >= audit_checked_ms_ + kAuditCheckMs) {  // a checkpoint of the audit log, if due
+    audit_checked_ms_ = now_ms_;
+    if (auto made = store_.audit_checkpoint_if_due(now_ms_, signing_); !made)
+      log::error("store_failed", {{"detail", made.error().message()}});
+    else if (*made)
+      log::info("audit_checkpoint", {{"tree_size", (*made)->checkpoint.tree_size}});
+  }
   const config::SyncConfig& sync = *config_.sync;
   for (auto& [authority, peer] : peers_) {
     if (!peer.welcomed) continue;
@@ -440,8 +451,10 @@ void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
                               std::uint64_t now_ms) {
   now_ms_ = now_ms;
   trust_ = trust;
-  if (auto ok = store_.record_trust_version(trust_->version()); !ok)
+  if (auto ok = store_.record_trust(*trust_, now_ms); !ok)
     log::error("store_failed", {{"detail", ok.error().message()}});
+  else if (*ok > 0)
+    log::info("audit_trust_recorded", {{"entries", *ok}});
   zap_.set_trust(std::move(trust));  // every later handshake is judged by the new bundle
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (trust_->active_subject(it->first, protocol::Role::authority, now_ms_)) {

@@ -116,6 +116,7 @@ class IndexNode final : public Role {
   std::map<std::string, protocol::ChainState> heads_;
   std::map<std::string, std::uint64_t> feed_acks_;  // by authority: acknowledged, not yet stored
   std::uint64_t now_ms_ = 0;
+  std::uint64_t audit_checked_ms_ = 0;  // last tick that asked for an audit checkpoint
   std::uint64_t refused_connections_ = 0;
   std::uint64_t batches_ = 0;       // Pushes applied
   std::uint64_t transactions_ = 0;  // group commits that applied them

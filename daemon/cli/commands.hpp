@@ -16,9 +16,8 @@ void add_index_commands(CLI::App& app, const GlobalOptions& g);   // index verif
 void add_import_commands(CLI::App& app, const GlobalOptions& g);  // import FILE (authority)
 void add_review_commands(CLI::App& app, const GlobalOptions& g);  // review ..., resolve --all
 void add_links_commands(CLI::App& app, const GlobalOptions& g);   // links export (index role)
+void add_audit_commands(CLI::App& app, const GlobalOptions& g);   // audit verify|proof (index)
 
-// The config of an index node (role = "index"), else a config error (exit 3).
-config::Config load_index_config(const GlobalOptions& g);
 // One request to this node's running aegisd over its admin socket; its result, or a failure
 // naming the daemon's error code (exit 1; not_running when no daemon answers).
 nlohmann::ordered_json admin_call(const config::Config& c, const nlohmann::json& request,

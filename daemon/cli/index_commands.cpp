@@ -5,32 +5,15 @@
 #include <system_error>
 
 #include "commands.hpp"
-#include "index/index_store.hpp"
-#include "node/node.hpp"
+#include "index_common.hpp"
 
 namespace aegis::cli {
 
 namespace {
 
-[[noreturn]] void fail_index(const index::IndexError& e) {
-  fail(kExitFailed, std::string(index::index_errc_name(e.code)), e.message());
-}
-
 void verify(const GlobalOptions& g) {
-  const config::Config c = load_index_config(g);
-  const std::filesystem::path file = c.data_dir / std::string(index::kDatabaseFileName);
-  index::OpenOptions options;
-  options.busy_timeout_ms = c.store.busy_timeout_ms;
-  options.checkpoint_wal_frames = 0;  // no background checkpointer for a one-off read
-  auto s = index::IndexStore::open(file, options);
-  if (!s) fail_index(s.error());
-  // The bundle is refused below the version the index has accepted (docs/keys.md, "Rollback");
-  // verify only reads, so it records nothing.
-  auto floor = s->trust_version();
-  if (!floor) fail_index(floor.error());
-  auto trust = node::load_trust(c, now_ms(), *floor);
-  if (!trust) fail(kExitConfig, trust.error().code, trust.error().message);
-  auto report = s->verify_all(*trust);
+  IndexForReading idx = open_index_for_reading(g);
+  auto report = idx.store.verify_all(idx.trust);
   if (!report) fail_index(report.error());
 
   std::uint64_t envelopes = 0;
@@ -67,14 +50,6 @@ void verify(const GlobalOptions& g) {
 }
 
 }  // namespace
-
-config::Config load_index_config(const GlobalOptions& g) {
-  auto c = config::load_config(g.config_path);
-  if (!c) fail(kExitConfig, "config", c.error().message);
-  if (c->role != protocol::Role::index)
-    fail(kExitConfig, "config", c->file.string() + ": role: this command needs role = \"index\"");
-  return std::move(c).value();
-}
 
 void add_index_commands(CLI::App& app, const GlobalOptions& g) {
   CLI::App* index = app.add_subcommand("index", "The national index's store (role = \"index\")");

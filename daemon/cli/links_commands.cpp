@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "index_common.hpp"
 #include "index/index_store.hpp"
 
 namespace aegis::cli {

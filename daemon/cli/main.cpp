@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add_import_commands(app, g);
   add_review_commands(app, g);
   add_links_commands(app, g);
+  add_audit_commands(app, g);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "index_common.hpp"
 #include "transport/admin_socket.hpp"
 #include "transport/limits.hpp"
 

@@ -55,6 +55,8 @@
 #include "aegis/protocol/result.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
+#include "aegis/protocol/audit.hpp"
+#include "index/audit_log.hpp"
 #include "index/errors.hpp"
 #include "index/resolution_store.hpp"
 #include "index/verify_batch.hpp"
@@ -354,6 +356,26 @@ class IndexStore {
   Result<std::uint64_t> trust_version();
   // Records that `version` was accepted; the stored version only moves up.
   Status record_trust_version(std::uint64_t version);
+
+  // ---- The audit log (docs/audit.md; index_audit.cpp) ----
+  // The trust bundle the index now runs with (at start and at SIGHUP), in one transaction:
+  // record_trust_version, and an enrolment or revocation audit entry per certificate that
+  // became or stopped being active since the last call. Returns the entries appended.
+  Result<std::size_t> record_trust(const protocol::Trust& trust, std::uint64_t now_ms);
+  // Appends one audit entry in its own transaction; returns its leaf index. An action that
+  // writes the store appends its entry through AuditLog inside its own transaction instead.
+  Result<std::uint64_t> append_audit(const protocol::AuditEntry& entry);
+  // Signs and stores a checkpoint of the audit log when `policy` says one is due (aegisd calls
+  // it every tick); nullopt when none was.
+  Result<std::optional<StoredCheckpoint>> audit_checkpoint_if_due(std::uint64_t now_ms,
+                                                                  const IndexSigning& signing,
+                                                                  const AuditPolicy& policy = {});
+  // AuditLog::verify over the stored log, in one read transaction.
+  Result<AuditReport> verify_audit(const protocol::Trust& trust,
+                                   const std::vector<protocol::Bytes>& outside = {});
+  // AuditLog::prove_inclusion: entry `index` in the latest checkpoint.
+  Result<InclusionProof> audit_proof(std::uint64_t index);
+  Result<std::uint64_t> audit_size();
 
  private:
   struct Impl;

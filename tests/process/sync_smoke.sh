@@ -122,6 +122,26 @@ pids=()
 expect_in "$work/kent.log" "<6>stopped role=authority"
 expect_in "$work/index.log" "<6>stopped role=index"
 [ ! -e "$work/data/aegisd.sock" ] || fail "admin socket left behind"
+# The audit log (docs/audit.md): the index enrolled the bundle's three certificates at start and
+# checkpointed them; `audit proof` gives entry 1's inclusion proof; an edited entry is found.
+expect_exit 0 idx audit verify
+expect_in "$work/out" "3 audit entries and 1 signed checkpoints verified"
+expect_exit 0 idx --json audit proof 1
+[ "$(json_get "$work/out" 'd["entry"]["action"]')" = enrolment ] || fail "audit proof: $(cat "$work/out")"
+[ "$(json_get "$work/out" 'd["checkpoint"]["tree_size"]')" = 3 ] || fail "audit proof: $(cat "$work/out")"
+expect_exit 1 idx audit proof 3
+expect_in "$work/err" "not covered by a checkpoint"
+python3 - "$work/index/data/index.db" <<'EOF3'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TRIGGER audit_entries_append_only")
+entry = db.execute("SELECT entry FROM audit_entries WHERE idx = 2").fetchone()[0]
+assert b"bundle 2" in entry
+db.execute("UPDATE audit_entries SET entry = ? WHERE idx = 2", (entry.replace(b"bundle 2", b"bundle 3"),))
+db.commit()
+EOF3
+expect_exit 1 idx audit verify
+expect_in "$work/err" "leaf_mismatch"
 # A flipped byte in one stored envelope (seq 7, the daemons stopped): `index verify` exits 1
 # naming the authority and that seq.
 python3 - "$work/index/data/index.db" <<'EOF3'

@@ -1,0 +1,98 @@
+// IndexStore's audit log methods (index_store.hpp, docs/audit.md): each opens its transaction on
+// the store's connection and works through AuditLog, so the audit tables, the trust version and
+// the entries they record commit together.
+#include "index/audit_log.hpp"
+#include "index/index_impl.hpp"
+#include "sqlite/migrations.hpp"
+
+namespace aegis::index {
+
+namespace {
+
+// The audit log inside an open write transaction, its tables created on first use.
+Result<AuditLog> writable_audit(sql::Db& db) {
+  if (Status s = AuditLog::create_tables(db); !s) return s.error();
+  return AuditLog::prepare(db);
+}
+
+// The audit log for reading: a store that never logged anything gets its (empty) tables first,
+// in a short write transaction of their own.
+Status ensure_audit_tables(sql::Db& db) {
+  Result<bool> has = AuditLog::has_tables(db);
+  if (!has) return has.error();
+  if (*has) return protocol::Ok{};
+  Result<sql::Transaction> tx = sql::Transaction::begin(db, "create audit tables");
+  if (!tx) return tx.error();
+  if (Status s = AuditLog::create_tables(db); !s) return s.error();
+  if (Status s = tx->commit(); !s) return s.error();
+  return protocol::Ok{};
+}
+
+}  // namespace
+
+Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::uint64_t now_ms) {
+  Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "record trust");
+  if (!tx) return tx.error();
+  if (Status s = sql::raise_trust_version(impl_->db, trust.version()); !s) return s.error();
+  Result<AuditLog> audit = writable_audit(impl_->db);
+  if (!audit) return audit.error();
+  Result<std::size_t> appended = audit->record_trust(trust, now_ms);
+  if (!appended) return appended.error();
+  if (Status s = tx->commit(); !s) return s.error();
+  return appended;
+}
+
+Result<std::uint64_t> IndexStore::append_audit(const protocol::AuditEntry& entry) {
+  Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "append audit entry");
+  if (!tx) return tx.error();
+  Result<AuditLog> audit = writable_audit(impl_->db);
+  if (!audit) return audit.error();
+  Result<std::uint64_t> index = audit->append(entry);
+  if (!index) return index.error();
+  if (Status s = tx->commit(); !s) return s.error();
+  return index;
+}
+
+Result<std::optional<StoredCheckpoint>> IndexStore::audit_checkpoint_if_due(
+    std::uint64_t now_ms, const IndexSigning& signing, const AuditPolicy& policy) {
+  Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "audit checkpoint");
+  if (!tx) return tx.error();
+  Result<AuditLog> audit = writable_audit(impl_->db);
+  if (!audit) return audit.error();
+  Result<std::optional<StoredCheckpoint>> made =
+      audit->checkpoint_if_due(now_ms, policy, signing.signer, signing.signer_serial);
+  if (!made) return made.error();
+  if (!*made) return made;  // nothing written: the transaction rolls back empty
+  if (Status s = tx->commit(); !s) return s.error();
+  return made;
+}
+
+Result<AuditReport> IndexStore::verify_audit(const protocol::Trust& trust,
+                                             const std::vector<protocol::Bytes>& outside) {
+  if (Status s = ensure_audit_tables(impl_->db); !s) return s.error();
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(impl_->db, "verify audit log");
+  if (!tx) return tx.error();
+  Result<AuditLog> audit = AuditLog::prepare(impl_->db);
+  if (!audit) return audit.error();
+  return audit->verify(trust, outside);
+}
+
+Result<InclusionProof> IndexStore::audit_proof(std::uint64_t index) {
+  if (Status s = ensure_audit_tables(impl_->db); !s) return s.error();
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(impl_->db, "audit proof");
+  if (!tx) return tx.error();
+  Result<AuditLog> audit = AuditLog::prepare(impl_->db);
+  if (!audit) return audit.error();
+  return audit->prove_inclusion(index);
+}
+
+Result<std::uint64_t> IndexStore::audit_size() {
+  if (Status s = ensure_audit_tables(impl_->db); !s) return s.error();
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(impl_->db, "audit size");
+  if (!tx) return tx.error();
+  Result<AuditLog> audit = AuditLog::prepare(impl_->db);
+  if (!audit) return audit.error();
+  return audit->size();
+}
+
+}  // namespace aegis::index
