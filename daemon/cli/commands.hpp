@@ -14,5 +14,6 @@ void add_log_commands(CLI::App& app, const GlobalOptions& g);  // log list|verif
 void add_status_commands(CLI::App& app, const GlobalOptions& g);  // status (either role)
 void add_index_commands(CLI::App& app, const GlobalOptions& g);   // index verify (index role)
 void add_import_commands(CLI::App& app, const GlobalOptions& g);  // import FILE (authority)
+void add_backup_commands(CLI::App& app, const GlobalOptions& g);  // backup, restore (either role)
 
 }  // namespace aegis::cli

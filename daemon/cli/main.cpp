@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add_status_commands(app, g);
   add_index_commands(app, g);
   add_import_commands(app, g);
+  add_backup_commands(app, g);
 
   try {
     app.parse(argc, argv);
