@@ -83,6 +83,7 @@ TEST_CASE("config metrics: wrong types and unknown keys are refused") {
   CHECK(error_with("enabled = \"no\"\n").find("metrics.enabled: expected a boolean") !=
         std::string::npos);
   CHECK(error_with("port = 9464\n").find("metrics.port: unknown key") != std::string::npos);
-  CHECK(test::config_error(kIndex + "\nmetrics = \"127.0.0.1:9464\"\n")
+  // A top-level key (before the first table), not a table.
+  CHECK(test::config_error("metrics = \"127.0.0.1:9464\"\n" + kIndex)
             .find("metrics: expected a table") != std::string::npos);
 }
