@@ -260,7 +260,10 @@ class Daemon {
       // The roles refer to node_.identity and config_: both now hold the new keys.
       node_.identity = std::move(fresh_node->identity);
       node_.serial = fresh_node->serial;
-      config_.keys = fresh_config->keys;
+      config_.keys.identity = fresh_config->keys.identity;
+      config_.keys.certificate = fresh_config->keys.certificate;
+      config_.keys.certificate_serial = fresh_config->keys.certificate_serial;
+      config_.keys.passphrase_file = fresh_config->keys.passphrase_file;
       log::info("identity_changed", {{"serial", node_.serial}});
       role_->identity_changed(node_.serial, now);
     }
