@@ -10,6 +10,7 @@
 #include "node/node.hpp"
 #include "socket_limits.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 
 namespace aegis::daemon {
 namespace {
@@ -202,6 +203,9 @@ void AuthorityNode::run(protocol::SessionActions actions) {
                                 {"seq", r->reject.seq},
                                 {"code", r->reject.code},
                                 {"detail", r->reject.detail}});
+      std::string reason = reason_label(r->reject.code);
+      if (rejected_.size() >= kMaxReasonLabels && !rejected_.count(reason)) reason = "other";
+      ++rejected_[reason];
       if (auto s = store_.save_reject(sync_.index_id, store::SyncReject{r->reject.seq,
                                                                         r->reject.code,
                                                                         r->reject.detail, now_ms_});
@@ -247,6 +251,7 @@ void AuthorityNode::send_envelopes(std::uint64_t from_seq, std::uint64_t to_seq)
   }
   if (envelopes->empty()) return;
   envelopes->resize(protocol::batch_prefix(*envelopes));
+  changes_sent_ += envelopes->size();
   send(protocol::Push{std::move(envelopes).value()});
   ++pushes_sent_;
 }
@@ -396,6 +401,7 @@ void AuthorityNode::import_one(const inbox::Watcher::Ready& ready) {
   switch (report.outcome) {
     case inbox::Outcome::imported:
       ++imports_.imported;
+      imports_.records += report.records;
       log::info("imported", {{"file", name},
                              {"format", report.format},
                              {"records", report.records},
@@ -445,6 +451,7 @@ nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
       {"backlog", backlog()},
       {"lag_s", static_cast<double>(lag_ms()) / 1000.0},
       {"pushes_sent", pushes_sent_},
+      {"changes_sent", changes_sent_},
       {"resyncs", session_.resyncs()},
       {"handshake_failures", handshake_failures_},
       {"last_handshake_failure", last_handshake_failure_.empty()
@@ -466,6 +473,7 @@ nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
                              ? nlohmann::ordered_json{{"code", last_refused_->code},
                                                       {"detail", last_refused_->detail}}
                              : nlohmann::ordered_json(nullptr);
+  peer["rejected"] = rejected_;
   peer["feed_problems"] = feed_problems_;
   peer["last_feed_problem"] =
       last_feed_problem_ ? nlohmann::ordered_json(*last_feed_problem_) : nlohmann::ordered_json();
@@ -478,6 +486,7 @@ nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
                     {"imported", imports_.imported},
                     {"rejected", imports_.rejected},
                     {"failed", imports_.failed},
+                    {"records", imports_.records},
                     {"paused", imports_paused_},
                     {"last", last_import_ ? *last_import_ : nlohmann::ordered_json()}};
   }
@@ -505,6 +514,14 @@ void AuthorityNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
     session_.disconnected();
     connect();
   }
+}
+
+void AuthorityNode::identity_changed(std::uint64_t serial, std::uint64_t now_ms) {
+  now_ms_ = now_ms;
+  serial_ = serial;  // imports sign with the new key from now on
+  // A new connection with the new CURVE key; the session resumes from the index's Welcome.
+  session_.disconnected();
+  connect();
 }
 
 void AuthorityNode::stop(std::uint64_t now_ms) {

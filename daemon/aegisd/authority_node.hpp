@@ -7,6 +7,7 @@
 // (docs/adapters.md, "Inbox"), and pushes what they changed at once.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -45,6 +46,7 @@ class AuthorityNode final : public Role {
   int tick(std::uint64_t now_ms) override;
   nlohmann::ordered_json status(std::uint64_t now_ms) override;
   void trust_changed(std::shared_ptr<const protocol::Trust> trust, std::uint64_t now_ms) override;
+  void identity_changed(std::uint64_t serial, std::uint64_t now_ms) override;
   void nudge(std::uint64_t now_ms) override;
   void stop(std::uint64_t now_ms) override;
 
@@ -95,6 +97,8 @@ class AuthorityNode final : public Role {
   std::uint64_t next_backlog_log_ms_ = 0;
   bool behind_ = false;  // backlog > 0 at the last check (for "drained" lines)
   std::uint64_t pushes_sent_ = 0;
+  std::uint64_t changes_sent_ = 0;                      // envelopes pushed, resends included
+  std::map<std::string, std::uint64_t> rejected_;       // Rejects received, by code (metrics)
   std::uint64_t feed_problems_ = 0;
   std::optional<std::string> last_feed_problem_;
 
@@ -106,6 +110,7 @@ class AuthorityNode final : public Role {
   bool imports_paused_ = false;           // own certificate inactive (logged once)
   struct ImportCounts {
     std::uint64_t imported = 0, rejected = 0, failed = 0;
+    std::uint64_t records = 0;  // records read from imported files
   } imports_;
   std::optional<nlohmann::ordered_json> last_import_;  // the last report's summary
 };

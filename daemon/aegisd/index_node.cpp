@@ -447,6 +447,15 @@ nlohmann::ordered_json IndexNode::status(std::uint64_t now_ms) {
   return out;
 }
 
+nlohmann::ordered_json IndexNode::metrics_status(std::uint64_t now_ms) {
+  nlohmann::ordered_json out = status(now_ms);
+  auto counts = store_.metric_counts();
+  if (!counts) throw std::runtime_error("index store: " + counts.error().message());
+  out["rejections_by_code"] = counts->rejections_by_code;
+  out["national_ids"] = counts->national_ids;
+  return out;
+}
+
 void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
                               std::uint64_t now_ms) {
   now_ms_ = now_ms;

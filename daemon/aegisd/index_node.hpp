@@ -44,6 +44,7 @@ class IndexNode final : public Role {
   void watches(std::vector<Watch>& out) override;
   int tick(std::uint64_t now_ms) override;
   nlohmann::ordered_json status(std::uint64_t now_ms) override;
+  nlohmann::ordered_json metrics_status(std::uint64_t now_ms) override;
   void trust_changed(std::shared_ptr<const protocol::Trust> trust, std::uint64_t now_ms) override;
   void stop(std::uint64_t now_ms) override;
   // review_list, review_show, review_decide, resolve_all (index_admin.cpp).

@@ -27,6 +27,8 @@
 #include "index/index_store.hpp"
 #include "index_node.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
+#include "metrics/http_server.hpp"
 #include "node/node.hpp"
 #include "signals.hpp"
 #include "store/store.hpp"
@@ -99,7 +101,7 @@ Loaded load(const std::string& path, std::uint64_t now) {
 int lock_data_dir(const std::filesystem::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw std::runtime_error("data_dir " + dir.string() + ": " + std::strerror(errno));
-  const std::filesystem::path file = dir / "aegisd.lock";
+  const std::filesystem::path file = dir / std::string(config::kDaemonLockName);
   const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error(file.string() + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -124,6 +126,12 @@ class Daemon {
                                           now);
     admin_socket_ = std::make_unique<transport::AdminServer>(context_, config_.admin.socket);
     admin_.on("status", [this] { return nlohmann::ordered_json{{"status", status()}}; });
+    if (config_.metrics.enabled) {
+      scrapes_ = std::make_unique<ScrapeExchange>();
+      metrics_server_ = std::make_unique<metrics::HttpServer>(
+          config_.metrics.host, config_.metrics.port,
+          [this] { return scrapes_->request(kScrapeWaitMs); });
+    }
     admin_.on("nudge", [this] {
       role_->nudge(now_ms());
       return nlohmann::ordered_json::object();
@@ -140,6 +148,7 @@ class Daemon {
                                          : config_.sync->listen},
                         {"admin", config_.admin.socket.string()},
                         {"trust_version", trust_->version()},
+                        {"metrics", metrics_server_ ? metrics_server_->address() : "off"},
                         {"pid", static_cast<std::uint64_t>(::getpid())}});
     notify_.ready(state_line("serving"));
     std::uint64_t next_tick = 0;
@@ -148,6 +157,7 @@ class Daemon {
       role_->watches(watches);
       watches.push_back({admin_socket_->socket().handle(), -1, [this] { on_admin(); }});
       watches.push_back({nullptr, signals_.fd(), [this] { on_signal(); }});
+      if (scrapes_) watches.push_back({nullptr, scrapes_->fd(), [this] { on_scrape(); }});
       std::vector<zmq::pollitem_t> items;
       for (const Watch& w : watches) items.push_back({w.socket, w.fd, ZMQ_POLLIN, 0});
       const std::uint64_t now = steady_ms();  // ticks run on the steady clock
@@ -162,13 +172,26 @@ class Daemon {
       if (const std::uint64_t t = steady_ms(); t >= next_tick)
         next_tick = t + static_cast<std::uint64_t>(role_->tick(now_ms()));
     }
+    if (scrapes_) scrapes_->close();
+    metrics_server_.reset();  // no scrape reaches the role from here on
     role_->stop(now_ms());
     log::info("stopped", {{"role", role}, {"id", config_.subject_id}});
     return kExitOk;
   }
 
  private:
-  nlohmann::ordered_json status() {
+  nlohmann::ordered_json status() { return with_common(role_->status(now_ms())); }
+
+  // A scrape waits: the metrics from the role's state now.
+  void on_scrape() {
+    const std::string error = scrapes_->answer([this] {
+      return node_metrics(with_common(role_->metrics_status(now_ms()))).render();
+    });
+    if (!error.empty()) log::error("metrics_failed", {{"what", error}});
+  }
+
+  // The fields every status has, then the role's.
+  nlohmann::ordered_json with_common(const nlohmann::ordered_json& role) {
     const std::uint64_t now = now_ms();
     nlohmann::ordered_json s = {{"role", protocol::role_name(config_.role)},
                                 {"id", config_.subject_id},
@@ -177,8 +200,8 @@ class Daemon {
                                 {"started_ms", started_ms_},
                                 {"now_ms", now},
                                 {"trust_version", trust_->version()},
-                                {"trust_expires_ms", trust_->expires_ms()}};
-    const nlohmann::ordered_json role = role_->status(now);
+                                {"trust_expires_ms", trust_->expires_ms()},
+                                {"metrics", metrics_server_ ? metrics_server_->address() : "off"}};
     for (auto& [k, v] : role.items()) s[k] = v;
     return s;
   }
@@ -202,25 +225,61 @@ class Daemon {
 
   // SIGHUP: the trust bundle again, refusing any version below the current one (which is the
   // highest the store has accepted: the role records each one); on any error the current bundle
-  // stays in force.
+  // stays in force. The config file is read again too: when an authority's file now names other
+  // key files (keys.identity, keys.certificate, keys.certificate_serial, keys.passphrase_file),
+  // that is a key rotation (docs/operations.md): the new identity is loaded and checked as at
+  // start-up (its certificate active in the bundle), then the role signs with it and reconnects
+  // with its CURVE key. Any other change in the file waits for a restart.
   void reload() {
     notify_.reloading(state_line("reloading the trust bundle"));
     const std::uint64_t now = now_ms();
-    auto fresh = node::load_trust(config_, now, trust_->version());
-    if (!fresh) {
-      log::error("reload_failed", {{"code", fresh.error().code},
-                                   {"detail", fresh.error().message},
-                                   {"trust_version", trust_->version()}});
-      notify_.ready(state_line("serving; reload refused (" + fresh.error().code + ")"));
-      return;
+    auto fresh_config = config::load_config(config_.file);
+    if (!fresh_config) return refuse_reload("config", fresh_config.error().message);
+    const bool rotate = keys_differ(fresh_config->keys, config_.keys);
+    if (rotate && config_.role != protocol::Role::authority)
+      return refuse_reload("restart_required",
+                           "keys: an index's own keys change only with a restart");
+    std::optional<node::Node> fresh_node;  // a key rotation: the new identity and its bundle
+    std::optional<protocol::Trust> fresh;
+    if (rotate) {
+      auto n = node::load_node(*fresh_config, now, trust_->version());
+      if (!n) return refuse_reload(n.error().code, n.error().message);
+      fresh_node.emplace(std::move(n).value());
+      fresh.emplace(std::move(fresh_node->trust));
+    } else {
+      auto t = node::load_trust(config_, now, trust_->version());
+      if (!t) return refuse_reload(t.error().code, t.error().message);
+      if (auto own = node::own_certificate(config_, *t, node_.identity, node_.serial, now); !own)
+        log::warning("own_certificate_inactive", {{"code", own.error().code},
+                                                  {"detail", own.error().message}});
+      fresh.emplace(std::move(t).value());
     }
-    if (auto own = node::own_certificate(config_, *fresh, node_.identity, node_.serial, now); !own)
-      log::warning("own_certificate_inactive", {{"code", own.error().code},
-                                                {"detail", own.error().message}});
-    trust_ = std::make_shared<const protocol::Trust>(std::move(fresh).value());
+    trust_ = std::make_shared<const protocol::Trust>(std::move(*fresh));
     log::info("trust_reloaded", {{"trust_version", trust_->version()}});
     role_->trust_changed(trust_, now);
+    if (fresh_node) {
+      // The roles refer to node_.identity and config_: both now hold the new keys.
+      node_.identity = std::move(fresh_node->identity);
+      node_.serial = fresh_node->serial;
+      config_.keys.identity = fresh_config->keys.identity;
+      config_.keys.certificate = fresh_config->keys.certificate;
+      config_.keys.certificate_serial = fresh_config->keys.certificate_serial;
+      config_.keys.passphrase_file = fresh_config->keys.passphrase_file;
+      log::info("identity_changed", {{"serial", node_.serial}});
+      role_->identity_changed(node_.serial, now);
+    }
     notify_.ready(state_line("serving"));
+  }
+
+  void refuse_reload(const std::string& code, const std::string& detail) {
+    log::error("reload_failed",
+               {{"code", code}, {"detail", detail}, {"trust_version", trust_->version()}});
+    notify_.ready(state_line("serving; reload refused (" + code + ")"));
+  }
+
+  static bool keys_differ(const config::KeysConfig& a, const config::KeysConfig& b) {
+    return a.identity != b.identity || a.certificate != b.certificate ||
+           a.certificate_serial != b.certificate_serial || a.passphrase_file != b.passphrase_file;
   }
 
   // systemd's STATUS= line: ids, the state and the trust bundle version, nothing else.
@@ -229,7 +288,7 @@ class Daemon {
            state + ", trust bundle v" + std::to_string(trust_->version());
   }
 
-  const config::Config& config_;
+  config::Config& config_;  // keys replaced by a key rotation (reload)
   node::Node& node_;
   std::shared_ptr<const protocol::Trust> trust_;
   std::uint64_t started_ms_;
@@ -237,6 +296,9 @@ class Daemon {
   Signals signals_;
   std::unique_ptr<Role> role_;  // after context_: closed before it terminates
   std::unique_ptr<transport::AdminServer> admin_socket_;
+  // The metrics endpoint ([metrics]); after role_, so its threads stop before the role goes.
+  std::unique_ptr<ScrapeExchange> scrapes_;
+  std::unique_ptr<metrics::HttpServer> metrics_server_;
   Admin admin_;
   bool stopping_ = false;
   SystemdNotifier notify_;

@@ -31,9 +31,15 @@ class Role {
   virtual int tick(std::uint64_t now_ms) = 0;
   // The role's part of `aegis status`.
   virtual nlohmann::ordered_json status(std::uint64_t now_ms) = 0;
+  // What the metrics are made of (daemon/aegisd/metrics.hpp): the status, plus for a role
+  // anything too costly to count on every `aegis status`.
+  virtual nlohmann::ordered_json metrics_status(std::uint64_t now_ms) { return status(now_ms); }
   // A verified trust bundle replaced the previous one (SIGHUP).
   virtual void trust_changed(std::shared_ptr<const protocol::Trust> trust,
                              std::uint64_t now_ms) = 0;
+  // The node's identity (the object the role was given) now holds new keys, certified by
+  // `serial` (a key rotation on SIGHUP; authority only): sign with them, reconnect with them.
+  virtual void identity_changed(std::uint64_t /*serial*/, std::uint64_t /*now_ms*/) {}
   // Look for new work now (admin "nudge"): the authority reads its outbox tail.
   virtual void nudge(std::uint64_t /*now_ms*/) {}
   // Registers the role's own admin commands (the index: review and resolution).

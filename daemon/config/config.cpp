@@ -1,6 +1,8 @@
 // The TOML config file (see config.hpp and docs/config.md).
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
@@ -224,13 +226,33 @@ void parse_inbox(Parser& p, const toml::node& n, Config& c) {
   }
 }
 
+// [metrics]: listen (default kDefaultMetricsListen) and enabled (default true).
+void parse_metrics(Parser& p, const toml::table& t, Config& c) {
+  p.check_keys(t, "metrics", {"listen", "enabled"});
+  c.metrics.enabled = true;
+  if (const toml::node* n = t.get("enabled")) {
+    if (!n->is_boolean()) {
+      p.fail(&n->source(), "metrics.enabled",
+             "expected a boolean, found " + std::string(type_name(n->type())));
+      return;
+    }
+    c.metrics.enabled = n->as_boolean()->get();
+  }
+  std::string listen(kDefaultMetricsListen);
+  if (std::optional<std::string> v = p.string(t, "metrics", "listen", false)) listen = *v;
+  if (!parse_metrics_listen(listen, c.metrics))
+    p.fail(&t.get("listen")->source(), "metrics.listen",
+           "'" + listen + "' is not HOST:PORT (HOST an IPv4 address, [IPv6 address] or " +
+               "localhost; PORT 0..65535)");
+}
+
 Result<Config> parse_document(const toml::table& doc, const std::filesystem::path& file) {
   Parser p(file.string(), file.parent_path());
   Config c;
   c.file = file;
 
   p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store", "sync", "admin",
-                         "limits", "inbox"});
+                         "limits", "metrics", "inbox"});
   if (std::optional<std::string> role = p.string(doc, "", "role", true)) {
     if (*role == "authority") {
       c.role = protocol::Role::authority;
@@ -320,6 +342,8 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
       c.limits.linger_ms = static_cast<int>(*v);
   }
 
+  if (const toml::table* metrics = p.table(doc, "", "metrics", false)) parse_metrics(p, *metrics, c);
+
   if (const toml::node* inbox = doc.get("inbox"); inbox && !p.failed()) parse_inbox(p, *inbox, c);
 
   if (p.failed()) return p.error();
@@ -366,6 +390,28 @@ bool valid_tcp_endpoint(std::string_view endpoint) {
   const char* end = port.data() + port.size();
   auto [ptr, ec] = std::from_chars(port.data(), end, value);
   return !port.empty() && ec == std::errc{} && ptr == end && value >= 1 && value <= 65535;
+}
+
+bool parse_metrics_listen(std::string_view listen, MetricsConfig& out) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string host(listen.substr(0, colon));
+  const std::string_view port = listen.substr(colon + 1);
+  unsigned value = 0;
+  const char* end = port.data() + port.size();
+  auto [ptr, ec] = std::from_chars(port.data(), end, value);
+  if (port.empty() || ec != std::errc{} || ptr != end || value > 65535) return false;
+  in6_addr v6{};
+  in_addr v4{};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
+  } else if (host != "localhost" && ::inet_pton(AF_INET, host.c_str(), &v4) != 1) {
+    return false;
+  }
+  out.host = std::move(host);
+  out.port = static_cast<std::uint16_t>(value);
+  return true;
 }
 
 Result<Config> load_config(const std::filesystem::path& file) {

@@ -74,6 +74,16 @@ struct LimitsConfig {
   int linger_ms = 1000;        // on shutdown, how long unsent messages may wait, 0..600000
 };
 
+// [metrics]: the Prometheus text endpoint of aegisd (docs/operations.md, "Metrics"). Optional:
+// without the table there is no endpoint; with it, `listen` defaults to kDefaultMetricsListen
+// and `enabled = false` turns it off.
+struct MetricsConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";  // an IPv4 address, an IPv6 address (without brackets), localhost
+  std::uint16_t port = 9464;       // 0: any free port (the one bound is logged and in status)
+};
+inline constexpr std::string_view kDefaultMetricsListen = "127.0.0.1:9464";
+
 // [[inbox]]: a directory the authority daemon imports files from (docs/config.md,
 // docs/adapters.md "Inbox"). One table per source; authority role only.
 struct InboxConfig {
@@ -97,11 +107,15 @@ struct Config {
   std::optional<SyncConfig> sync;  // absent when the file has no [sync] table
   AdminConfig admin;
   LimitsConfig limits;
+  MetricsConfig metrics;
   std::vector<InboxConfig> inbox;  // [[inbox]] tables, in file order
 };
 
 // The name of the admin socket inside data_dir when [admin] socket is not set.
 inline constexpr std::string_view kDefaultAdminSocketName = "aegisd.sock";
+// The lock file inside data_dir: aegisd holds it (flock) while it runs, `aegis restore` while
+// it restores, so neither runs on a store the other is writing.
+inline constexpr std::string_view kDaemonLockName = "aegisd.lock";
 // The longest admin socket path (a Unix socket address holds 107 bytes plus a terminator).
 inline constexpr std::size_t kMaxAdminSocketPath = 107;
 
@@ -116,5 +130,9 @@ Result<protocol::Ok> check_daemon_config(const Config& c);
 // True for "tcp://HOST:PORT" with a non-empty host (a name, an IPv4 address, "*" or "[v6]")
 // and a port 1..65535.
 bool valid_tcp_endpoint(std::string_view endpoint);
+
+// "HOST:PORT" of [metrics] listen: HOST an IPv4 address, "[IPv6]" or "localhost", PORT 0..65535.
+// Fills `out`'s host (brackets removed) and port; false when `listen` is not of that form.
+bool parse_metrics_listen(std::string_view listen, MetricsConfig& out);
 
 }  // namespace aegis::config

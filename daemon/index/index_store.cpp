@@ -1239,6 +1239,27 @@ Result<Totals> IndexStore::totals() {
   return t;
 }
 
+Result<IndexStore::MetricCounts> IndexStore::metric_counts() {
+  MetricCounts out;
+  Result<sql::Statement> q = impl_->db.prepare(
+      "SELECT code, sum(repeats) FROM rejections GROUP BY code", "count rejections");
+  if (!q) return q.error();
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.rejections_by_code[std::string(q->text(0))] = u64(q->int64(1));
+  }
+  Result<sql::Statement> n = impl_->db.prepare(
+      "SELECT count(*) FROM national_ids WHERE alias_of IS NULL AND retired = 0",
+      "count national ids");
+  if (!n) return n.error();
+  Result<bool> row = n->step();
+  if (!row) return row.error();
+  out.national_ids = u64(n->int64(0));
+  return out;
+}
+
 Result<std::vector<RejectionEntry>> IndexStore::rejections(std::string_view authority_id,
                                                            std::size_t max) {
   Result<sql::Statement> q = impl_->db.prepare(

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -341,6 +342,14 @@ class IndexStore {
   Result<AuthorityStatus> authority_status(std::string_view authority_id);  // not_found if unseen
   Result<std::vector<AuthorityStatus>> status();                           // authority id order
   Result<Totals> totals();
+  // For the metrics (docs/operations.md): rejections (repeats included) by error code, and the
+  // national ids in use (not merged into another, not retired). Counts rows: not for every
+  // status call on a large index, once per scrape.
+  struct MetricCounts {
+    std::map<std::string, std::uint64_t> rejections_by_code;
+    std::uint64_t national_ids = 0;
+  };
+  Result<MetricCounts> metric_counts();
   // Newest first; an empty authority_id means every authority.
   Result<std::vector<RejectionEntry>> rejections(std::string_view authority_id, std::size_t max);
 

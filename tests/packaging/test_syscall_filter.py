@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness as h  # noqa: E402
@@ -107,12 +108,18 @@ def test(c):
     os.makedirs(inbox)
     with open(kent.config, "a") as f:
         f.write(f'\n[[inbox]]\ndir = "{inbox}"\nformat = "ctf"\nstable_ms = 0\n')
+    for node in (c.index, kent):  # the metrics endpoint's threads and sockets are traced too
+        with open(node.config, "a") as f:
+            f.write('\n[metrics]\nlisten = "127.0.0.1:0"\n')
 
     index_proc, index_pid, index_trace = start_traced(c, c.index)
     kent_proc, kent_pid, kent_trace = start_traced(c, kent)
     kent.add_many(c.child_file("k", family="Hartley"), 20)
     c.wait_synced(["kent"])
     h.check(kent.status() and c.index.status(), "status did not answer")
+    for node in (c.index, kent):
+        with urllib.request.urlopen(f"http://{node.status()['metrics']}/metrics", timeout=30) as r:
+            h.check(r.status == 200 and b"aegis_up 1" in r.read(), f"{node.name}: /metrics")
 
     ctf = os.path.join(h.SOURCE_DIR, "tests", "data", "ctf", "good-full.xml")
     shutil.copyfile(ctf, os.path.join(inbox, ".school.part"))
