@@ -15,8 +15,8 @@
 #
 #   python3 bench/import_bench.py [--pupils N] [--seed S] [--keep]
 # Binaries: AEGIS_BIN, AEGIS_IMPORT_BENCH_TOOL (default: under $BUILD_DIR or ./build).
-# Names: ../shared/data/uk-names beside the checkout (or $AEGIS_NAMES_DIR) when present, else
-# make-ctf.py's built-in list (said so in the output).
+# Names: scripts/synthetic_people.py's DEFAULT_NAMES ($AEGIS_NAMES_DIR, else ../shared/data/
+# uk-names beside the checkout) when present, else make-ctf.py's built-in list (said so).
 import argparse
 import datetime
 import json
@@ -32,29 +32,20 @@ os.environ.setdefault("AEGIS_BIN", os.path.join(build, "daemon", "cli", "aegis")
 TOOL = os.environ.get("AEGIS_IMPORT_BENCH_TOOL",
                       os.path.join(build, "bench", "aegis_import_bench_tool"))
 MAKE_CTF = os.path.join(source, "scripts", "make-ctf.py")
-NAMES_DIRS = [os.environ.get("AEGIS_NAMES_DIR", ""),
-              os.path.join(os.path.dirname(source), "shared", "data", "uk-names"),
-              "/work/shared/data/uk-names"]
 sys.path.insert(0, os.path.join(source, "tests", "integration"))
+sys.path.insert(0, os.path.join(source, "scripts"))
 import harness as h  # noqa: E402
+from synthetic_people import DEFAULT_NAMES  # noqa: E402
 
 MIB = 1024 * 1024
 
 
-def names_dir():
-    for d in NAMES_DIRS:
-        if d and os.path.isfile(os.path.join(d, "last_names.csv")):
-            return os.path.abspath(d)
-    return None
-
-
-def make_ctf(path, pupils, seed, names):
-    args = [sys.executable, MAKE_CTF, "--pupils", str(pupils), "--seed", str(seed),
-            "--date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
-            "--output", path]
-    if names:
-        args += ["--names", names]
-    h.run_cmd(args, timeout=3600)
+def make_ctf(path, pupils, seed):
+    """make-ctf.py picks its names itself (DEFAULT_NAMES, else its built-in lists)."""
+    h.run_cmd([sys.executable, MAKE_CTF, "--pupils", str(pupils), "--seed", str(seed),
+               "--date",
+               datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+               "--output", path], timeout=3600)
 
 
 def import_ctf(authority, ctf, name):
@@ -91,15 +82,14 @@ def main():
     kent = c.authority("kent")
     print(f"import_bench: {c.dir}")
     try:
-        names = names_dir()
-        if names:
-            print(f"names: {names}")
+        if os.path.isdir(DEFAULT_NAMES):
+            print(f"names: {DEFAULT_NAMES}")
         else:
-            print("names: NO uk-names directory found (looked in: "
-                  f"{', '.join(d for d in NAMES_DIRS if d)}); using make-ctf.py's BUILT-IN list")
+            print(f"names: NO uk-names directory at {DEFAULT_NAMES}; using make-ctf.py's "
+                  "BUILT-IN list")
         ctf = os.path.join(c.dir, "pupils.xml")
         start = time.monotonic()
-        make_ctf(ctf, opt.pupils, opt.seed, names)
+        make_ctf(ctf, opt.pupils, opt.seed)
         print(f"setup: {opt.pupils:,}-pupil CTF, {os.path.getsize(ctf) / MIB:,.0f} MiB, made in "
               f"{time.monotonic() - start:.0f} s (untimed)", flush=True)
 

@@ -455,13 +455,13 @@ ContactDraft CtfParser::parse_contact(const std::string& path) {
   bool has_address = false;
   r_.children([&] {
     const std::string name = r_.name();  // a copy: reading moves the reader on
-    const std::string at = path + "/" + name;
+    const auto at = [&] { return path + "/" + name; };  // built only when needed
     const std::uint64_t field_line = r_.line();
     if (name == "Order"sv) {
       const std::string text = r_.read_text();
       if (text.empty()) return true;
       if (text.size() > 9 || !is_digits(text, text.size()))
-        fault(field_line, at, name, "not a whole number");
+        fault(field_line, at(), name, "not a whole number");
       else
         draft.order = static_cast<std::uint32_t>(std::stoul(text));
     } else if (name == "Surname"sv) {
@@ -477,11 +477,11 @@ ContactDraft CtfParser::parse_contact(const std::string& path) {
       // <AddressAsPupil/> on its own says yes; an empty <Responsibility/> says nothing.
       if (text.empty() && name == "Responsibility"sv) return true;
       const std::optional<bool> flag = text.empty() ? std::optional<bool>(true) : parse_bool(text);
-      if (!flag) fault(field_line, at, name, "not true or false");
+      if (!flag) fault(field_line, at(), name, "not true or false");
       else (name == "Responsibility"sv ? c.parental_responsibility : c.address_as_child) = *flag;
     } else if (name == "Address"sv) {
       has_address = true;
-      c.address = parse_address(at);
+      c.address = parse_address(at());
     } else if (name == "Phones"sv) {
       r_.children([&] {
         if (r_.name() != "Phone"sv) {

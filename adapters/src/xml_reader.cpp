@@ -14,12 +14,15 @@
 namespace aegis::adapters::xml {
 namespace {
 
-std::string trim(std::string_view s) {
-  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  return std::string(s);
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
 }
+
+std::string trim(std::string_view s) { return std::string(trimmed(s)); }
 
 // libxml2's schema messages quote the offending value ("Element 'UPN': [facet 'pattern'] The
 // value 'A1' is not accepted..."). A value may be personal data, so it is cut out; element and
@@ -118,6 +121,8 @@ bool Reader::next() {
   if (rc < 0 && !error_->has_value())
     *error_ = FileError{{line(), {}}, "line " + std::to_string(line()) + ": the XML cannot be read"};
   if (rc != 1 || error_->has_value()) {
+    node_ = Node::other;
+    depth_ = 0;
     name_.clear();
     return false;
   }
@@ -126,21 +131,17 @@ bool Reader::next() {
 }
 
 void Reader::refresh() {
+  switch (xmlTextReaderNodeType(impl_->reader)) {
+    case XML_READER_TYPE_ELEMENT: node_ = Node::element; break;
+    case XML_READER_TYPE_END_ELEMENT: node_ = Node::end_element; break;
+    case XML_READER_TYPE_TEXT:
+    case XML_READER_TYPE_CDATA: node_ = Node::text; break;
+    default: node_ = Node::other;
+  }
+  depth_ = xmlTextReaderDepth(impl_->reader);
   const xmlChar* n = xmlTextReaderConstLocalName(impl_->reader);
   name_ = n ? reinterpret_cast<const char*>(n) : "";
 }
-
-Reader::Node Reader::node() const {
-  switch (xmlTextReaderNodeType(impl_->reader)) {
-    case XML_READER_TYPE_ELEMENT: return Node::element;
-    case XML_READER_TYPE_END_ELEMENT: return Node::end_element;
-    case XML_READER_TYPE_TEXT:
-    case XML_READER_TYPE_CDATA: return Node::text;
-    default: return Node::other;
-  }
-}
-
-int Reader::depth() const { return xmlTextReaderDepth(impl_->reader); }
 bool Reader::empty_element() const { return xmlTextReaderIsEmptyElement(impl_->reader) == 1; }
 // The parser reads ahead of the current node (by up to a chunk), so its line number is not the
 // node's: the node's own line is used. libxml2 stores at most 65535 there; past that,
@@ -167,7 +168,13 @@ std::string Reader::read_text() {
       if (v) text += reinterpret_cast<const char*>(v);
     }
   }
-  return trim(text);
+  // Trimmed in place: no second copy.
+  const std::string_view kept = trimmed(text);
+  if (kept.size() != text.size()) {
+    text.erase(0, static_cast<std::size_t>(kept.data() - text.data()));
+    text.resize(kept.size());
+  }
+  return text;
 }
 
 void Reader::skip() {

@@ -36,9 +36,9 @@ class Reader {
 
   // Moves to the next node. False at the end of the document or on error (see error()).
   bool next();
-  Node node() const;
+  Node node() const { return node_; }
   const std::string& name() const { return name_; }  // local name of an element node
-  int depth() const;                                 // 0 for the root element
+  int depth() const { return depth_; }               // 0 for the root element
   bool empty_element() const;                        // <X/>: no end_element follows
   std::uint64_t line() const;                        // line of the current node (1-based)
 
@@ -63,6 +63,9 @@ class Reader {
 
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<std::optional<FileError>> error_;  // stable address for libxml2's callback
+  // The current node's type, depth and name, read once per node by next().
+  Node node_ = Node::other;
+  int depth_ = 0;
   std::string name_;
 };
 

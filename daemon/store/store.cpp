@@ -300,8 +300,6 @@ Result<std::variant<Change, PreparedChange>> Store::prepare_upsert(const ChildRe
                                                                    const Signing& signing,
                                                                    Expect expect) {
   using Decision = std::variant<Change, PreparedChange>;
-  if (protocol::Status s = protocol::check_record(record); !s)
-    return store_error(StoreErrc::invalid_record, s.error().message());
   PreparedChange c;
   c.body = protocol::encode_child_record(record);
   c.shielded = record.shielded();
@@ -328,24 +326,40 @@ Result<std::variant<Change, PreparedChange>> Store::prepare_upsert(const ChildRe
       if (!use->is_null(4)) current.last_hash = to_hash(use->blob(4));
     }
   }
+  // Bytes equal to a stored record's are a record that was checked when it was stored (equal
+  // bytes <=> equal records): unchanged, with no check. A changed record is checked once, by
+  // make_payload (which runs check_record first); check_record is run here only to name a
+  // refusal, so that an invalid record is always invalid_record, before exists or not_found.
   if (current.same) {
     if (!current.last_hash)
       return store_error(StoreErrc::corrupt, label() + ": its last envelope is missing");
     return Decision(Change{false, current.last_seq, *current.last_hash});
   }
-  if (expect == Expect::absent && current.live)
-    return store_error(StoreErrc::exists, label() + " already exists with other content");
-  if (expect == Expect::present && !current.live)
+  auto invalid = [&]() -> std::optional<StoreError> {
+    if (protocol::Status s = protocol::check_record(record); !s)
+      return store_error(StoreErrc::invalid_record, s.error().message());
+    return std::nullopt;
+  };
+  if ((expect == Expect::absent && current.live) || (expect == Expect::present && !current.live)) {
+    if (std::optional<StoreError> e = invalid()) return *e;
+    if (expect == Expect::absent)
+      return store_error(StoreErrc::exists, label() + " already exists with other content");
     return store_error(StoreErrc::not_found, label() + " not found");
+  }
 
   protocol::SealRandomness rnd{};
-  if (record.shielded()) rnd = signing.seal_randomness();
+  if (record.shielded()) {
+    if (std::optional<StoreError> e = invalid()) return *e;  // no randomness drawn in vain
+    rnd = signing.seal_randomness();
+  }
   protocol::Result<protocol::RecordPayload> payload =
       protocol::make_payload(record, authority_id_, signing.seal_recipients, rnd,
                              signing.tokenizer);
   wipe(rnd);
-  if (!payload)
+  if (!payload) {
+    if (std::optional<StoreError> e = invalid()) return *e;
     return store_error(StoreErrc::seal_failed, label() + ": " + payload.error().message());
+  }
   c.envelope = new_envelope(authority_id_, signing, Operation::upsert, record.record_id);
   c.envelope.payload = std::move(payload).value();
   return Decision(std::move(c));

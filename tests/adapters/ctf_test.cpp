@@ -212,6 +212,35 @@ TEST_CASE("ctf: lenient: qualifier case, Sex over Gender, U, empty Responsibilit
   CHECK_FALSE(sink.records[0].record.details.contacts[0].parental_responsibility);
 }
 
+TEST_CASE("ctf: a field's text is trimmed, and joined across a comment inside it") {
+  const std::string text = replaced(
+      partial_text(), "<Surname>Nowak</Surname>\n      <Forename>Zofia</Forename>",
+      "<Surname>\n\t  Nowak-<!-- joined -->Kowalska  \r\n</Surname><Forename> Zofia </Forename>");
+  Variant v(text);
+  CollectSink sink;
+  REQUIRE(parse(v.file, sink).ok());
+  REQUIRE(sink.records.size() == 1);
+  CHECK(sink.records[0].record.identity.name.family == "Nowak-Kowalska");
+  CHECK(sink.records[0].record.identity.name.given == "Zofia");
+  // A contact's field with the same spelling elsewhere is untouched.
+  REQUIRE(sink.records[0].record.details.contacts.size() == 1);
+  CHECK(sink.records[0].record.details.contacts[0].name.family == "Nowak");
+}
+
+TEST_CASE("ctf: a required field of only whitespace, or only a comment, is missing") {
+  for (const char* surname : {"<Surname>  \n\t </Surname>", "<Surname><!-- none --></Surname>",
+                              "<Surname> <!-- none --> </Surname>"}) {
+    Variant v(replaced(partial_text(), "<UPN>G823400119004</UPN>\n      <Surname>Nowak</Surname>",
+                       std::string("<UPN>G823400119004</UPN>") + surname));
+    CollectSink sink;
+    REQUIRE(parse(v.file, sink).ok());
+    CHECK(sink.records.empty());
+    REQUIRE(sink.quarantined.size() == 1);
+    CHECK(sink.quarantined[0].field == "Surname");
+    CHECK(sink.quarantined[0].reason == "missing");
+  }
+}
+
 TEST_CASE("ctf: more than six address parts are joined into the sixth line") {
   const std::string text = replaced(
       partial_text(), "<PAON>Rose Cottage</PAON>",

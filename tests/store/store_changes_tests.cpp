@@ -293,6 +293,57 @@ TEST_CASE("records: an invalid record is refused with invalid_record and nothing
   CHECK(s.list_records(true)->empty());
 }
 
+TEST_CASE("records: an invalid record is invalid_record before exists or not_found") {
+  StoreFixture f;
+  store::Store s = f.create();
+  f.must(s.upsert(sample_child("child-1"), f.signing));
+  protocol::ChildRecord bad = sample_child("child-1");
+  bad.identity.name.family.clear();  // required
+  auto replace = s.upsert(bad, f.signing, Expect::absent);  // would be `exists` if it were valid
+  REQUIRE_FALSE(replace.ok());
+  CHECK(replace.error().code == StoreErrc::invalid_record);
+  CHECK(replace.error().message().find("record.identity.name.family") != std::string::npos);
+  bad.record_id = "child-2";
+  auto create = s.upsert(bad, f.signing, Expect::present);  // would be `not_found`
+  REQUIRE_FALSE(create.ok());
+  CHECK(create.error().code == StoreErrc::invalid_record);
+  auto any = s.upsert(bad, f.signing);
+  REQUIRE_FALSE(any.ok());
+  CHECK(any.error().code == StoreErrc::invalid_record);
+  CHECK(s.last()->last_seq == 1);
+  CHECK(s.list_records(true)->size() == 1);
+}
+
+TEST_CASE("records: an invalid shielded record is invalid_record, draws no randomness, writes "
+          "nothing") {
+  StoreFixture f;
+  store::Store s = f.create();
+  protocol::ChildRecord bad = sample_shielded_child("child-s");
+  bad.identity.name.family.clear();  // required
+  auto r = s.upsert(bad, f.signing);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == StoreErrc::invalid_record);
+  CHECK(f.randomness_counter == 0);
+  CHECK(s.last()->last_seq == 0);
+  CHECK(s.list_records(true)->empty());
+}
+
+TEST_CASE("records: a valid replacement after a refused invalid one is stored") {
+  StoreFixture f;
+  store::Store s = f.create();
+  f.must(s.upsert(sample_child("child-1"), f.signing));
+  protocol::ChildRecord bad = sample_child("child-1");
+  bad.identity.name.family.clear();
+  REQUIRE_FALSE(s.upsert(bad, f.signing).ok());
+  protocol::ChildRecord changed = sample_child("child-1");
+  changed.identity.name.given = "Noa";
+  auto r = f.must(s.upsert(changed, f.signing));
+  CHECK(r.changed);
+  CHECK(r.seq == 2);
+  CHECK(s.get("child-1")->record == changed);
+  CHECK(f.verify(s).intact());
+}
+
 TEST_CASE("shield: a shielded record's envelope holds no canary strings, the stored copy does") {
   StoreFixture f;
   store::Store s = f.create();
