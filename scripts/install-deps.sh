@@ -17,6 +17,7 @@ packages=(
   python3                                   # test scripts parse JSON output
   libsystemd-dev systemd procps             # sd_notify; systemd-analyze, sysusers, tmpfiles; kill
   scdoc lintian strace                      # man pages; checks of the package and its syscall filter
+  clang libclang-rt-14-dev                  # libFuzzer targets (fuzz/, scripts/fuzz.sh)
 )
 
 missing=()

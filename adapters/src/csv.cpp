@@ -573,7 +573,6 @@ class RowBuilder {
   const ParseOptions& o_;
   std::optional<std::pair<std::string, std::string>> problem_;
   bool local_id_valid_ = false;
-  bool upn_valid_ = false, uln_valid_ = false, nhs_valid_ = false;
 };
 
 std::string RowBuilder::required(const Key& k) {
