@@ -12,6 +12,7 @@ packages=(
   libzmq3-dev cppzmq-dev                    # transport (sync issue)
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev  # config, command line, JSON output
   libxml2-dev                               # CTF and CIN census XML, XSD validation (adapters)
+  libssl-dev                                # SHA-256 of imported files with the CPU's SHA instructions (inbox)
   libcpp-httplib-dev                        # aegisd's /metrics endpoint (daemon/metrics/)
   catch2                                    # unit tests
   python3                                   # test scripts parse JSON output
