@@ -610,6 +610,9 @@ class Cluster:
         ]
         if node.role == "authority":
             lines.append(f'matching_key_file = "{os.path.join(keys, "matching.key")}"')
+        # Test machines are shared and noisy: a writer (`aegis record add-many`) can hold the
+        # store's lock for seconds, so a restarting daemon waits longer than the default 5 s.
+        lines += ["", "[store]", "busy_timeout_ms = 60000"]
         lines += ["", "[sync]"]
         if node.role == "index":
             lines.append(f'listen = "{self.index.endpoint}"')
