@@ -117,10 +117,14 @@ protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64
   return trust;
 }
 
+keys::MatchingKey load_matching_key(const config::Config& c) {
+  return take(node::load_matching_key(c));
+}
+
 Authority::Authority(const config::Config& c, store::Store& s, std::uint64_t now)
     : identity_(take(node::load_identity(c))),
       trust_(load_trust(c, s, now)),
-      matching_key_(take(node::load_matching_key(c))) {
+      matching_key_(load_matching_key(c)) {
   const std::uint64_t serial = take(node::certificate_serial(c));
   // Refuse to sign anything that `aegis log verify` (and the index) would then refuse.
   (void)take(node::own_certificate(c, trust_, identity_, serial, now));

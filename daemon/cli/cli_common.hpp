@@ -74,6 +74,8 @@ store::Store open_store(const config::Config& c);
 // The trust bundle, refused (bundle_rolled_back, exit 3) below the highest version the store
 // has accepted; a higher version is recorded in the store (docs/keys.md, "Rollback").
 protocol::Trust load_trust(const config::Config& c, store::Store& s, std::uint64_t now);
+// The authority's matching key (keys.matching_key_file); a config error when missing or bad.
+keys::MatchingKey load_matching_key(const config::Config& c);
 
 // What a change needs: the identity (which signs), the verified trust, the matching key (which
 // makes match tokens), and the Signing the store takes (it refers to all three, so Authority is

@@ -55,7 +55,10 @@ void verify(const GlobalOptions& g) {
   store::Store s = open_store(c);
   const std::uint64_t now = now_ms();
   const protocol::Trust trust = load_trust(c, s, now);
-  auto report = s.verify_chain(trust, now);
+  // The matching key lets the check include each payload's match tokens (they must be those
+  // of the record's valid identifiers), as the index cannot.
+  const keys::MatchingKey matching_key = load_matching_key(c);
+  auto report = s.verify_chain(trust, now, &matching_key);
   if (!report) fail_store(report.error());
   if (report->intact()) {
     print_result(g, {{"intact", true}, {"verified", report->verified}},

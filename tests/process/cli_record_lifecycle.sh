@@ -42,6 +42,16 @@ expect_in out "0 envelopes verified, chain intact"
 # --- add, update, show, list ---------------------------------------------------------------------
 expect_exit 0 ae record add child-1.json
 expect_in out "added record child-1 (seq 1)"
+# `log verify` checks match tokens under the authority's matching key: another key with the same
+# key id makes other tokens, so the latest envelope no longer matches its identifiers.
+cp keys/matching.key matching.key.saved
+rm keys/matching.key
+"$AEGIS_BIN" keys matching-key new --id 1 --out keys/matching.key >/dev/null
+expect_exit 1 ae log verify
+expect_in err "match tokens of its latest envelope differ from its identifiers'"
+rm keys/matching.key && mv matching.key.saved keys/matching.key
+expect_exit 0 ae log verify
+
 expect_exit 0 ae --json record add - <child-s.json
 json_ok out
 [ "$(json_get out "d['seq'], d['changed']")" = "(2, True)" ] || fail "shielded add: $(cat out)"

@@ -11,11 +11,14 @@
 #include "aegis/protocol/identifiers.hpp"
 #include "aegis/protocol/match.hpp"
 #include "aegis/protocol/verify.hpp"
+#include "decode_checks.hpp"
 #include "envelope_fixtures.hpp"
 #include "test_support.hpp"
 
 using namespace aegis::protocol;
 using namespace aegis::test::envelope_fixtures;
+using aegis::test::body_error;
+using aegis::test::starts_with;
 using aegis::test::contains_bytes;
 using aegis::test::sample_child;
 using aegis::test::sample_shielded_child;
@@ -31,16 +34,6 @@ ChildRecord identified_child(const std::string& record_id) {
   r.details.uln = "1234567899";
   r.details.nhs_number = "9876543210";
   return r;
-}
-
-Error body_error(const Bytes& body) {
-  auto e = decode_envelope_body(body);
-  REQUIRE_FALSE(e.ok());
-  return e.error();
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
 }
 
 void write_clear_payload(Writer& w, std::uint64_t version, const ChildRecord& r) {

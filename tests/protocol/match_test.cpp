@@ -8,11 +8,14 @@
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/identifiers.hpp"
 #include "aegis/protocol/match.hpp"
+#include "decode_checks.hpp"
 #include "envelope_fixtures.hpp"
 #include "test_support.hpp"
 
 using namespace aegis::protocol;
 using namespace aegis::test::envelope_fixtures;
+using aegis::test::body_error;
+using aegis::test::starts_with;
 using aegis::test::contains_bytes;
 using aegis::test::sample_child;
 using aegis::test::sample_shielded_child;
@@ -29,16 +32,6 @@ ChildDetails valid_identifiers() {
   d.uln = "1234567899";
   d.nhs_number = "9876543210";
   return d;
-}
-
-Error body_error(const Bytes& body) {
-  auto e = decode_envelope_body(body);
-  REQUIRE_FALSE(e.ok());
-  return e.error();
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
 }
 
 // An upsert body whose payload is version 2 (clear details without identifiers, as senders
