@@ -1,6 +1,8 @@
-// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 and 3, the
-// kinds applied, national_id and elsewhere), national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
+// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 to 5, the
+// kinds applied, national_id, elsewhere, access_notice and override_notice), national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
 #include "aegis/protocol/feed.hpp"
+
+#include <array>
 
 #include "aegis/protocol/codec.hpp"
 #include "aegis/protocol/record.hpp"
@@ -141,15 +143,28 @@ void read_data(const Node& n, FeedItem& f) {
     case FeedKind::elsewhere:
       read_elsewhere(n, f);
       return;
+    case FeedKind::access_notice:
+    case FeedKind::override_notice: {
+      f.notice = read_access_notice(n, f.kind == FeedKind::override_notice);
+      if (!ctx.failed() && f.notice.viewer_authority_id == f.authority_id)
+        ctx.fail(Errc::invalid_field, n.path() + ".viewer_authority_id",
+                 "the item's own authority: an authority is not told of its own queries");
+      return;
+    }
   }
 }
 
-// The kinds each version knows: 1 and 2 in version 2; 1, 2 and 3 in version 3.
+// The first version that knows each kind (index: the kind code; 0 = no such kind): 1 and 2
+// since version 2, 3 since version 3, 5 and 6 since version 5 (4 is the audit checkpoint's).
+inline constexpr std::array<std::uint64_t, 7> kKindSince = {0, 2, 2, 3, 0, 5, 5};
+
+bool known_version(std::uint64_t version) {
+  return (version >= kOldestFeedItemVersion && version <= kFeedItemVersion) ||
+         version == kNoticeFeedItemVersion;
+}
+
 bool kind_in_version(std::uint64_t code, std::uint64_t version) {
-  if (code == static_cast<std::uint64_t>(FeedKind::applied) ||
-      code == static_cast<std::uint64_t>(FeedKind::national_id))
-    return true;
-  return code == static_cast<std::uint64_t>(FeedKind::elsewhere) && version >= 3;
+  return code < kKindSince.size() && kKindSince[code] != 0 && version >= kKindSince[code];
 }
 
 FeedItem read_feed_item_body(const Node& n) {
@@ -160,11 +175,12 @@ FeedItem read_feed_item_body(const Node& n) {
   ArrayNode a = n.as_array(1, detail::kAnyLen);
   Node version = a.field(0, "version");
   f.version = version.as_uint();
-  if (!ctx.failed() && (f.version < kOldestFeedItemVersion || f.version > kFeedItemVersion))
+  if (!ctx.failed() && !known_version(f.version))
     version.fail(Errc::unknown_version, "version " + std::to_string(f.version) +
                                             ", this implementation knows " +
                                             std::to_string(kOldestFeedItemVersion) + " to " +
-                                            std::to_string(kFeedItemVersion));
+                                            std::to_string(kFeedItemVersion) + " and " +
+                                            std::to_string(kNoticeFeedItemVersion));
   detail::expect_arity(n, a, kFeedBodyFields);
 
   f.authority_id = read_authority_id(a.field(1, "authority_id"));
@@ -255,6 +271,10 @@ Bytes encode_feed_item_body(const FeedItem& f) {
       break;
     case FeedKind::elsewhere:
       write_elsewhere(w, f.elsewhere);
+      break;
+    case FeedKind::access_notice:
+    case FeedKind::override_notice:
+      write_access_notice(w, f.notice, f.kind == FeedKind::override_notice);
       break;
   }
   return w.take();

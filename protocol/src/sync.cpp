@@ -53,13 +53,6 @@ DecodeLimits message_limits() {
   return limits;
 }
 
-bool valid_refusal_code(std::string_view code) noexcept {
-  if (code.empty() || code.size() > kMaxCodeLen) return false;
-  for (char c : code)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  return true;
-}
-
 // Printable ASCII only (anything else becomes '?'), at most kMaxDetailLen bytes.
 std::string clip_detail(std::string_view detail) {
   std::string out(detail.substr(0, kMaxDetailLen));
@@ -218,6 +211,13 @@ std::size_t batch_prefix(std::span<const Bytes> items) noexcept {
     ++n;
   }
   return n;
+}
+
+bool valid_refusal_code(std::string_view code) noexcept {
+  if (code.empty() || code.size() > kMaxCodeLen) return false;
+  for (char c : code)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
 }
 
 Reject make_reject(std::uint64_t seq, const Error& error) {

@@ -8,7 +8,9 @@
 //   data (applied)     = [ applied_seq, applied_hash ]
 //   data (national_id) = [ [ record_id, national_id ], ... ]   1..kMaxNationalIdsPerItem
 //   data (elsewhere)   = [ record_id, national_id, other_authority_id, other_record_id, state,
-//                          details | nil ]                      version 3 only
+//                          details | nil ]                      version 3 and later
+//   data (access_notice)   = [ record_id, viewer_authority_id, user_id, role, purpose, time_ms ]
+//   data (override_notice) = the same + [ reason ]              version 5 and later
 //   wire form = Signed{ body, Ed25519_index(domain "AEGIS-FEED-V1") }
 #pragma once
 
@@ -21,6 +23,7 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/result.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -35,6 +38,12 @@ inline constexpr std::string_view kDomainFeed = "AEGIS-FEED-V1";
 // authority). Encoders write FeedItem::version (kFeedItemVersion unless set); decoders accept
 // kOldestFeedItemVersion..kFeedItemVersion, so stored version 2 items still verify.
 inline constexpr std::uint64_t kFeedItemVersion = 3;
+// Version 5 (2026-11-26): adds the kinds access_notice and override_notice (practitioner
+// queries, PROTOCOL.md §16); the index writes it for those kinds only (FeedItem::version), so
+// an authority not upgraded yet still accepts the other kinds. Decoders accept it too. Version
+// 4 is the audit checkpoint's (kind 4, docs/audit.md), not known to this build yet: refused as
+// unknown_version.
+inline constexpr std::uint64_t kNoticeFeedItemVersion = 5;
 inline constexpr std::uint64_t kOldestFeedItemVersion = 2;
 inline constexpr std::size_t kMaxNationalIdsPerItem = 512;
 // An elsewhere item carries at most one record's details, and a record fits one envelope: an
@@ -46,6 +55,9 @@ enum class FeedKind : std::uint8_t {
   applied = 1,      // the index durably applied this authority's chain up to applied_seq
   national_id = 2,  // the national child ids the index assigned to some of this authority's records
   elsewhere = 3,    // one of this authority's records is linked to a record of another authority
+  // 4 is the audit checkpoint's
+  access_notice = 5,    // another authority's user was answered with one of this authority's records
+  override_notice = 6,  // another authority's user broke the glass on one of its records
 };
 
 // What an elsewhere item says of the pair (record_id, other record).
@@ -76,7 +88,7 @@ struct NationalIdAssignment {
 };
 
 struct FeedItem {
-  std::uint64_t version = kFeedItemVersion;  // 2 or 3; kind elsewhere needs 3
+  std::uint64_t version = kFeedItemVersion;  // 2, 3 or 5; elsewhere needs 3, notices 5
   std::string authority_id;        // the authority this item is for
   std::uint64_t seq = 0;           // 1, 2, 3... per authority, no gaps
   Hash prev_hash{};                // hash of item seq-1; zeros for seq 1
@@ -90,6 +102,8 @@ struct FeedItem {
   std::vector<NationalIdAssignment> national_ids;
   // kind == elsewhere
   ElsewhereLink elsewhere;
+  // kind == access_notice, override_notice (reason only in an override_notice)
+  AccessNotice notice;
   bool operator==(const FeedItem&) const = default;
 };
 

@@ -108,6 +108,8 @@ std::size_t batch_prefix(std::span<const Bytes> items) noexcept;
 // on a UTF-8 boundary), and a Refused likewise: values that always encode validly.
 Reject make_reject(std::uint64_t seq, const Error& error);
 Refused make_refused(std::string_view code, std::string_view detail);
+// True for 1..kMaxCodeLen bytes of [a-z0-9_]: a Refused code (also a QueryRefused code, §16).
+bool valid_refusal_code(std::string_view code) noexcept;
 
 // The Errc whose errc_name is `name` (as carried by Reject.code); nullopt for any other text.
 std::optional<Errc> errc_from_name(std::string_view name) noexcept;
