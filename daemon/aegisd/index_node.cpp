@@ -453,6 +453,9 @@ nlohmann::ordered_json IndexNode::metrics_status(std::uint64_t now_ms) {
   if (!counts) throw std::runtime_error("index store: " + counts.error().message());
   out["rejections_by_code"] = counts->rejections_by_code;
   out["national_ids"] = counts->national_ids;
+  auto waiting = store_.review_count();
+  if (!waiting) throw std::runtime_error("index store: " + waiting.error().message());
+  out["review_queue"] = *waiting;
   return out;
 }
 

@@ -94,7 +94,7 @@ void add_index(metrics::Snapshot& s, const Json& status) {
   s.add("aegis_queries_total", Kind::counter, "queries answered (no query interface yet: 0)",
         number(status, "queries"));
   s.add("aegis_resolution_queue_length", Kind::gauge,
-        "record pairs waiting for review (no review queue yet: 0)",
+        "record pairs waiting for an operator (aegis review list)",
         number(status, "review_queue"));
 }
 
