@@ -30,6 +30,14 @@ Status ensure_audit_tables(sql::Db& db) {
 
 }  // namespace
 
+Status IndexStore::Impl::append_audit(const protocol::AuditEntry& entry) {
+  Result<AuditLog> audit = writable_audit(db);
+  if (!audit) return audit.error();
+  Result<std::uint64_t> appended = audit->append(entry);
+  if (!appended) return appended.error();
+  return protocol::Ok{};
+}
+
 Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::uint64_t now_ms) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "record trust");
   if (!tx) return tx.error();

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
@@ -142,6 +143,9 @@ struct IndexStore::Impl {
   // A new engine holding every live record of the store with its persisted national id
   // (inside an open transaction). Decodes each live record's payload: the start-up cost.
   Status rebuild_resolver();
+  // Appends `entry` to the audit log inside the caller's open write transaction, so the entry
+  // and the action it records commit (or roll back) together (index_audit.cpp).
+  Status append_audit(const protocol::AuditEntry& entry);
   // The engine rebuild_resolver makes (persisted ids and operator decisions restored, every live
   // record upserted at once), with the events that gives (none for a store resolved with the
   // same configuration).

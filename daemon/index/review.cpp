@@ -60,6 +60,18 @@ struct MintScope {
   ~MintScope() { p = nullptr; }
 };
 
+// The audit entry of an operator decision (action review, records = the pair).
+protocol::AuditEntry review_audit_entry(const StoredDecision& d) {
+  protocol::AuditEntry e;
+  e.timestamp_ms = d.time_ms;
+  e.action = protocol::AuditAction::review;
+  e.actor = d.operator_id;
+  e.purpose = d.kind == resolve::DecisionKind::link ? "review link" : "review separate";
+  e.records = {{d.a.authority_id, d.a.record_id}, {d.b.authority_id, d.b.record_id}};
+  if (d.review_id) e.detail = "pair " + std::to_string(*d.review_id);
+  return e;
+}
+
 }  // namespace
 
 std::string_view linked_by_name(LinkedBy l) noexcept {
@@ -147,7 +159,11 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision, std:
   Result<ResolutionChange> change = m.apply_decision(
       {decision.kind, pair.a, pair.b, decision.operator_id + ": " + decision.reason}, now_ms,
       signing);
-  Status committed = change ? tx->commit() : Status(change.error());
+  // The decision is audited in its own transaction: who, which pair, link or separate (the
+  // reason stays in the linkage history, not in the audit log).
+  Status audited =
+      change ? m.append_audit(review_audit_entry(out.decision)) : Status(change.error());
+  Status committed = audited ? tx->commit() : audited;
   if (!committed) {
     m.resolver_stale = true;
     m.pending_synced = false;

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 
+#include "aegis/protocol/audit.hpp"
 #include "index_fixture.hpp"
 
 using namespace aegis::test;
@@ -80,11 +81,13 @@ DecisionResult decide(IndexFixture& f, const OperatorDecision& d) {
 void require_refused(IndexFixture& f, const OperatorDecision& d, IndexErrc code,
                      const std::string& detail_part) {
   const std::int64_t before = decisions(f.file);
+  const std::uint64_t audited = *f.store.audit_size();
   auto r = f.store.decide(d, kNowMs, f.signing);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == code);
   CHECK_THAT(r.error().detail, Catch::Matchers::Contains(detail_part));
   CHECK(decisions(f.file) == before);
+  CHECK(*f.store.audit_size() == audited);  // a refused decision is not audited as made
 }
 
 void require_intact(IndexFixture& f) {
@@ -132,8 +135,26 @@ TEST_CASE("review: an operator link takes effect at once, is recorded and surviv
   const std::string kent_id = *national_id(f.store, "kent", "k-1");
   const std::size_t leeds_feed = f.verified_feed("leeds").size();
 
+  const std::uint64_t audited = *f.store.audit_size();
   DecisionResult r = decide(f, decision(DecisionKind::link, id, "same school report"));
   CHECK(r.decision.id > 0);
+  // The decision is in the tamper-evident audit log: one entry, the log still verifies.
+  CHECK(*f.store.audit_size() == audited + 1);
+  auto audit = f.store.verify_audit(f.trust);
+  REQUIRE(audit.ok());
+  CHECK(audit->intact());
+  {
+    RawDb log(f.file);
+    const std::vector<std::uint8_t> bytes =
+        log.blob("SELECT entry FROM audit_entries ORDER BY idx DESC LIMIT 1");
+    auto entry = aegis::protocol::decode_audit_entry(bytes);
+    REQUIRE(entry.ok());
+    CHECK(entry->action == aegis::protocol::AuditAction::review);
+    CHECK(entry->actor == "op.alice");
+    CHECK(entry->purpose == "review link");
+    CHECK(entry->records.size() == 2);
+    CHECK(entry->detail.find("same school report") == std::string::npos);  // reason not logged
+  }
   CHECK(r.national_id_a == r.national_id_b);
   CHECK(r.national_id_a == kent_id);  // the older id is kept
   CHECK(linked(f.store));
