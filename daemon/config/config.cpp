@@ -364,7 +364,16 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
     return ConfigError{absolute.string() + ":" + std::to_string(e.source().begin.line) + ":" +
                        std::to_string(e.source().begin.column) + ": not valid TOML: " + desc};
   }
-  return parse_document(doc, absolute);
+  Result<Config> parsed = parse_document(doc, absolute);
+  // An error may quote a key from the file, and a quoted TOML key may hold a line break: the
+  // message stays one line.
+  if (!parsed) {
+    std::string m = parsed.error().message;
+    for (char& ch : m)
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    return ConfigError{m};
+  }
+  return parsed;
 }
 
 Result<protocol::Ok> check_daemon_config(const Config& c) {
