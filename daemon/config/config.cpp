@@ -365,7 +365,7 @@ Result<Config> parse_config(std::string_view text, const std::filesystem::path& 
                        std::to_string(e.source().begin.column) + ": not valid TOML: " + desc};
   }
   Result<Config> parsed = parse_document(doc, absolute);
-  // An error may quote a key from the file, and a quoted TOML key may hold a line break: the
+  // An error may quote a value from the file, and a TOML string may hold a line break: the
   // message stays one line.
   if (!parsed) {
     std::string m = parsed.error().message;
