@@ -1,7 +1,8 @@
 // Internal helpers shared by the readers in record.cpp and envelope.cpp (not installed):
 // positional structs (docs/PROTOCOL.md §2.4) — an array of a fixed number of fields, where a
 // top-level struct starts with its format version, checked before the arity so a newer version
-// is unknown_version, not malformed — and the id rules of §3.1.
+// is unknown_version, not malformed — the id rules of §3.1, and the small field rules several
+// messages share (a positive uint, a refusal code).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "aegis/protocol/codec.hpp"
+#include "aegis/protocol/sync.hpp"
 
 namespace aegis::protocol::detail {
 
@@ -43,5 +45,21 @@ void check_record_id(DecodeContext& ctx, const std::string& path, std::string_vi
 // Authority id (§3.1): over kMaxAuthorityIdLen bytes is too_large, otherwise anything but
 // [a-z0-9-] not starting or ending with '-' is invalid_field. Defined in record.cpp.
 void check_authority_id(DecodeContext& ctx, const std::string& path, std::string_view id);
+
+// A uint that must be at least 1 (a seq, a certificate serial): 0 is invalid_field.
+inline std::uint64_t read_positive(const Node& n) {
+  const std::uint64_t v = n.as_uint();
+  if (!n.context().failed() && v == 0) n.fail(Errc::invalid_field, "must be at least 1");
+  return v;
+}
+
+// A refusal code (§12.3 Refused): at most `max_len` bytes, else too_large; 1..32 bytes of
+// [a-z0-9_], else invalid_field.
+inline std::string read_refusal_code(const Node& n, std::size_t max_len) {
+  std::string code = n.as_str(max_len);
+  if (!n.context().failed() && !valid_refusal_code(code))
+    n.fail(Errc::invalid_field, "must be 1..32 bytes of [a-z0-9_]");
+  return code;
+}
 
 }  // namespace aegis::protocol::detail

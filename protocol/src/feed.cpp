@@ -27,12 +27,6 @@ DecodeLimits feed_item_limits() {
   return limits;
 }
 
-std::uint64_t read_positive(const Node& n) {
-  const std::uint64_t v = n.as_uint();
-  if (!n.context().failed() && v == 0) n.fail(Errc::invalid_field, "must be at least 1");
-  return v;
-}
-
 std::string read_record_id(const Node& n) {
   std::string id = n.as_str(detail::kAnyLen);
   if (!n.context().failed()) detail::check_record_id(n.context(), n.path(), id);
@@ -128,7 +122,7 @@ void read_data(const Node& n, FeedItem& f) {
   switch (f.kind) {
     case FeedKind::applied: {
       ArrayNode d = detail::read_struct(n, kAppliedFields);
-      f.applied_seq = read_positive(d.field(0, "applied_seq"));
+      f.applied_seq = detail::read_positive(d.field(0, "applied_seq"));
       f.applied_hash = d.field(1, "applied_hash").as_fixed_bin<kHashSize>();
       return;
     }
@@ -184,10 +178,10 @@ FeedItem read_feed_item_body(const Node& n) {
   detail::expect_arity(n, a, kFeedBodyFields);
 
   f.authority_id = read_authority_id(a.field(1, "authority_id"));
-  f.seq = read_positive(a.field(2, "seq"));
+  f.seq = detail::read_positive(a.field(2, "seq"));
   f.prev_hash = a.field(3, "prev_hash").as_fixed_bin<kHashSize>();
   f.timestamp_ms = a.field(4, "timestamp_ms").as_uint();
-  f.signer_serial = read_positive(a.field(5, "signer_serial"));
+  f.signer_serial = detail::read_positive(a.field(5, "signer_serial"));
 
   Node kind = a.field(6, "kind");
   const std::uint64_t code = kind.as_uint(UINT8_MAX);

@@ -53,12 +53,6 @@ std::string read_national_id(const Node& n) {
   return id;
 }
 
-std::uint64_t read_positive(const Node& n) {
-  const std::uint64_t v = n.as_uint();
-  if (!n.context().failed() && v == 0) n.fail(Errc::invalid_field, "must be at least 1");
-  return v;
-}
-
 // An account name: 1..kMaxUserIdLen bytes of printable ASCII without spaces (it is logged and
 // audited, so nothing that could forge a log line).
 std::string read_user_id(const Node& n) {
@@ -152,7 +146,7 @@ Query read_query(const Node& n) {
   Query q;
   ArrayNode a = read_versioned_struct(n, kQueryVersion, kQueryFields);
   q.authority_id = read_authority_id(a.field(1, "authority_id"));
-  q.signer_serial = read_positive(a.field(2, "signer_serial"));
+  q.signer_serial = detail::read_positive(a.field(2, "signer_serial"));
   q.query_id = a.field(3, "query_id").as_fixed_bin<kQueryIdSize>();
   q.time_ms = a.field(4, "time_ms").as_uint();
   q.user_id = read_user_id(a.field(5, "user_id"));
@@ -354,7 +348,7 @@ struct FieldWriter {
   }
 };
 
-QueryMessage read_fields(DecodeContext& ctx, const ArrayNode& a, Type type) {
+QueryMessage read_fields(const ArrayNode& a, Type type) {
   switch (type) {
     case Type::query_request:
       return QueryRequest{a.field(2, "query").as_bin(kMaxQuerySize)};
@@ -365,10 +359,7 @@ QueryMessage read_fields(DecodeContext& ctx, const ArrayNode& a, Type type) {
     case Type::query_refused: {
       QueryRefused m;
       m.query_id = a.field(2, "query_id").as_fixed_bin<kQueryIdSize>();
-      Node code = a.field(3, "code");
-      m.code = code.as_str(kMaxCodeLen);
-      if (!ctx.failed() && !valid_refusal_code(m.code))
-        code.fail(Errc::invalid_field, "must be 1..32 bytes of [a-z0-9_]");
+      m.code = detail::read_refusal_code(a.field(3, "code"), kMaxCodeLen);
       m.detail = a.field(4, "detail").as_str(kMaxDetailLen);
       return m;
     }
@@ -388,7 +379,7 @@ QueryMessage read_query_message(const Node& n) {
   }
   detail::expect_arity(n, a, 2 + kFieldCount[type]);
   if (n.context().failed()) return QueryRequest{};
-  return read_fields(n.context(), a, static_cast<Type>(type));
+  return read_fields(a, static_cast<Type>(type));
 }
 
 }  // namespace

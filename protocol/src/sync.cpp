@@ -150,10 +150,7 @@ Message read_fields(DecodeContext& ctx, const ArrayNode& a, Type type) {
       return Pong{a.field(2, "nonce").as_uint()};
     case Type::refused: {
       Refused m;
-      Node code = a.field(2, "code");
-      m.code = code.as_str(kMaxCodeLen);
-      if (!ctx.failed() && !valid_refusal_code(m.code))
-        code.fail(Errc::invalid_field, "must be 1..32 bytes of [a-z0-9_]");
+      m.code = detail::read_refusal_code(a.field(2, "code"), kMaxCodeLen);
       m.detail = a.field(3, "detail").as_str(kMaxDetailLen);
       return m;
     }
