@@ -1,5 +1,8 @@
-// A streaming XML reader for the importers: a thin RAII wrapper over libxml2's xmlTextReader
-// (pull parser; memory bounded by the current node, not the file). Internal to adapters/.
+// A streaming XML reader for the importers: a pull interface (next node, its name, depth, line)
+// over libxml2, with memory bounded by a chunk of the file, not the file. Internal to adapters/.
+// Two sources behind it: without a schema, libxml2's SAX2 push parser fed 64 KiB at a time
+// (no tree is built: the CTF path, docs/adapters.md "Performance"); with a schema, its
+// xmlTextReader, which validates against the XSD while it reads (the CIN path).
 //
 // Safe defaults for untrusted files: no network access, no external entities or DTD loading,
 // no entity substitution, libxml2's default size limits (no XML_PARSE_HUGE). The first error
@@ -36,11 +39,11 @@ class Reader {
 
   // Moves to the next node. False at the end of the document or on error (see error()).
   bool next();
-  Node node() const { return node_; }
-  const std::string& name() const { return name_; }  // local name of an element node
-  int depth() const { return depth_; }               // 0 for the root element
-  bool empty_element() const;                        // <X/>: no end_element follows
-  std::uint64_t line() const;                        // line of the current node (1-based)
+  Node node() const;
+  const std::string& name() const;  // local name of an element or end_element node
+  int depth() const;                // 0 for the root element
+  bool empty_element() const;       // <X/> read by the schema source: no end_element follows
+  std::uint64_t line() const;       // line of the current node (1-based)
 
   // At an element: reads its text content and leaves the reader on its end (for leaf elements
   // such as <UPN>B801200005001</UPN>). Whitespace at both ends is trimmed.
@@ -56,17 +59,15 @@ class Reader {
   // The first error met (not well-formed, bad encoding, schema-invalid), if any.
   const std::optional<FileError>& error() const { return *error_; }
 
- private:
-  struct Impl;
-  explicit Reader(std::unique_ptr<Impl> impl);
-  void refresh();
+  struct Source;  // where the nodes come from (xml_reader.cpp)
 
-  std::unique_ptr<Impl> impl_;
+ private:
+  explicit Reader(std::unique_ptr<Source> source);
+  // libxml2's xmlTextReader over `file` (the source that can validate against a schema).
+  static protocol::Result<Reader, FileError> open_tree(const std::filesystem::path& file);
+
+  std::unique_ptr<Source> source_;
   std::unique_ptr<std::optional<FileError>> error_;  // stable address for libxml2's callback
-  // The current node's type, depth and name, read once per node by next().
-  Node node_ = Node::other;
-  int depth_ = 0;
-  std::string name_;
 };
 
 template <typename Visit>
