@@ -146,12 +146,13 @@ class TreeSource final : public Reader::Source {
 
 // libxml2's SAX2 push parser, fed kChunk bytes of the file at a time: its callbacks note the
 // nodes of that chunk (elements, ends, texts that are not only whitespace) in `nodes_`, which
-// next() then walks. No tree is built, and the notes' strings keep their capacity from chunk to
-// chunk, so a node costs no allocation once the first chunks are read. Memory: one chunk and
-// its nodes.
+// next() then walks. No tree is built, and the notes' strings keep a small capacity from chunk
+// to chunk, so a usual node costs no allocation once the first chunks are read. Memory: one
+// chunk and its nodes.
 class SaxSource final : public Reader::Source {
  public:
   static constexpr std::size_t kChunk = 64 * 1024;
+  static constexpr std::size_t kKeptBytes = 256;  // see reuse()
 
   static std::unique_ptr<SaxSource> open(const std::filesystem::path& file,
                                          std::optional<FileError>* error) {
@@ -259,10 +260,17 @@ class SaxSource final : public Reader::Source {
     n.node = node;
     n.depth = depth;
     n.line = parser_line();
-    n.name.clear();
-    n.text.clear();
+    reuse(n.name);
+    reuse(n.text);
     n.after_tag = false;
     return n;
+  }
+
+  // Empties a note's string for the next node. Capacity is kept only up to kKeptBytes: a file
+  // cannot make every note hold a long text it once held (memory stays one chunk's worth).
+  static void reuse(std::string& s) {
+    if (s.capacity() > kKeptBytes) std::string().swap(s);
+    else s.clear();
   }
 
   // Whitespace between two tags is no text: the last node noted goes if it is such a text.
