@@ -263,8 +263,10 @@ plot 'raw/latency.dat' using 1:2 with steps title 'changes'
                          "raw: CSV adapter alone", "× adapter"]))
         md.append("\n`resolve_bench.py` (engineer h26's), its summary lines:\n\n```\n" +
                   resolve_log + "\n```\n")
+    elif os.path.exists(os.path.join(raw, "resolve.log")):
+        md.append("NOT RUN or failed (see raw/resolve.log).\n")
     else:
-        md.append("NOT RUN (see raw/resolve.log).\n")
+        md.append("NOT RUN (not part of this run's size).\n")
 
     # Query.
     md.append("## Query\n")

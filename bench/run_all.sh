@@ -4,7 +4,7 @@
 # bench/report/REPORT.md (tables, each figure next to its raw limit as a ratio) with PNG charts
 # made by gnuplot. Figures only: nothing here passes or fails on a figure.
 #
-#   bash bench/run_all.sh [--size ci|full] [--out DIR]
+#   bash bench/run_all.sh [--size ci|full|smoke] [--out DIR] [--no-build]
 #
 #   --size ci   (default) a scaled-down run, about 15-25 minutes on a quiet 2-core machine:
 #               national load of 200,000 children, sync with 100,000 records at the index,
@@ -12,7 +12,10 @@
 #   --size full the issue's sizes: national load of 11,000,000 children, sync with 1,000,000
 #               records at the index, a 300,000-pupil import, resolution at 100,000 and
 #               1,000,000 children (hours, and tens of GB in $TMPDIR).
+#   --size smoke  a few minutes, tiny sizes, no resolution run: checks this script and the
+#               report, its figures mean nothing.
 #   --out DIR   where the report goes (default bench/report); raw JSON and logs in DIR/raw.
+#   --no-build  use the binaries already in BUILD_DIR as they are.
 # Environment: BUILD_DIR (default ./build, configured with -DAEGIS_BUILD_BENCH=ON), TMPDIR.
 # Needs gnuplot (bash bench/install-deps.sh); without it the report has tables and no charts.
 set -euo pipefail
@@ -20,11 +23,13 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$here/build}
 size=ci
 out=$here/bench/report
+build_first=1
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=${2:?--size needs ci or full}; shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
-    *) echo "run_all: unknown option $1 (usage: run_all.sh [--size ci|full] [--out DIR])" >&2
+    --no-build) build_first=0; shift ;;
+    *) echo "run_all: unknown option $1 (usage: run_all.sh [--size ci|full|smoke] [--out DIR] [--no-build])" >&2
        exit 2 ;;
   esac
 done
@@ -36,7 +41,11 @@ case $size in
   full)
     children=11000000 limits=(--rows 1000000 --messages 1000000)
     sync=() import=() resolve=() ;;
-  *) echo "run_all: --size must be ci or full, not '$size'" >&2; exit 2 ;;
+  smoke)
+    children=3000 limits=(--rows 20000 --messages 20000 --seconds 0.5)
+    sync=(--records 3000 --backlog 500 --live 30 --seconds 3 --naive-runs 1)
+    import=(--pupils 500) resolve=() ;;
+  *) echo "run_all: --size must be ci, full or smoke, not '$size'" >&2; exit 2 ;;
 esac
 raw=$out/raw
 mkdir -p "$raw"
@@ -44,9 +53,11 @@ rm -f "$raw"/*.json "$raw"/*.log "$out"/*.png "$out"/REPORT.md
 
 targets=(aegis aegisd aegis_sync_bench_tool aegis_import_bench_tool aegis_resolve_bench_tool
          aegis_national_load_tool aegis_limits_tool)
-echo "run_all: building ${targets[*]} in $build"
-cmake --build "$build" -j2 --target "${targets[@]}" >"$raw/build.log" 2>&1 ||
-  { tail -20 "$raw/build.log"; echo "run_all: build failed ($raw/build.log)" >&2; exit 1; }
+if [ $build_first = 1 ]; then
+  echo "run_all: building ${targets[*]} in $build"
+  cmake --build "$build" -j2 --target "${targets[@]}" >"$raw/build.log" 2>&1 ||
+    { tail -20 "$raw/build.log"; echo "run_all: build failed ($raw/build.log)" >&2; exit 1; }
+fi
 
 # One step: its output in raw/NAME.log; a failed step is reported, the others still run.
 step() {
@@ -71,7 +82,9 @@ step limits sh -c "'$build/bench/aegis_limits_tool' ${limits[*]} >'$raw/limits.j
 step national sh -c "'$build/bench/aegis_national_load_tool' --children $children >'$raw/national.json'"
 step sync env BUILD_DIR="$build" python3 "$here/bench/sync_bench.py" "${sync[@]}" --json "$raw/sync.json"
 step import env BUILD_DIR="$build" python3 "$here/bench/import_bench.py" "${import[@]}" --json "$raw/import.json"
-step resolve env BUILD_DIR="$build" python3 "$here/bench/resolve_bench.py" "${resolve[@]}"
+if [ "$size" != smoke ]; then
+  step resolve env BUILD_DIR="$build" python3 "$here/bench/resolve_bench.py" "${resolve[@]}"
+fi
 # The query benchmark's slot: run when bench/query_bench.py exists (the query service's).
 if [ -f "$here/bench/query_bench.py" ]; then
   step query env BUILD_DIR="$build" python3 "$here/bench/query_bench.py" --json "$raw/query.json"
