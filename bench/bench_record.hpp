@@ -1,12 +1,14 @@
 // What the benchmarks share: the typical child record every benchmark signs and stores (two
 // contacts, two involvements, about 400 bytes encoded; `name_variant` and `address_variant`
 // vary the bytes so that records and versions differ; `shielded` adds a shield, so its details
-// are sealed), record ids in random key order, and a wall-clock helper.
+// are sealed), distinct synthetic children (synthetic_child), record ids in random key order,
+// and a wall-clock helper.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 #include "aegis/protocol/envelope.hpp"
@@ -73,6 +75,60 @@ inline protocol::ChildRecord typical_child(const std::string& record_id,
   s.role = "class teacher";
   r.details.involvements = {s, s};
   if (shielded) r.details.shield = Shield{1, "SO-1", *Date::parse("2024-01-01")};
+  return r;
+}
+
+// A valid NHS number (modulus 11 check digit) of its own for child `n` (n < 9 * 10^7): the
+// first valid one of the ten stems 10n .. 10n + 9 (at most one of ten has no check digit).
+inline std::string nhs_number(std::uint64_t n) {
+  for (std::uint64_t k = n * 10;; ++k) {
+    const std::string s = std::to_string(100'000'000 + k);
+    int sum = 0;
+    for (std::size_t i = 0; i < 9; ++i) sum += (s[i] - '0') * (10 - static_cast<int>(i));
+    const int check = 11 - sum % 11;
+    if (check == 10) continue;
+    return s + static_cast<char>('0' + (check == 11 ? 0 : check));
+  }
+}
+
+// Child number `n` (n < 9 * 10^7) as a distinct synthetic child: a given name from a pool of
+// 40, a made-up family name (560), a date of birth over 18 years, a valid NHS number of its
+// own, and otherwise the typical record's size. `version` varies the address (a move, or the
+// same child as recorded by a second authority). Unlike typical_child, two children are
+// rarely alike, as in real data: what the index's resolution meets at scale.
+inline protocol::ChildRecord synthetic_child(std::uint64_t n, std::uint64_t version,
+                                             const std::string& record_id) {
+  static const char* const kGiven[] = {
+      "Olivia", "Amelia", "Isla",   "Ava",     "Mia",    "Ivy",    "Lily",   "Freya",
+      "Grace",  "Sophia", "Emily",  "Poppy",   "Ella",   "Evie",   "Noah",   "Oliver",
+      "George", "Arthur", "Muhammad", "Leo",   "Harry",  "Oscar",  "Archie", "Henry",
+      "Theodore", "Jack", "Charlie", "Freddie", "Alfie", "Thomas", "Aisha",  "Zara",
+      "Priya",  "Kai",    "Ethan",  "Reuben",  "Niamh",  "Orla",   "Fatima", "Yusuf"};
+  static const char* const kStart[] = {"Ash",  "Black", "Brad", "Brook", "Card", "Chad", "Dun",
+                                       "Ell",  "Fair",  "Gold", "Green", "Hart", "Holl", "Kings",
+                                       "Lang", "Mar",   "Mill", "New",   "Oak",  "Pen",  "Red",
+                                       "Rad",  "Shel",  "Stan", "Thorn", "Wake", "Whit", "Wood"};
+  static const char* const kEnd[] = {"ford",  "well",  "ton",    "ley",  "field", "by",   "wood",
+                                     "worth", "more",  "stone",  "ham",  "bridge", "wick", "dale",
+                                     "hurst", "combe", "shaw",   "thorpe", "land", "gate"};
+  static constexpr std::uint64_t kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const std::uint64_t h = mix(n + 1);
+  protocol::ChildRecord r = typical_child(record_id, n, version);
+  r.identity.name = {kGiven[h % std::size(kGiven)], "",
+                     std::string(kStart[(h >> 8) % std::size(kStart)]) +
+                         kEnd[(h >> 16) % std::size(kEnd)]};
+  r.identity.gender = (h >> 24 & 1) ? protocol::Gender::male : protocol::Gender::female;
+  protocol::Date& dob = r.identity.date_of_birth;
+  dob.year = static_cast<std::uint16_t>(2008 + (h >> 32) % 18);
+  dob.month = static_cast<std::uint8_t>(1 + (h >> 40) % 12);
+  dob.day = static_cast<std::uint8_t>(1 + (h >> 48) % kDays[dob.month - 1]);
+  const std::uint64_t home = mix(h + version);
+  r.details.address = protocol::Address{
+      {std::to_string(home % 200 + 1) + " " + kStart[(home >> 8) % std::size(kStart)] + " Road"},
+      "AB" + std::to_string((home >> 16) % 99 + 1) + " " + std::to_string((home >> 24) % 9 + 1) +
+          "XY"};
+  r.details.upn.reset();
+  r.details.nhs_number = nhs_number(n);
   return r;
 }
 

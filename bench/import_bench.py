@@ -72,6 +72,7 @@ def main():
     ap.add_argument("--pupils", type=int, default=300_000, help="pupils in the CTF")
     ap.add_argument("--seed", type=int, default=7, help="make-ctf.py seed")
     ap.add_argument("--keep", action="store_true", help="keep the directory")
+    ap.add_argument("--json", help="also write the figures to this file, for bench/report.py")
     opt = ap.parse_args()
     for b in (h.AEGIS, TOOL):
         if not os.access(b, os.X_OK):
@@ -120,6 +121,12 @@ def main():
               f"{bulk['rows_per_s']:,.0f} records/s")
 
         load_end = os.getloadavg()[0]
+        if opt.json:
+            with open(opt.json, "w") as f:
+                json.dump({"pupils": opt.pupils, "records": first["records"], "rate": rate,
+                           "seconds": secs, "bulk_rate": bulk["rows_per_s"],
+                           "peak_rss_mib": rss / MIB, "second_seconds": secs2,
+                           "second_changes": second["changed"]}, f)
         print()
         print(f"== import_bench: {opt.pupils:,}-pupil CTF, {os.cpu_count()} CPUs, load average "
               f"{load_start:.1f} before, {load_end:.1f} after")

@@ -10,10 +10,12 @@
 #   2. Drain: the daemons start; the backlog (3 x --backlog changes, half new records, half
 #      updates) syncs. changes/s = changes / (first envelope received at the index -> every
 #      envelope durably applied, seen by polling the index database).
-#   3. Live: the authorities commit --live changes each with `aegis record add-many` (one
-#      transaction each, as an operator or adapter would) while the daemons run: commit rate,
-#      and end-to-end changes/s from the first commit to all applied at the index.
-#   4. Light load: --rate changes/s (spread over the authorities, one `aegis` process per change)
+#   3. Live: the authorities import about --live children each (one CSV per authority made by
+#      scripts/make-children.py, 5% of the children in two authorities) with `aegis import`
+#      (one transaction per file, as an adapter would) while the daemons run: commit rate, and
+#      end-to-end changes/s from the first commit to all applied at the index.
+#   4. Light load: --rate changes/s (spread over the authorities, one `aegis record add` of a
+#      distinct child per change)
 #      for --seconds; commit-to-applied latency of each = the wall time at which the index's
 #      database first shows it applied (polled every 2 ms, so durably committed) - the
 #      envelope's created_ms at the authority (taken inside its transaction, before its fsync:
@@ -32,7 +34,7 @@
 #      (aegis_sync_bench_tool verify).
 #
 #   python3 bench/sync_bench.py [--records N] [--backlog M] [--live K] [--rate R] [--seconds S]
-#                               [--naive-runs R] [--keep]
+#                               [--naive-runs R] [--keep] [--json FILE]
 # Binaries: AEGIS_BIN, AEGISD_BIN, AEGIS_SYNC_BENCH_TOOL (default: under $BUILD_DIR or ./build).
 import argparse
 import json
@@ -52,6 +54,9 @@ os.environ.setdefault("AEGISD_BIN", os.path.join(build, "daemon", "aegisd", "aeg
 TOOL = os.environ.get("AEGIS_SYNC_BENCH_TOOL", os.path.join(build, "bench", "aegis_sync_bench_tool"))
 sys.path.insert(0, os.path.join(source, "tests", "integration"))
 import harness as h  # noqa: E402
+
+MAKE_CHILDREN = os.path.join(source, "scripts", "make-children.py")
+GIVEN = ["Amelia", "Noah", "Isla", "George", "Priya", "Yusuf", "Niamh", "Oscar", "Zara", "Leo"]
 
 # Production defaults of [sync] (docs/config.md), not the tests' short timeouts.
 SYNC = {"ack_timeout_ms": 10000, "heartbeat_ms": 5000}
@@ -116,6 +121,8 @@ def main():
     ap.add_argument("--naive-runs", type=int, default=3,
                     help="timed runs of the naive baseline; the median is reported")
     ap.add_argument("--keep", action="store_true", help="keep the directory")
+    ap.add_argument("--json", help="also write the figures (and every light-load latency) to "
+                                   "this file, for bench/report.py")
     opt = ap.parse_args()
     for b in (h.AEGIS, h.AEGISD, TOOL):
         if not os.access(b, os.X_OK):
@@ -174,28 +181,39 @@ def main():
             c.authority(n).wait_log(r"^<6>ready ", 0, 60)
 
         # 3. Live commits.
-        files = {n: c.child_file(f"{n}-live", family="Benchley") for n in names}
+        live_dir = os.path.join(c.dir, "live")
+        subprocess.run([sys.executable, MAKE_CHILDREN, "--children", str(opt.live * len(names)),
+                        "--authorities", str(len(names)), "--two-area", "0.05", "--seed", "3",
+                        "--out", live_dir], check=True, capture_output=True, timeout=600)
         tails = {n: c.authority(n).outbox_tail() for n in names}
         t0 = time.time()
-        writers = [c.authority(n).add_many(files[n], opt.live, background=True) for n in names]
+        writers = [h.spawn([h.AEGIS, "--config", c.authority(n).config, "import",
+                            os.path.join(live_dir, "la-%03d.csv" % (k + 1)), "--format", "csv"],
+                           os.path.join(c.authority(n).dir, "live.log"))
+                   for k, n in enumerate(names)]
         for p in writers:
-            h.check(h.reap(p, 3600) == 0, "add-many failed")
+            h.check(h.reap(p, 3600) == 0, "a live import failed")
         committed_at = time.time()
         c.wait_synced(feed=False, timeout=3600)
         live_done = time.time()
         firsts = [h.query(c.authority(n).db, "SELECT created_ms FROM outbox WHERE seq = ?",
                           (tails[n] + 1,))[0][0] for n in names]
-        live = opt.live * len(names)
+        live = sum(c.authority(n).outbox_tail() - tails[n] for n in names)
         out["commit"] = live / (committed_at - t0)
         out["live"] = live / (live_done - min(firsts) / 1000)
-        print(f"live: {live:,} changes committed by `aegis record add-many` at "
-              f"{out['commit']:,.0f} changes/s (one fsync'd transaction each); end to end "
+        print(f"live: {live:,} changes committed by `aegis import` of one CSV per authority "
+              f"(scripts/make-children.py, 5% in two) at {out['commit']:,.0f} changes/s (one "
+              f"transaction per file); end to end "
               f"{out['live']:,.0f} changes/s (first commit -> all applied at the index)")
 
         # 4. Light load.
         tails = {n: c.authority(n).outbox_tail() for n in names}
-        single = {n: c.child_file(f"{n}-light", family="Benchley") for n in names}
         count = int(opt.rate * opt.seconds)
+        # One distinct child per change (identical copies would be one look-alike cluster).
+        single = [c.child_file(f"light{i}", given=GIVEN[i % len(GIVEN)],
+                               family=f"Light{chr(97 + i // 26 % 26)}{chr(97 + i % 26)}",
+                               dob=f"20{10 + i % 10}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                               street=f"{i + 1} Mill Lane") for i in range(count)]
         watcher = AppliedWatcher(c.index.db, tails)
         watcher.start()
         procs = []
@@ -205,8 +223,7 @@ def main():
             if delay > 0:
                 time.sleep(delay)
             a = c.authority(names[i % len(names)])
-            procs.append(h.spawn([h.AEGIS, "--config", a.config, "record", "add-many",
-                                  "--count", "1", "--start", str(i + 1), single[a.name]],
+            procs.append(h.spawn([h.AEGIS, "--config", a.config, "record", "add", single[i]],
                                  os.path.join(a.dir, "light.log")))
         for p in procs:
             h.check(h.reap(p, 600) == 0, "a light-load commit failed")
@@ -217,6 +234,7 @@ def main():
             for seq, created in h.query(c.authority(n).db, "SELECT seq, created_ms FROM outbox "
                                                            "WHERE seq > ?", (tails[n],)):
                 latencies.append(watcher.seen_ms[(n, seq)] - created)
+        out["latencies_ms"] = latencies
         out["p50"] = percentile(latencies, 50)
         out["p99"] = percentile(latencies, 99)
         print(f"light load: {len(latencies)} changes at {opt.rate:g}/s: commit -> applied "
@@ -236,6 +254,7 @@ def main():
                      "--envelope-bytes", round(load["envelope_bytes_avg"]),
                      "--repeat", max(1, opt.naive_runs))
         out["naive"] = statistics.median(naive["runs"])
+        out["naive_runs"] = naive["runs"]
         print(f"naive baseline: {out['naive']:,.0f} rows/s, the median of "
               + ", ".join(f"{r:,.0f}" for r in naive["runs"])
               + f" (INSERT OR REPLACE, random TEXT keys, {per * len(names):,} rows already, "
@@ -244,6 +263,13 @@ def main():
         print(f"Ed25519 verify, one thread: {ed['raw_verify_per_s']:,.0f}/s raw, "
               f"{ed['verify_envelope_per_s']:,.0f}/s verify_envelope "
               f"({ed['envelope_bytes']} bytes)")
+        out.update(records=per * len(names), drained=drained, live_changes=live,
+                   rate=opt.rate, verify_per_s=ed["raw_verify_per_s"],
+                   verify_envelope_per_s=ed["verify_envelope_per_s"],
+                   envelope_bytes=load["envelope_bytes_avg"])
+        if opt.json:
+            with open(opt.json, "w") as f:
+                json.dump(out, f)
         print()
         print(f"== sync_bench: {per * len(names):,} records at the index, {os.cpu_count()} CPUs")
         print(f"drain (sync at full speed)   {out['drain']:10,.0f} changes/s   "

@@ -4,9 +4,10 @@
 //   preload --index-config FILE --authority FILE [--authority FILE...] --preloaded P
 //           --backlog M
 //       The documented bulk loader: for each authority (its aegisd config; its store already
-//       made by `aegis store init`), a real signed chain of P + M upserts of typical child
-//       records (P new records, then M changes, half new records, half updates of random
-//       earlier ones; record ids in random key order), written straight into its store (outbox
+//       made by `aegis store init`), a real signed chain of P + M upserts of distinct
+//       synthetic children (bench::synthetic_child: P new records, then M changes, half new
+//       records, half updates — a new address — of random earlier ones; record ids in random
+//       key order), written straight into its store (outbox
 //       and records, as Store::upsert writes them, in large transactions); the first P of them
 //       written into the index's database (created with index::IndexStore::create: envelopes
 //       exactly as signed, record rows with a national id, the authority's chain head at P),
@@ -135,6 +136,9 @@ config::Config load(const std::string& file) {
 int preload(const Args& args) {
   const std::uint64_t preloaded = args.number("preloaded");
   const std::uint64_t backlog = args.number("backlog");
+  // Child numbers (aid - 1) * 20,000,000 + n must stay below synthetic_child's 9 * 10^7.
+  if (preloaded + backlog >= 20'000'000 || args.all("authority").size() > 4)
+    die("preload: at most 4 authorities of fewer than 20,000,000 changes each");
   const config::Config index_config = load(args.get("index-config"));
   const std::filesystem::path index_file =
       index_config.data_dir / std::string(index::kDatabaseFileName);
@@ -183,7 +187,10 @@ int preload(const Args& args) {
       // The preloaded part is all new records; the backlog half new, half updates.
       const bool fresh = seq <= preloaded || (seq & 1) == 0 || records == 0;
       const std::uint64_t n = fresh ? records++ : (rng = mix(rng)) % records;
-      const protocol::ChildRecord r = bench::typical_child(record_id(aid, n), n, seq);
+      // Distinct children (bench::synthetic_child), each authority its own; an update moves
+      // the child to another address.
+      const protocol::ChildRecord r =
+          bench::synthetic_child((aid - 1) * 20'000'000 + n, seq, record_id(aid, n));
       protocol::Envelope e;
       e.authority_id = c.subject_id;
       e.seq = seq;

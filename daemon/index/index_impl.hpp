@@ -90,7 +90,7 @@ std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
 struct IndexStore::Impl {
   // Prepared once, reused by every batch (sql::Use resets them around each use).
   struct Statements {
-    std::optional<sql::Statement> select_authority, insert_authority, insert_envelope,
+    std::optional<sql::Statement> select_authority, insert_authority, insert_envelope, select_envelope,
         select_record, upsert_record, append_state, insert_feed, update_head, repeat_rejection,
         insert_rejection, data_version, update_feed_head, set_pending_national_id,
         set_record_national_id;

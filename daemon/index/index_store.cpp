@@ -62,6 +62,7 @@ constexpr std::string_view kSelectAuthority =
 constexpr std::string_view kInsertAuthority =
     "INSERT INTO authorities (authority_id, first_seen_ms, last_received_ms, applied_hash, "
     "feed_hash) VALUES (?1, ?2, ?2, zeroblob(32), zeroblob(32)) RETURNING aid";
+constexpr std::string_view kSelectEnvelope = "SELECT wire FROM envelopes WHERE id = ?1";
 constexpr std::string_view kInsertEnvelope =
     "INSERT INTO envelopes (id, received_ms, wire) VALUES (?1, ?2, ?3)";
 constexpr std::string_view kSelectRecord =
@@ -145,6 +146,7 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
       {&Statements::select_authority, kSelectAuthority, "read authority"},
       {&Statements::insert_authority, kInsertAuthority, "add authority"},
       {&Statements::insert_envelope, kInsertEnvelope, "store envelope"},
+      {&Statements::select_envelope, kSelectEnvelope, "read record envelope"},
       {&Statements::select_record, kSelectRecord, "read record"},
       {&Statements::upsert_record, kUpsertRecord, "write record"},
       {&Statements::append_state, kAppendState, "append record state"},
@@ -959,9 +961,7 @@ Result<protocol::RecordPayload> IndexStore::Impl::read_payload(std::int64_t aid,
                                                                std::string_view record_id,
                                                                std::uint64_t seq,
                                                                const std::string& label) {
-  Result<sql::Statement> env =
-      db.prepare("SELECT wire FROM envelopes WHERE id = ?1", "read record envelope");
-  if (!env) return env.error();
+  sql::Use env(*st.select_envelope);  // kept: a rebuild reads one per live record
   env->bind(1, schema::log_key(aid, seq));
   Result<bool> found = env->step();
   if (!found) return found.error();
@@ -1048,14 +1048,22 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
   }
   for (const auto& [key, state] : pending)
     if (!state.deleted) live.push_back({key.first, key.second, state});
-  std::vector<resolve::MatchRecord> records;
-  records.reserve(live.size());
-  for (const Live& l : live) {
+  // The envelopes are read in their key order (aid, seq): a walk along the `envelopes` B-tree
+  // instead of one random page per record. `records` keeps the order of `live`.
+  std::vector<std::size_t> by_key(live.size());
+  for (std::size_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+  std::sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
+    return std::pair(live[a].aid, live[a].state.last_seq) <
+           std::pair(live[b].aid, live[b].state.last_seq);
+  });
+  std::vector<resolve::MatchRecord> records(live.size());
+  for (const std::size_t i : by_key) {
+    const Live& l = live[i];
     const resolve::RecordRef ref{names[l.aid], l.record_id};
-    const std::string label = "record " + ref.authority_id + "/" + ref.record_id;
-    Result<protocol::RecordPayload> p = read_payload(l.aid, l.record_id, l.state.last_seq, label);
+    Result<protocol::RecordPayload> p = read_payload(
+        l.aid, l.record_id, l.state.last_seq, "record " + ref.authority_id + "/" + ref.record_id);
     if (!p) return p.error();
-    records.push_back(match_record(ref, *p));
+    records[i] = match_record(ref, *p);
   }
   // The figures learned from these records (resolution_training.hpp), then the operator
   // decisions (in the order made: a later one replaces an earlier) and the persisted ids.

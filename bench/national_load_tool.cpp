@@ -1,0 +1,307 @@
+// The national initial load (issue 8 item 7; bench/README.md, "National initial load"): N
+// synthetic children from A authorities (default 150) applied and resolved by the index store
+// into an empty index, the way aegisd's index applies them — groups of Pushes of up to 1024
+// envelopes (4096 per group, one transaction each), each group verified on a second thread
+// while the previous one writes (verify_push + run_alongside, docs/index-store.md §4), real
+// Ed25519 signatures, SQLite synchronous=FULL, resolution of every change. No network: the
+// transport's share is measured by sync_bench.py and the ZeroMQ raw limit.
+//
+// The children are distinct (a name from a pool of given names and made-up family names, a
+// date of birth over 18 years, a postcode, a valid NHS number of their own); 5% are also
+// known to a second authority (same child, same NHS number, another address and record id),
+// so resolution links them and sends elsewhere items. The authorities' signing is done in
+// chunks before each chunk is applied and is not timed (in the real system 150 authorities
+// sign on their own machines).
+//
+//   aegis_national_load_tool --children N [--authorities A] [--chunk C] [--dir DIR] [--keep]
+//
+// Prints one JSON object: children, envelopes, apply seconds (timed: every apply_batches and
+// its verification), rate, and per chunk [records held at its end, its changes/s, its size]
+// (the throughput vs number of records curve), CPU seconds of the timed part, clusters, peak
+// RSS, final database size.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sodium.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "aegis/keys/keys.hpp"
+#include "aegis/protocol/envelope.hpp"
+#include "bench_identity.hpp"
+#include "bench_record.hpp"
+#include "index/index_store.hpp"
+#include "index/verify_batch.hpp"
+
+using namespace aegis;
+using protocol::Bytes;
+using bench::Clock;
+using bench::die;
+using bench::mix;
+using bench::seconds_since;
+
+namespace {
+
+constexpr std::size_t kPush = 1024;       // envelopes per Push (protocol::kMaxBatch)
+constexpr std::size_t kGroup = 4096;      // envelopes per apply_batches group (aegisd's limit)
+
+struct Options {
+  std::uint64_t children = 200'000;
+  std::size_t authorities = 150;
+  std::uint64_t chunk = 100'000;  // envelopes signed, then applied, at a time
+  std::filesystem::path dir;
+  bool keep = false;
+};
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct Authority {
+  std::string id;
+  std::uint64_t serial = 0;
+  keys::Identity key;
+  protocol::ChainState head;
+  std::vector<std::uint64_t> children;  // children n it records (home or second), in order
+  std::vector<int> copies;              // 0: home, 1: second authority
+  std::size_t signed_count = 0;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--children") o.children = std::stoull(value());
+    else if (a == "--authorities") o.authorities = std::stoull(value());
+    else if (a == "--chunk") o.chunk = std::stoull(value());
+    else if (a == "--dir") o.dir = value();
+    else if (a == "--keep") o.keep = true;
+    else die("unknown option " + a);
+  }
+  if (o.children < 1 || o.children >= 100'000'000 || o.authorities < 2 || o.authorities > 999 ||
+      o.chunk < kGroup)
+    die("need 1 <= --children < 10^8, 2 <= --authorities <= 999, --chunk >= 4096");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) die("sodium_init");
+  Options opt = parse(argc, argv);
+  if (opt.dir.empty())
+    opt.dir = std::filesystem::temp_directory_path() /
+              ("aegis-national-load-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(opt.dir);
+  const auto file = opt.dir / "index.db";
+  std::filesystem::remove(file);
+
+  // Setup, untimed: the trust domain and who records which child.
+  std::vector<Authority> authorities;
+  std::vector<protocol::Certificate> certs;
+  for (std::size_t a = 0; a < opt.authorities; ++a) {
+    char id[32];
+    std::snprintf(id, sizeof id, "la%03zu", a + 1);
+    authorities.push_back({id, a + 1, bench::identity(id, protocol::Role::authority, 0x21), {},
+                           {}, {}, 0});
+    certs.push_back(bench::certificate(a + 1, authorities.back().key));
+  }
+  const keys::Identity index_key = bench::identity("index", protocol::Role::index, 0x13);
+  const std::uint64_t index_serial = 9999;
+  certs.push_back(bench::certificate(index_serial, index_key));
+  const protocol::Trust trust = bench::trust_of(certs);
+  static const keys::MatchingKey matching =
+      keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{0x50}).value();
+  std::uint64_t envelopes = 0;
+  for (std::uint64_t n = 0; n < opt.children; ++n) {
+    const std::size_t home = mix(n ^ 0x5eed) % opt.authorities;
+    authorities[home].children.push_back(n);
+    authorities[home].copies.push_back(0);
+    ++envelopes;
+    if (n % 20 == 7) {  // 5%: known to a second authority too
+      Authority& second = authorities[(home + 1 + n % (opt.authorities - 1)) % opt.authorities];
+      second.children.push_back(n);
+      second.copies.push_back(1);
+      ++envelopes;
+    }
+  }
+  { auto created = index::IndexStore::create(file, bench::kNowMs); if (!created) die(created.error().message()); }
+  auto opened = index::IndexStore::open(file);
+  if (!opened) die("open: " + opened.error().message());
+  std::optional<index::IndexStore> store(std::move(opened).value());
+  std::uint64_t id_counter = 0;
+  const index::IndexSigning signing{index_key, index_serial, [&id_counter] {
+                                      index::NationalIdBits b{};
+                                      std::uint64_t x = mix(++id_counter);
+                                      for (std::size_t i = 0; i < b.size(); ++i, x >>= 8)
+                                        b[i] = static_cast<std::uint8_t>(x);
+                                      return b;
+                                    }};
+
+  struct Push {
+    std::size_t authority;
+    std::vector<Bytes> envelopes;
+  };
+  // The next chunk of Pushes: round robin over the authorities, up to kPush envelopes each.
+  auto sign_chunk = [&](std::uint64_t budget) {
+    std::vector<Push> pushes;
+    bool any = true;
+    while (budget > 0 && any) {
+      any = false;
+      for (std::size_t a = 0; a < authorities.size() && budget > 0; ++a) {
+        Authority& au = authorities[a];
+        if (au.signed_count == au.children.size()) continue;
+        any = true;
+        Push p{a, {}};
+        while (p.envelopes.size() < kPush && budget > 0 && au.signed_count < au.children.size()) {
+          const std::size_t i = au.signed_count++;
+          const protocol::ChildRecord r =
+              bench::synthetic_child(au.children[i], static_cast<std::uint64_t>(au.copies[i]),
+                                     bench::record_id(static_cast<std::uint64_t>(au.copies[i]),
+                                                      au.children[i]));
+          protocol::Envelope e;
+          e.authority_id = au.id;
+          e.seq = au.head.last_seq + 1;
+          e.prev_hash = au.head.last_hash;
+          e.timestamp_ms = bench::kNowMs - bench::kDayMs;
+          e.signer_serial = au.serial;
+          e.op = protocol::Operation::upsert;
+          e.record_id = r.record_id;
+          e.payload = bench::clear_payload(r, matching);
+          Bytes wire = protocol::sign_envelope(e, au.key);
+          au.head = {e.seq, protocol::envelope_hash(wire)};
+          p.envelopes.push_back(std::move(wire));
+          --budget;
+        }
+        pushes.push_back(std::move(p));
+      }
+    }
+    return pushes;
+  };
+  // Groups of Pushes of at most kGroup envelopes, as aegisd's event loop takes them.
+  auto groups_of = [](std::vector<Push>& pushes) {
+    std::vector<std::vector<Push*>> groups(1);
+    std::size_t in_group = 0;
+    for (Push& p : pushes) {
+      if (in_group + p.envelopes.size() > kGroup && in_group > 0) {
+        groups.emplace_back();
+        in_group = 0;
+      }
+      groups.back().push_back(&p);
+      in_group += p.envelopes.size();
+    }
+    return groups;
+  };
+
+  std::vector<protocol::ChainState> heads(authorities.size());  // applied heads, as verified
+  double apply_seconds = 0, sign_seconds = 0, cpu = 0;  // cpu: of the timed part only
+  std::uint64_t applied = 0, rejected = 0;
+  std::string chunks;
+  for (;;) {
+    auto t = Clock::now();
+    std::vector<Push> pushes = sign_chunk(opt.chunk);
+    sign_seconds += seconds_since(t);
+    if (pushes.empty()) break;
+    const std::vector<std::vector<Push*>> groups = groups_of(pushes);
+    t = Clock::now();
+    const double cpu_before = cpu_seconds();
+    // The pipeline of aegisd's index: verify group g + 1 while group g is written.
+    std::vector<index::VerifiedPush> ahead, next;
+    auto verify = [&](const std::vector<Push*>& g, std::vector<protocol::ChainState> h,
+                      std::vector<index::VerifiedPush>& out) {
+      out.clear();
+      for (const Push* p : g) {
+        out.push_back(index::verify_push(authorities[p->authority].id, p->envelopes, trust,
+                                         h[p->authority], bench::kNowMs));
+        h[p->authority] = out.back().head_after();
+      }
+    };
+    verify(groups[0], heads, ahead);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      std::vector<index::IndexStore::Push> batch;
+      for (std::size_t i = 0; i < groups[g].size(); ++i)
+        batch.push_back({authorities[groups[g][i]->authority].id, &groups[g][i]->envelopes,
+                         &ahead[i]});
+      index::Result<std::vector<index::ApplyResult>> r = std::vector<index::ApplyResult>{};
+      auto write = [&] { r = store->apply_batches(batch, trust, bench::kNowMs, signing); };
+      if (g + 1 < groups.size()) {
+        // heads after this group, as verified: what the next group is verified after
+        std::vector<protocol::ChainState> after = heads;
+        for (std::size_t i = 0; i < groups[g].size(); ++i)
+          after[groups[g][i]->authority] = ahead[i].head_after();
+        auto side = [&] { verify(groups[g + 1], after, next); };
+        if (!index::run_alongside(side, write)) die("verify thread failed");
+      } else {
+        write();
+      }
+      if (!r) die("apply: " + r.error().message());
+      for (std::size_t i = 0; i < r->size(); ++i) {
+        const index::ApplyResult& x = (*r)[i];
+        applied += x.applied_count;
+        if (x.rejection) ++rejected;
+        heads[groups[g][i]->authority] = x.applied;
+      }
+      std::swap(ahead, next);
+    }
+    const double secs = seconds_since(t);
+    apply_seconds += secs;
+    cpu += cpu_seconds() - cpu_before;
+    std::uint64_t in_chunk = 0;
+    for (const Push& p : pushes) in_chunk += p.envelopes.size();
+    char row[128];
+    std::snprintf(row, sizeof row, "%s[%llu, %.1f, %llu]", chunks.empty() ? "" : ", ",
+                  static_cast<unsigned long long>(applied), static_cast<double>(in_chunk) / secs,
+                  static_cast<unsigned long long>(in_chunk));
+    chunks += row;
+    std::fprintf(stderr, "national_load: %llu / %llu applied, chunk at %.0f/s\n",
+                 static_cast<unsigned long long>(applied),
+                 static_cast<unsigned long long>(envelopes), static_cast<double>(in_chunk) / secs);
+  }
+  // Whatever the last group left waiting is merged into `records` too: part of the load.
+  {
+    const auto t = Clock::now();
+    const double cpu_before = cpu_seconds();
+    if (auto merged = store->merge_states(); !merged) die("merge: " + merged.error().message());
+    apply_seconds += seconds_since(t);
+    cpu += cpu_seconds() - cpu_before;
+  }
+  auto totals = store->totals();
+  if (!totals) die("totals: " + totals.error().message());
+  auto parts = store->partition();
+  if (!parts) die("partition: " + parts.error().message());
+  std::size_t linked = 0;
+  for (const auto& cluster : *parts)
+    if (cluster.size() > 1) ++linked;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::uintmax_t bytes = 0;
+  for (const char* suffix : {"", "-wal"})
+    if (std::error_code ec; std::filesystem::exists(file.string() + suffix, ec))
+      bytes += std::filesystem::file_size(file.string() + suffix);
+  std::printf(
+      "{\"children\": %llu, \"authorities\": %zu, \"envelopes\": %llu, \"applied\": %llu, "
+      "\"rejected\": %llu, \"apply_seconds\": %.2f, \"rate\": %.1f, \"sign_seconds\": %.2f, "
+      "\"cpu_seconds\": %.2f, \"clusters\": %zu, \"linked_clusters\": %zu, "
+      "\"peak_rss_mib\": %.0f, \"db_mib\": %.0f, \"chunks\": [%s]}\n",
+      static_cast<unsigned long long>(opt.children), opt.authorities,
+      static_cast<unsigned long long>(envelopes), static_cast<unsigned long long>(applied),
+      static_cast<unsigned long long>(rejected), apply_seconds,
+      static_cast<double>(applied) / apply_seconds, sign_seconds, cpu, parts->size(), linked,
+      static_cast<double>(ru.ru_maxrss) / 1024.0, static_cast<double>(bytes) / 1048576.0,
+      chunks.c_str());
+  store.reset();  // closed (its WAL checkpointed) before its directory goes
+  if (!opt.keep) std::filesystem::remove_all(opt.dir);
+  return applied == envelopes && rejected == 0 ? 0 : 1;
+}

@@ -1,0 +1,125 @@
+// The matching engine rebuilt from the store at open (docs/index-store.md §7, "Start"): every
+// live record's envelope read with one kept statement in (authority, seq) order, whatever the
+// order of `records` — the same partition and ids as the engine that applied them, with states
+// merged or still waiting; a missing or wrong envelope refuses the open, naming the record.
+#include "index_fixture.hpp"
+
+using namespace aegis::test;
+using namespace aegis::test::index_fixtures;
+using aegis::index::IndexErrc;
+
+namespace {
+
+// A child of its own (its own NHS number), or the same child as another record when `nhs`
+// is shared.
+ChildRecord own_child(const std::string& record_id, const std::string& family,
+                      const char* nhs) {
+  ChildRecord r = child(record_id);
+  r.identity.name = {"Amelia", "", family};
+  r.details.upn.reset();
+  r.details.uln.reset();
+  r.details.nhs_number = nhs;
+  return r;
+}
+
+struct Ids {
+  std::vector<std::vector<aegis::resolve::RecordRef>> partition;
+  std::vector<std::optional<std::string>> national_ids;  // in partition order
+};
+
+Ids ids_of(IndexStore& store) {
+  Ids out;
+  auto part = store.partition();
+  REQUIRE(part.ok());
+  out.partition = *part;
+  for (const auto& cluster : *part)
+    for (const auto& r : cluster) {
+      auto rec = store.record(r.authority_id, r.record_id);
+      REQUIRE(rec.ok());
+      REQUIRE(rec->has_value());
+      out.national_ids.push_back((*rec)->national_id);
+    }
+  return out;
+}
+
+// Kent, Leeds and York interleaved, record ids in reverse of their seq order at each authority
+// (so `records` order and envelope key order differ), updates (a record's state is not its
+// first envelope), a delete, and one child at all three authorities.
+void apply_mixed(IndexFixture& f) {
+  Chain kent = Chain::kent(), leeds = Chain::leeds(), york = Chain::york();
+  f.apply("kent", {kent.upsert(own_child("k-9", "Zephyr", "4000000004")),
+                   kent.upsert(own_child("k-5", "Shared", "9434765919"))});
+  f.apply("york", {york.upsert(own_child("y-8", "Quill", "4000000063")),
+                   york.upsert(own_child("y-2", "Shared", "9434765919"))});
+  f.apply("leeds", {leeds.upsert(own_child("l-7", "Shared", "9434765919")),
+                    leeds.upsert(own_child("l-1", "Orwell", "4000000101"))});
+  ChildRecord moved = own_child("k-9", "Zephyr", "4000000004");
+  moved.details.address = Address{{"7 New Road", "Maidstone"}, "ME15 6AA"};
+  f.apply("kent", {kent.upsert(own_child("k-3", "Tamsin", "4000000128")), kent.upsert(moved)});
+  f.apply("york", {york.remove("y-8"), york.upsert(own_child("y-0", "Umber", "4000000144"))});
+}
+
+void require_open_refused(const std::filesystem::path& file, const std::string& what) {
+  for (const auto merge_every : {std::uint64_t{1}, std::uint64_t{100000}}) {
+    aegis::index::OpenOptions options;
+    options.merge_every = merge_every;
+    auto reopened = IndexStore::open(file, options);
+    REQUIRE_FALSE(reopened.ok());
+    CHECK(reopened.error().code == IndexErrc::corrupt);
+    INFO(reopened.error().message());
+    CHECK(reopened.error().message().find(what) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rebuild: the engine reopened holds the same partition and ids, merged or waiting") {
+  for (const auto merge_every : {std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{100000}}) {
+    aegis::index::OpenOptions options;
+    options.merge_every = merge_every;
+    IndexFixture f(options);
+    apply_mixed(f);
+    const Ids before = ids_of(f.store);
+    REQUIRE(before.partition.size() == 5);  // the shared child (k-5, l-7, y-2), k-9, k-3, l-1, y-0
+    f.store = std::move(IndexStore::open(f.file, options).value());
+    const Ids after = ids_of(f.store);
+    CHECK(after.partition == before.partition);
+    CHECK(after.national_ids == before.national_ids);
+    // And it goes on working: reopening twice reads the same envelopes again.
+    f.store = std::move(IndexStore::open(f.file, options).value());
+    CHECK(ids_of(f.store).partition == before.partition);
+  }
+}
+
+TEST_CASE("rebuild: a live record whose envelope is missing refuses the open, naming it") {
+  IndexFixture f;
+  apply_mixed(f);
+  {
+    RawDb raw(f.file);
+    // k-3 is kent's seq 3 (aid 1): its envelope gone.
+    raw.exec("DELETE FROM envelopes WHERE id = (1 << 40) | 3");
+  }
+  require_open_refused(f.file, "record kent/k-3: envelope 3 is missing");
+}
+
+TEST_CASE("rebuild: an envelope that writes another record refuses the open, naming it") {
+  IndexFixture f;
+  apply_mixed(f);
+  {
+    RawDb raw(f.file);
+    // kent's seq 3 (k-3) replaced by the bytes of seq 2 (k-5): signed, decodable, wrong.
+    raw.exec("UPDATE envelopes SET wire = (SELECT wire FROM envelopes WHERE id = (1 << 40) | 2) "
+             "WHERE id = (1 << 40) | 3");
+  }
+  require_open_refused(f.file, "record kent/k-3: its envelope does not write it");
+}
+
+TEST_CASE("rebuild: an envelope that does not decode refuses the open, naming the record") {
+  IndexFixture f;
+  apply_mixed(f);
+  {
+    RawDb raw(f.file);
+    raw.exec("UPDATE envelopes SET wire = x'c1' WHERE id = (1 << 40) | 3");
+  }
+  require_open_refused(f.file, "record kent/k-3: ");
+}
