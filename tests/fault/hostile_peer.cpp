@@ -55,11 +55,21 @@ protocol::Bytes from_hex(const std::string& hex) {
   return out;
 }
 
-// What the index sent, as one JSON line.
+std::string to_hex(protocol::ByteView bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// What the index sent, as one JSON line (an undecodable one with its bytes).
 json describe(const transport::Incoming& in) {
   if (!in.single_frame) return {{"type", "multi_frame"}};
   auto m = protocol::decode_message(in.payload);
-  if (!m) return {{"type", "undecodable"}, {"error", m.error().message()}};
+  if (!m) return {{"type", "undecodable"}, {"error", m.error().message()}, {"hex", to_hex(in.payload)}};
   json out = {{"type", std::string(protocol::message_name(*m))}};
   if (const auto* w = std::get_if<protocol::Welcome>(&*m)) {
     out["applied_seq"] = w->applied_seq;
