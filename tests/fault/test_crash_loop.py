@@ -60,7 +60,11 @@ def kill_and_restart(c, victim, names):
     before = applied_total(c, watched)
     killed_at = time.monotonic()
     victim.kill()
-    victim.start()
+    # The index rebuilds its resolution engine from every record before it is ready (RELIABILITY
+    # §6): longer than the harness's start bound once it holds tens of thousands.
+    since = victim.start(wait=False)
+    victim.wait_log(r"^<6>ready role=", since, timeout=h.SYNC_TIMEOUT)
+    h.wait_until(lambda: victim.status(), h.START_TIMEOUT, f"{victim.name}: status answering")
     started = time.monotonic() - killed_at
     h.wait_until(lambda: applied_total(c, watched) > before or c.caught_up(watched, feed=False),
                  h.SYNC_TIMEOUT, f"sync to resume after {victim.name} was killed", 0.02)
