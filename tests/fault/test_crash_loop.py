@@ -2,7 +2,7 @@
 # crash_loop (docs/RELIABILITY.md §3): one index and three authorities under continuous load (a
 # writer per authority commits small batches with `aegis record add-many` all along); a random
 # daemon is killed with SIGKILL at a random moment and restarted, AEGIS_FAULT_KILLS times
-# (default 20, the CI size; thousands for a soak run). Then the writers stop, everything
+# (default 16, the CI size; thousands for a soak run). Then the writers stop, everything
 # drains, and a set checker compares what each authority committed with what the index holds:
 # every (authority, seq) exactly once (lost and duplicated counted and printed before the
 # checks), chains re-verified from the stored bytes, `aegis log verify` and `aegis index verify`
@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness as h  # noqa: E402
 
-KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "20"))
+KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "16"))
 BATCH = 20            # records per writer commit run (each record its own transaction)
 MAX_DELAY_S = 1.5     # a kill comes 0..MAX_DELAY_S after the previous restart
 
