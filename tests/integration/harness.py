@@ -100,12 +100,18 @@ def _die_with_parent():
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def spawn(args, log_path, cwd=None):
-    """Starts a background process, stdout and stderr appended to log_path."""
+def spawn(args, log_path, cwd=None, preexec=None):
+    """Starts a background process, stdout and stderr appended to log_path; preexec (optional)
+    runs in the child before exec (e.g. to set a resource limit, tests/fault)."""
+    def before_exec():
+        _die_with_parent()
+        if preexec is not None:
+            preexec()
+
     out = open(log_path, "ab")
     try:
         p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             cwd=cwd, preexec_fn=_die_with_parent)
+                             cwd=cwd, preexec_fn=before_exec)
     finally:
         out.close()
     _live.add(p)
@@ -346,12 +352,13 @@ class Node:
     def log_tail(self, lines=30):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
-    def start(self, wait=True):
+    def start(self, wait=True, preexec=None):
         """Starts aegisd; with wait, until it logged "ready" and answers `aegis status`.
-        Returns the log offset at the start (for wait_log)."""
+        Returns the log offset at the start (for wait_log). preexec: see spawn()."""
         check(not self.running(), f"{self.name} is already running")
         since = self.started_at = self.log_size()
-        self.proc = spawn([AEGISD, "--config", self.config], self.log_path, cwd=self.dir)
+        self.proc = spawn([AEGISD, "--config", self.config], self.log_path, cwd=self.dir,
+                          preexec=preexec)
         if wait:
             self.wait_log(r"^<6>ready role=", since)
             wait_until(lambda: self.status(), START_TIMEOUT, f"{self.name}: status answering")
