@@ -107,13 +107,14 @@ void status_index(const GlobalOptions& g, const config::Config& c, protocol::Dat
 }
 
 void run(const GlobalOptions& g, const RetentionOptions& o, bool dry) {
-  const config::Config c = load_config(g);
+  auto c = config::load_config(g.config_path);  // either role
+  if (!c) fail(kExitConfig, "config", c.error().message);
   const protocol::Date day = today(o);
-  if (c.role == protocol::Role::index) {
-    dry ? status_index(g, c, day) : run_index(g, c, day);
+  if (c->role == protocol::Role::index) {
+    dry ? status_index(g, *c, day) : run_index(g, *c, day);
     return;
   }
-  dry ? status_authority(g, c, day) : run_authority(g, c, day);
+  dry ? status_authority(g, *c, day) : run_authority(g, *c, day);
 }
 
 void consent(const GlobalOptions& g, const RetentionOptions& o) {

@@ -170,15 +170,16 @@ void sar(const GlobalOptions& g, const SarOptions& o) {
   if (std::filesystem::exists(std::filesystem::symlink_status(o.output, ec)))
     fail(kExitFailed, "exists", o.output + ": already exists (a subject access export is never "
                                            "overwritten)");
-  const config::Config c = load_config(g);
+  auto c = config::load_config(g.config_path);  // either role
+  if (!c) fail(kExitConfig, "config", c.error().message);
   ordered_json doc;
-  if (c.role == protocol::Role::index) {
-    index::IndexStore s = open_index_store(c);
+  if (c->role == protocol::Role::index) {
+    index::IndexStore s = open_index_store(*c);
     auto a = s.subject_access(o.id);
     if (!a) fail_index(a.error());
     doc = index_export(*a);
   } else {
-    store::Store s = open_store(c);
+    store::Store s = open_store(*c);
     doc = authority_export(s, o.id);
   }
   doc["exported"] = format_time(now_ms());
