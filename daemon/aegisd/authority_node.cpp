@@ -11,6 +11,7 @@
 #include "socket_limits.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "retention_job.hpp"
 
 namespace aegis::daemon {
 namespace {
@@ -329,7 +330,25 @@ int AuthorityNode::tick(std::uint64_t now_ms) {
   // After the session's timeouts: a long import must not make them fire before the loop has
   // read what arrived meanwhile. Imports go on whether or not the index is reachable.
   if (inbox_ && now_ms_ >= next_inbox_scan_ms_ && run_inbox()) wait = 0;
+  if (now_ms_ >= next_retention_ms_) run_retention();
   return wait;
+}
+
+void AuthorityNode::run_retention() {
+  next_retention_ms_ = now_ms_ + kRetentionEveryMs;
+  // A purge signs a delete envelope: nothing the index would refuse (as for imports).
+  if (auto own = node::own_certificate(config_, *trust_, identity_, serial_, now_ms_); !own) {
+    log::warning("retention_postponed", {{"code", own.error().code}});
+    next_retention_ms_ = now_ms_ + kInboxRetryMs;
+    return;
+  }
+  const store::Signing signing{
+      identity_, serial_, matching_key_,
+      store::seal_recipients(identity_.box_public_key(), *trust_, now_ms_), [] { return now_ms(); },
+      [] { return keys::fresh_seal_randomness(); }};
+  run_retention_job(store_, signing, now_ms_);
+  now_ms_ = now_ms();
+  poll_outbox();  // push the delete envelopes of purges now
 }
 
 void AuthorityNode::sync_tick() {

@@ -113,6 +113,9 @@ class AuthorityNode final : public Role {
     std::uint64_t records = 0;  // records read from imported files
   } imports_;
   std::optional<nlohmann::ordered_json> last_import_;  // the last report's summary
+  // The daily retention job (retention_job.hpp): at the first tick, then every 24 hours.
+  void run_retention();
+  std::uint64_t next_retention_ms_ = 0;
 };
 
 }  // namespace aegis::daemon

@@ -9,6 +9,7 @@
 #include "aegis/protocol/sync.hpp"
 #include "clock.hpp"
 #include "log.hpp"
+#include "retention_job.hpp"
 #include "socket_limits.hpp"
 
 namespace aegis::daemon {
@@ -387,6 +388,10 @@ int IndexNode::tick(std::uint64_t now_ms) {
       log::error("store_failed", {{"detail", made.error().message()}});
     else if (*made)
       log::info("audit_checkpoint", {{"tree_size", (*made)->checkpoint.tree_size}});
+  }
+  if (now_ms_ >= next_retention_ms_) {  // the daily retention job (retention_job.hpp)
+    next_retention_ms_ = now_ms_ + kRetentionEveryMs;
+    run_retention_job(store_, now_ms_);
   }
   const config::SyncConfig& sync = *config_.sync;
   for (auto& [authority, peer] : peers_) {

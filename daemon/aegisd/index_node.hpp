@@ -118,6 +118,7 @@ class IndexNode final : public Role {
   std::map<std::string, std::uint64_t> feed_acks_;  // by authority: acknowledged, not yet stored
   std::uint64_t now_ms_ = 0;
   std::uint64_t audit_checked_ms_ = 0;  // last tick that asked for an audit checkpoint
+  std::uint64_t next_retention_ms_ = 0;  // the daily retention job: first tick, then every 24 h
   std::uint64_t refused_connections_ = 0;
   std::uint64_t batches_ = 0;       // Pushes applied
   std::uint64_t transactions_ = 0;  // group commits that applied them

@@ -1,7 +1,12 @@
 // Shared wiring of the `aegis` commands (see cli_common.hpp).
 #include "cli_common.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -151,6 +156,29 @@ std::string read_input(const std::string& path, std::size_t max_size) {
     fail(kExitFailed, std::string(keys::key_errc_name(bytes.error().code)),
          bytes.error().message());
   return std::string(bytes->begin(), bytes->end());
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) fail(kExitFailed, "io", tmp + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(kExitFailed, "io", tmp + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(kExitFailed, "io", path + ": " + why);
+  }
 }
 
 }  // namespace aegis::cli

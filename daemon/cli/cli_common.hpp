@@ -94,6 +94,10 @@ class Authority {
   std::unique_ptr<store::Signing> signing_;
 };
 
+// Writes `text` to `path` never half-written: PATH.tmp created mode 0600, fsynced, renamed
+// into place (links export, subject access).
+void write_file_atomically(const std::string& path, const std::string& text);
+
 // Reads a file, or standard input for "-", of at most max_size bytes.
 std::string read_input(const std::string& path, std::size_t max_size);
 

@@ -17,6 +17,15 @@ config::Config load_index_config(const GlobalOptions& g) {
   return std::move(c).value();
 }
 
+index::IndexStore open_index_store(const config::Config& c) {
+  index::OpenOptions options;
+  options.busy_timeout_ms = c.store.busy_timeout_ms;
+  options.checkpoint_wal_frames = 0;  // a one-off command: no background checkpointer
+  auto s = index::IndexStore::open(c.data_dir / std::string(index::kDatabaseFileName), options);
+  if (!s) fail_index(s.error());
+  return std::move(s).value();
+}
+
 IndexForReading open_index_for_reading(const GlobalOptions& g,
                                        const std::optional<std::filesystem::path>& store_file) {
   config::Config c = load_index_config(g);

@@ -16,6 +16,10 @@ namespace aegis::cli {
 // The config of an index node; exit 3 when the config is not one (role = "index").
 config::Config load_index_config(const GlobalOptions& g);
 
+// Opens the index store of an index config for a one-off command that may write (data_dir/
+// index.db, no background checkpointer: SQLite's own checkpoint at commit).
+index::IndexStore open_index_store(const config::Config& c);
+
 struct IndexForReading {
   config::Config config;
   index::IndexStore store;

@@ -4,12 +4,7 @@
 // (as `aegis index verify` does: one consistent snapshot, no size limit of the admin socket),
 // rebuilding the matching engine from the stored records and decisions. The file is written
 // mode 0600 next to its final name and renamed into place: never half-written.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 
 #include "commands.hpp"
@@ -48,29 +43,6 @@ std::string csv(const std::vector<index::LinkRow>& rows) {
   return out;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail(kExitFailed, "io", tmp + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(kExitFailed, "io", tmp + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    fail(kExitFailed, "io", path + ": " + why);
-  }
-}
-
 void export_links(const GlobalOptions& g, const LinksOptions& o) {
   if (o.format != "csv")
     fail(kExitUsage, "unknown_format", "--format: '" + o.format + "' is not supported (csv)");
@@ -90,7 +62,7 @@ void export_links(const GlobalOptions& g, const LinksOptions& o) {
     std::cout << text << std::flush;
     return;
   }
-  write_file(o.output, text);
+  write_file_atomically(o.output, text);
   print_result(g, {{"output", o.output}, {"rows", rows->size()}},
                std::to_string(rows->size()) + " records written to " + o.output + "\n");
 }

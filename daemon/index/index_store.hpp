@@ -254,6 +254,71 @@ struct LinkRow {
   std::optional<double> score;  // of the pair that links it (none for single)
 };
 
+// ---- Retention and subject access (docs/index-store.md §12, docs/query.md) -----------------
+
+// Records by where they stand on a day. The index reads only the record's dates (a consent to
+// retain is recorded at the authority, which sends the delete when it purges: the index purges
+// only records deleted by their authority, once the dates of their last upsert are due).
+struct IndexRetentionCounts {
+  std::uint64_t active = 0;       // live, not due
+  std::uint64_t archive_due = 0;  // live, due for archiving, not archived yet
+  std::uint64_t archived = 0;     // archived (live or deleted), not purged
+  std::uint64_t purge_due = 0;    // deleted by their authority, due for purging, not purged
+  std::uint64_t purged = 0;
+};
+
+// What one retention run did: record refs only (no personal data).
+struct IndexRetentionRun {
+  std::vector<resolve::RecordRef> archived;
+  std::vector<resolve::RecordRef> purged;
+  // Due, but a feed item about the record is not acknowledged by its authority yet (an erased
+  // item could not be sent again): purged by a later run.
+  std::vector<resolve::RecordRef> waiting_sync;
+};
+
+// One record of a subject access export.
+struct SubjectRecord {
+  resolve::RecordRef ref;
+  std::optional<std::string> national_id;
+  bool deleted = false;
+  bool shielded = false;  // its details are sealed for its authority: listed, never opened
+  bool archived = false;
+  bool purged = false;
+  std::uint64_t last_seq = 0;
+  std::optional<protocol::ChildIdentity> identity;  // absent when deleted or purged
+  std::optional<protocol::ChildDetails> details;    // clear details; absent when sealed
+};
+
+// One event of the linkage history naming the child's national id or one of its records.
+struct SubjectLinkage {
+  std::uint64_t time_ms = 0;
+  std::string kind;  // change_kind_name
+  std::string national_id;
+  std::string previous_ids;  // space separated
+  std::string decided_by;
+  std::string reason;
+  std::vector<resolve::RecordRef> records;
+};
+
+// One feed item the index sent about one of the child's records (to any authority).
+struct SubjectFeedItem {
+  std::string authority_id;  // sent to
+  std::uint64_t feed_seq = 0;
+  std::uint64_t time_ms = 0;
+  std::string kind;  // national_id, elsewhere, access_notice, override_notice
+  resolve::RecordRef about;
+  bool purged = false;  // erased by retention: kind and about are unknown, only its place stays
+};
+
+// Everything the index holds about one child (`aegis sar NATIONAL_ID`).
+struct SubjectAccess {
+  std::string national_id;  // the id asked for, after following merges (alias_of)
+  std::vector<SubjectRecord> records;
+  std::vector<SubjectLinkage> history;
+  std::vector<SubjectFeedItem> feed_items;
+  std::vector<std::pair<std::uint64_t, protocol::AuditEntry>> audit;  // (leaf index, entry)
+};
+
 class IndexStore {
  public:
   // Creates a new database file, mode 0600 (refused with `exists` if the file is there).
@@ -385,6 +450,23 @@ class IndexStore {
   // AuditLog::prove_inclusion: entry `index` in the latest checkpoint.
   Result<InclusionProof> audit_proof(std::uint64_t index);
   Result<std::uint64_t> audit_size();
+
+  // ---- Retention (docs/index-store.md §12; index_retention.cpp) ----
+  // Counts the records by stage on `today` (nothing changes).
+  Result<IndexRetentionCounts> retention_counts(protocol::Date today);
+  // Archives every live record due on `today`; purges every record its authority deleted whose
+  // purge date has come: in ONE transaction per record, the wire of each of its envelopes and
+  // of each feed item about it is erased (its chain fields kept in purged_envelopes /
+  // purged_feed), and a `purge` audit entry (record ref and time only) is appended.
+  Result<IndexRetentionRun> run_retention(protocol::Date today, std::uint64_t now_ms);
+  // True when the record is archived or purged: search must not return it. The same test in
+  // SQL for a reader on its own connection (the query service):
+  //   EXISTS (SELECT 1 FROM retention WHERE aid = ?aid AND record_id = ?record_id)
+  Result<bool> archived(std::string_view authority_id, std::string_view record_id);
+  // Everything held about the child with this national id (or an id merged into it): its
+  // records (archived and deleted too), linkage history, feed items about them and audit
+  // entries naming them. not_found when no record ever had the id.
+  Result<SubjectAccess> subject_access(std::string_view national_id);
 
  private:
   struct Impl;

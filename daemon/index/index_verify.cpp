@@ -1,6 +1,8 @@
 // IndexStore::verify_all: re-verifies everything the index stored, from the stored bytes
 // (docs/index-store.md, "Verifying the store").
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,8 +64,9 @@ class AuthorityVerifier {
  private:
   Status envelopes() {
     Result<sql::Statement> q = db_.prepare(
-        "SELECT id, received_ms, wire FROM envelopes WHERE id > ?1 AND id <= ?2 ORDER BY id "
-        "LIMIT ?3",
+        "SELECT e.id, e.received_ms, e.wire, p.prev_hash, p.hash, p.record_id FROM envelopes e "
+        "LEFT JOIN purged_envelopes p ON p.id = e.id WHERE e.id > ?1 AND e.id <= ?2 "
+        "ORDER BY e.id LIMIT ?3",
         "read envelopes");
     if (!q) return q.error();
     std::int64_t after = schema::log_key(a_.aid, 0);
@@ -71,6 +74,7 @@ class AuthorityVerifier {
       std::vector<std::uint64_t> seqs;
       std::vector<Bytes> wires;
       std::vector<VerifyItem> items;
+      std::vector<std::optional<Purged>> purged;
       q->reset();
       q->bind(1, after);
       q->bind(2, schema::log_key(a_.aid, schema::kMaxSeq));
@@ -83,16 +87,61 @@ class AuthorityVerifier {
         seqs.push_back(u64(after) & schema::kMaxSeq);
         items.push_back({{}, u64(q->int64(1))});  // verified at the time it was received
         wires.push_back(q->blob(2));
+        purged.emplace_back();
+        if (!q->is_null(4))
+          purged.back() = Purged{to_hash(q->blob_view(3)), to_hash(q->blob_view(4)), q->text(5)};
       }
       q->reset();
       if (wires.empty()) return protocol::Ok{};
       for (std::size_t k = 0; k < wires.size(); ++k) items[k].wire = wires[k];
-      verify_in_order(items, trust_, chain_, threads_,
-                      [&](std::size_t k, protocol::Result<protocol::VerifiedEnvelope>&& v) {
-                        return accept(seqs[k], v);
-                      });
-      if (check_.problem) return protocol::Ok{};
+      // Runs of envelopes as received go through the verifier; a purged one between them is
+      // checked by its stored chain fields (docs/index-store.md §12).
+      std::size_t begin = 0;
+      while (begin < items.size()) {
+        std::size_t end = begin;
+        while (end < items.size() && !purged[end]) ++end;
+        if (end > begin)
+          verify_in_order(std::span<const VerifyItem>(items).subspan(begin, end - begin), trust_,
+                          chain_, threads_,
+                          [&](std::size_t k, protocol::Result<protocol::VerifiedEnvelope>&& v) {
+                            return accept(seqs[begin + k], v);
+                          });
+        if (check_.problem) return protocol::Ok{};
+        if (end < items.size() && !accept_purged(seqs[end], wires[end], *purged[end]))
+          return protocol::Ok{};
+        begin = end + 1;
+      }
     }
+  }
+
+  // A purged envelope's stored chain fields (purged_envelopes).
+  struct Purged {
+    std::optional<protocol::Hash> prev_hash;
+    std::optional<protocol::Hash> hash;
+    std::string record_id;
+  };
+
+  // An envelope erased by retention: its place in the chain, linked by the stored hashes (its
+  // signature was checked on receipt). Its record was deleted before it was purged.
+  bool accept_purged(std::uint64_t row_seq, const Bytes& wire, const Purged& p) {
+    const std::string at = "purged envelope " + std::to_string(row_seq) + ": ";
+    if (!p.prev_hash || !p.hash) {
+      check_.problem = problem("envelope", row_seq, "malformed", at + "hash is not 32 bytes");
+    } else if (!wire.empty()) {
+      check_.problem =
+          problem("envelope", row_seq, "purge_incomplete", at + "still holds its bytes");
+    } else if (row_seq != chain_.last_seq + 1) {
+      check_.problem = problem("envelope", row_seq, "out_of_order",
+                               at + "follows seq " + std::to_string(chain_.last_seq));
+    } else if (*p.prev_hash != chain_.last_hash) {
+      check_.problem = problem("envelope", row_seq, "broken_chain",
+                               at + "prev_hash is not the hash of the one before");
+    }
+    if (check_.problem) return false;
+    truth_[p.record_id] = RecordTruth{row_seq, true, false};
+    chain_ = ChainState{row_seq, *p.hash};
+    ++check_.envelopes;
+    return true;
   }
 
   bool accept(std::uint64_t row_seq,
@@ -186,7 +235,9 @@ class AuthorityVerifier {
 
   Status feed() {
     Result<sql::Statement> q = db_.prepare(
-        "SELECT id, wire FROM feed WHERE id > ?1 AND id <= ?2 ORDER BY id", "read feed");
+        "SELECT f.id, f.wire, p.hash FROM feed f LEFT JOIN purged_feed p ON p.id = f.id "
+        "WHERE f.id > ?1 AND f.id <= ?2 ORDER BY f.id",
+        "read feed");
     if (!q) return q.error();
     q->bind(1, schema::log_key(a_.aid, 0));
     q->bind(2, schema::log_key(a_.aid, schema::kMaxSeq));
@@ -197,6 +248,17 @@ class AuthorityVerifier {
       if (!*row) break;
       const std::uint64_t seq = u64(q->int64(0)) & schema::kMaxSeq;
       const protocol::ByteView wire = q->blob_view(1);
+      if (!q->is_null(2)) {  // erased by retention: linked by its stored hash
+        std::optional<protocol::Hash> hash = to_hash(q->blob_view(2));
+        if (!hash || !wire.empty() || seq != chain.last_seq + 1) {
+          check_.problem = problem("feed", seq, "purge_incomplete",
+                                   "purged feed item out of place, or still holding bytes");
+          return protocol::Ok{};
+        }
+        chain = ChainState{seq, *hash};
+        ++check_.feed_items;
+        continue;
+      }
       // Verified as the authority would, at the time the index signed it.
       auto wrapper = protocol::decode_signed(wire, "feed item");
       if (!wrapper) return fail_feed(seq, wrapper.error());

@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 4> kSteps = {
+constexpr std::array<std::string_view, 5> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -165,6 +165,30 @@ CREATE TABLE review_queue (
 ) STRICT;
 CREATE INDEX review_queue_by_b ON review_queue (b_authority_id, b_record_id);
 CREATE INDEX review_queue_by_score ON review_queue (score DESC, id);
+)sql",
+    // 5: retention (docs/index-store.md §12, docs/query.md "Retention"). `retention`: per
+    //    record, when it was archived (kept, not returned by search) and when purged. A purged
+    //    envelope or feed item keeps its row with wire = X'' and its chain fields here, so the
+    //    chains still verify by their stored hashes. IF NOT EXISTS: a database taken back to an
+    //    older version by hand keeps these tables.
+    R"sql(
+CREATE TABLE IF NOT EXISTS retention (
+  aid         INTEGER NOT NULL REFERENCES authorities (aid),
+  record_id   TEXT NOT NULL,
+  archived_ms INTEGER NOT NULL,
+  purged_ms   INTEGER,                                           -- NULL: not purged
+  PRIMARY KEY (aid, record_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS purged_envelopes (
+  id        INTEGER PRIMARY KEY,                                 -- envelopes.id
+  record_id TEXT NOT NULL,
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash      BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+CREATE TABLE IF NOT EXISTS purged_feed (
+  id   INTEGER PRIMARY KEY,                                      -- feed.id
+  hash BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -11,7 +11,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 4> kSteps = {
+constexpr std::array<std::string_view, 5> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
@@ -118,6 +118,32 @@ CREATE TABLE elsewhere (
   PRIMARY KEY (record_id, other_authority_id, other_record_id),
   CHECK ((state = 1) = (details IS NOT NULL))
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 5: retention (docs/store.md §13, docs/query.md "Retention"). `retention`: per record, a
+    // consent to retain (archive at 25, not 18), when it was archived, when its purge began (a
+    // delete envelope appended) and when it ended (payloads erased once the index acknowledged
+    // every envelope of the record). A purged outbox row keeps seq, record_id, op, created_ms
+    // and hash with envelope = X'', and the prev_hash read from it in `purged_outbox`, so the
+    // chain still links; a purged feed row keeps its hash with item = X'' (`purged_feed`).
+    // IF NOT EXISTS: a database taken back to an older version by hand keeps these tables.
+    R"sql(
+CREATE TABLE IF NOT EXISTS retention (
+  record_id         TEXT PRIMARY KEY,
+  consent_to_retain INTEGER NOT NULL DEFAULT 0 CHECK (consent_to_retain IN (0, 1)),
+  archived_ms       INTEGER,                               -- NULL: not archived
+  purge_started_ms  INTEGER,                               -- NULL: no purge begun
+  purged_ms         INTEGER,                               -- NULL: not purged (erased)
+  CHECK (purge_started_ms IS NULL OR archived_ms IS NOT NULL),
+  CHECK (purged_ms IS NULL OR purge_started_ms IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS purged_outbox (
+  seq       INTEGER PRIMARY KEY,                           -- outbox.seq
+  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32)   -- read from the envelope erased
+) STRICT;
+CREATE TABLE IF NOT EXISTS purged_feed (
+  seq INTEGER PRIMARY KEY                                  -- feed.seq
+) STRICT;
+CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox (record_id);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -485,8 +485,9 @@ Result<std::vector<RecordSummary>> Store::list_records(bool include_deleted) {
 
 Result<std::vector<OutboxEntry>> Store::read_outbox(std::uint64_t from_seq, std::size_t limit) {
   Result<sql::Statement> q = db_.prepare(
-      "SELECT seq, record_id, op, created_ms, hash, envelope FROM outbox "
-      "WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+      "SELECT o.seq, o.record_id, o.op, o.created_ms, o.hash, o.envelope, p.seq IS NOT NULL "
+      "FROM outbox o LEFT JOIN purged_outbox p ON p.seq = o.seq "
+      "WHERE o.seq >= ?1 ORDER BY o.seq LIMIT ?2",
       "read outbox");
   if (!q) return q.error();
   q->bind(1, i64(from_seq));
@@ -507,6 +508,7 @@ Result<std::vector<OutboxEntry>> Store::read_outbox(std::uint64_t from_seq, std:
                          "outbox seq " + std::to_string(entry.seq) + ": hash is not 32 bytes");
     entry.hash = *h;
     entry.envelope = q->blob(5);
+    entry.purged = q->int64(6) != 0;
     out.push_back(std::move(entry));
   }
 }
@@ -542,7 +544,9 @@ Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint6
 
   // Pass 1: the outbox, in seq order, through the same verifier the index runs.
   Result<sql::Statement> q =
-      db_.prepare("SELECT seq, record_id, op, created_ms, hash, envelope FROM outbox ORDER BY seq",
+      db_.prepare("SELECT o.seq, o.record_id, o.op, o.created_ms, o.hash, o.envelope, "
+                  "p.seq IS NOT NULL, p.prev_hash "
+                  "FROM outbox o LEFT JOIN purged_outbox p ON p.seq = o.seq ORDER BY o.seq",
                   "verify chain: read outbox");
   if (!q) return q.error();
   protocol::ChainState chain;
@@ -552,6 +556,26 @@ Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint6
     if (!row) return row.error();
     if (!*row) break;
     const std::uint64_t seq = u64(q->int64(0));
+    if (q->int64(6) != 0) {
+      // Purged by retention (docs/store.md §13): its signature was checked when it was
+      // written; what is left is its place in the chain, linked by the stored hashes.
+      const std::string at = "outbox seq " + std::to_string(seq) + " (purged): ";
+      std::optional<Hash> hash = to_hash(q->blob(4));
+      std::optional<Hash> prev = to_hash(q->blob(7));
+      if (!hash || !prev)
+        return problem(seq, "malformed", at + "hash or prev_hash is not 32 bytes");
+      if (seq != chain.last_seq + 1)
+        return problem(seq, "out_of_order",
+                       at + "follows seq " + std::to_string(chain.last_seq));
+      if (*prev != chain.last_hash)
+        return problem(seq, "broken_chain", at + "prev_hash is not the hash of the one before");
+      if (!q->blob(5).empty())
+        return problem(seq, "purge_incomplete", at + "still holds its envelope bytes");
+      latest[q->text(1)] = {seq, static_cast<Operation>(q->int64(2))};
+      chain = protocol::ChainState{seq, *hash};
+      ++report.verified;
+      continue;
+    }
     const Bytes wire = q->blob(5);
     protocol::Result<protocol::VerifiedEnvelope> v =
         protocol::verify_envelope(wire, trust, chain, now_ms);
@@ -577,8 +601,10 @@ Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint6
 
   // Pass 2: every record row is the state its latest envelope wrote.
   Result<sql::Statement> r = db_.prepare(
-      "SELECT r.record_id, r.body, r.shielded, r.deleted, r.last_seq, o.envelope "
-      "FROM records r LEFT JOIN outbox o ON o.seq = r.last_seq ORDER BY r.last_seq",
+      "SELECT r.record_id, r.body, r.shielded, r.deleted, r.last_seq, o.envelope, "
+      "t.purged_ms IS NOT NULL, EXISTS (SELECT 1 FROM purged_outbox p WHERE p.seq = r.last_seq) "
+      "FROM records r LEFT JOIN outbox o ON o.seq = r.last_seq "
+      "LEFT JOIN retention t ON t.record_id = r.record_id ORDER BY r.last_seq",
       "verify chain: read records");
   if (!r) return r.error();
   for (;;) {
@@ -598,6 +624,16 @@ Result<ChainReport> Store::verify_chain(const protocol::Trust& trust, std::uint6
       return problem(last_seq, "stale_last_seq",
                      at + "last_seq " + std::to_string(last_seq) +
                          " but its latest envelope is seq " + std::to_string(seq));
+    if (r->int64(6) != 0) {
+      // Purged: no body, and every envelope of the record purged with it.
+      if (!deleted || !r->is_null(1))
+        return problem(seq, "purge_incomplete", at + "purged but its body is still stored");
+      if (r->int64(7) == 0)
+        return problem(seq, "purge_incomplete", at + "purged but its latest envelope is not");
+      continue;
+    }
+    if (r->int64(7) != 0)
+      return problem(seq, "purge_incomplete", at + "its latest envelope is purged, it is not");
     if (deleted != (op == Operation::remove))
       return problem(seq, "record_mismatch",
                      at + (deleted ? "deleted" : "live") + " but its latest envelope is " +

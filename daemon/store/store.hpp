@@ -38,7 +38,7 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index stor
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -97,7 +97,8 @@ struct OutboxEntry {
   protocol::Operation op = protocol::Operation::upsert;
   std::uint64_t created_ms = 0;  // the envelope's timestamp_ms
   protocol::Hash hash{};         // envelope_hash(envelope)
-  protocol::Bytes envelope;      // the wire bytes (encoded Signed)
+  protocol::Bytes envelope;      // the wire bytes (encoded Signed); empty once purged
+  bool purged = false;           // retention purged its payload (docs/store.md §13)
 };
 
 // The first problem verify_chain found. `code` is a protocol error name (bad_signature,
@@ -170,6 +171,34 @@ struct ImportRow {
   std::uint64_t first_seq = 0;      // the envelopes appended; 0, 0 when none
   std::uint64_t last_seq = 0;
   std::uint64_t imported_ms = 0;    // when it committed (set by Import::finish)
+};
+
+// ---- Retention (docs/store.md §13, docs/query.md "Retention") -------------------------------
+
+// A record's retention row (all defaults when it has none).
+struct RetentionState {
+  bool consent_to_retain = false;
+  std::optional<std::uint64_t> archived_ms;       // archived: kept, no longer returned by search
+  std::optional<std::uint64_t> purge_started_ms;  // its delete envelope appended (purge step 1)
+  std::optional<std::uint64_t> purged_ms;         // personal data erased (purge step 2)
+};
+
+// Live records by where they stand on a day (retention::Stage), and the rows already done.
+struct RetentionCounts {
+  std::uint64_t active = 0;
+  std::uint64_t archive_due = 0;  // due for archiving, not archived yet
+  std::uint64_t purge_due = 0;    // due for purging, not purged yet
+  std::uint64_t archived = 0;     // archived and not purged
+  std::uint64_t purged = 0;
+};
+
+// What one retention run did. Record ids only (never personal data): the daemon logs them.
+struct RetentionRun {
+  std::vector<std::string> archived;  // newly archived
+  std::vector<std::string> purged;    // newly purged
+  // Due for purging, but the index has not acknowledged all of their envelopes yet (a purged
+  // envelope can no longer be sent): purged by a later run.
+  std::vector<std::string> waiting_sync;
 };
 
 // The last envelope as the writer needs it (one transaction tracks it in memory).
@@ -261,6 +290,34 @@ class Store {
   // Records that `version` was accepted; the stored version only moves up.
   Status record_trust_version(std::uint64_t version);
 
+  // ---- Retention (docs/store.md §13) ----
+  Result<RetentionState> retention_state(std::string_view record_id);
+  // Records (or withdraws) a consent to retain for a live record: it moves the archive date
+  // from the 18th to the 25th birthday. not_found when there is no live record.
+  Status set_consent_to_retain(std::string_view record_id, bool consent);
+  // Counts the records by stage on `today` (nothing changes).
+  Result<RetentionCounts> retention_counts(protocol::Date today);
+  // Archives every live record due on `today` and purges every one due for purging (purge()),
+  // each record in transactions of its own. Safe to repeat and to kill at any point: what is
+  // done is not done again, what was begun is finished by the next run.
+  Result<RetentionRun> run_retention(protocol::Date today, const Signing& signing);
+  // Marks a live record archived (kept; a no-op when it is already). not_found when none.
+  Status archive(std::string_view record_id, std::uint64_t now_ms);
+  // Purges a record, in two steps: (1) a live record gets a delete envelope like remove() (the
+  // index drops it from matching and tells the other authorities), its purge noted first;
+  // (2) once the index has acknowledged every envelope of the record, ONE transaction erases
+  // the payload of each (header columns and hash stay, prev_hash is kept beside them, the row
+  // is marked purged) and the elsewhere rows and feed items about it. Returns true when the
+  // record is erased (also when it already was), false while step 2 waits for the index.
+  // not_found when the store never had a live record with that id.
+  Result<bool> purge(std::string_view record_id, const Signing& signing);
+  // Every outbox row of one record, in seq order (subject access: the envelopes' metadata;
+  // `envelope` is left empty). Empty when the store never had the record.
+  Result<std::vector<OutboxEntry>> record_envelopes(std::string_view record_id);
+  // Moves every WAL frame into the database file and truncates the WAL (after a purge, so the
+  // erased pages do not linger in it). Busy readers make it partial; it is retried next run.
+  Status truncate_wal();
+
   // ---- Imports ----
   class Import;
   // Opens ONE write transaction (BEGIN IMMEDIATE) for a whole file: the store's write lock is
@@ -273,6 +330,10 @@ class Store {
   Result<std::vector<ImportRow>> list_imports();
 
  private:
+  // Step 2 of purge(): erases a deleted record's envelopes, elsewhere rows and feed items in one
+  // transaction, once the index acknowledged them all (false until then). store_retention.cpp.
+  Result<bool> erase_purged(std::string_view record_id, std::uint64_t now_ms);
+
   Store(sql::Db db, std::string authority_id, std::uint64_t created_ms)
       : db_(std::move(db)), authority_id_(std::move(authority_id)), created_ms_(created_ms) {}
   // The one write path of every change (single or imported), inside an open write transaction

@@ -49,7 +49,8 @@ AuditRecordRef read_record_ref(const Node& n) {
 }
 
 bool needs_authority(AuditAction a) {
-  return a == AuditAction::query || a == AuditAction::enrolment || a == AuditAction::revocation;
+  return a == AuditAction::query || a == AuditAction::enrolment ||
+         a == AuditAction::revocation || a == AuditAction::purge;
 }
 
 AuditEntry read_entry(const Node& n) {
@@ -61,7 +62,7 @@ AuditEntry read_entry(const Node& n) {
   const std::uint64_t code = action.as_uint(UINT8_MAX);
   if (ctx.failed()) return e;
   if (code < static_cast<std::uint64_t>(AuditAction::query) ||
-      code > static_cast<std::uint64_t>(AuditAction::revocation)) {
+      code > static_cast<std::uint64_t>(AuditAction::purge)) {
     action.fail(Errc::invalid_field, "unknown action " + std::to_string(code));
     return e;
   }
@@ -125,6 +126,7 @@ std::string_view audit_action_name(AuditAction a) noexcept {
     case AuditAction::review: return "review";
     case AuditAction::enrolment: return "enrolment";
     case AuditAction::revocation: return "revocation";
+    case AuditAction::purge: return "purge";
   }
   return "unknown";
 }

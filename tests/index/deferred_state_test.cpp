@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "index/schema.hpp"
 #include "index_fixture.hpp"
 
 using namespace aegis::test;
@@ -371,7 +372,7 @@ TEST_CASE("index: a version 1 store is migrated to the state log on open") {
   }
   IndexStore store = reopen(file, deferred());
   RawDb raw(file);
-  CHECK(raw.scalar("PRAGMA user_version") == 4);
+  CHECK(raw.scalar("PRAGMA user_version") == aegis::index::schema::kSchemaVersion);
   // The id assigned before resolution is a known national id (minting order 1).
   CHECK(raw.scalar("SELECT minted_order FROM national_ids WHERE national_id = "
                    "(SELECT national_id FROM records WHERE record_id = 's-1')") == 1);

@@ -139,7 +139,7 @@ json invalid_audit() {
                                   Errc::malformed, "audit_entry"));
   entries.push_back(invalid_entry("action 0", raw([](RawEntry& r) { r.action = 0; }),
                                   Errc::invalid_field, "audit_entry.action"));
-  entries.push_back(invalid_entry("action 6", raw([](RawEntry& r) { r.action = 6; }),
+  entries.push_back(invalid_entry("action 7", raw([](RawEntry& r) { r.action = 7; }),
                                   Errc::invalid_field, "audit_entry.action"));
   entries.push_back(invalid_entry("empty actor", raw([](RawEntry& r) { r.actor.clear(); }),
                                   Errc::invalid_field, "audit_entry.actor"));

@@ -41,6 +41,7 @@ enum class AuditAction : std::uint8_t {
   review = 3,           // a review decision on an uncertain match (records = the pair)
   enrolment = 4,        // a certificate entered the trust the index runs with
   revocation = 5,       // a certificate left it (revoked, or removed from the bundle)
+  purge = 6,            // retention erased a record's personal data (records = that record)
 };
 std::string_view audit_action_name(AuditAction a) noexcept;
 
