@@ -180,6 +180,11 @@ struct IndexStore::Impl {
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
   std::size_t trained_for = 0;  // records the engine's figures were computed for (training)
+  // The figures in use (loaded from meta at open when a previous run learned them): reused by
+  // every rebuild until training is due again; `training_unsaved` until written to meta.
+  std::optional<Training> training{};
+  bool training_unsaved = false;
+  Status save_training();  // meta.resolution_training, in the caller's write transaction
 };
 
 }  // namespace aegis::index

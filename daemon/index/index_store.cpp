@@ -101,6 +101,9 @@ unsigned thread_count(unsigned wanted) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
 }
 
+// The meta key of the learned matching figures (resolution_training.hpp, encode_training).
+constexpr std::string_view kTrainingKey = "resolution_training";
+
 Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) {
   Result<sql::Statement> q = db.prepare("SELECT value FROM meta WHERE key = ?1", "read meta");
   if (!q) return q.error();
@@ -177,7 +180,17 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
     Result<sql::Transaction> tx = sql::Transaction::begin_read(impl->db, "load state log");
     if (!tx) return tx.error();
     if (Status s = impl->sync_pending(); !s) return s.error();
+    Result<std::optional<std::string>> kept = read_meta(impl->db, kTrainingKey);
+    if (!kept) return kept.error();
+    if (*kept) impl->training = decode_training(**kept, resolve::MatchConfig{});
     if (Status s = impl->rebuild_resolver(); !s) return s.error();
+  }
+  if (impl->training_unsaved) {  // learned at this open: kept for the next one
+    Result<sql::Transaction> tx = sql::Transaction::begin(impl->db, "save resolution training");
+    if (!tx) return tx.error();
+    if (Status s = impl->save_training(); !s) return s.error();
+    if (Status s = tx->commit(); !s) return s.error();
+    impl->training_unsaved = false;
   }
   return impl;
 }
@@ -715,8 +728,21 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
     if (!r) return r.error();  // the transaction rolls back: nothing of any Push is stored
     out.push_back(std::move(r).value());
   }
+  const bool saving = training_unsaved;
+  if (saving)
+    if (Status s = save_training(); !s) return s.error();
   if (Status s = tx->commit(); !s) return s.error();
+  if (saving) training_unsaved = false;
   return out;
+}
+
+Status IndexStore::Impl::save_training() {
+  Result<sql::Statement> q = db.prepare(
+      "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "save resolution training");
+  if (!q) return q.error();
+  q->bind(1, kTrainingKey);
+  q->bind(2, encode_training(*training));
+  return q->run();
 }
 
 // One Push inside the open transaction of apply_batches.
@@ -1067,9 +1093,14 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
   }
   // The figures learned from these records (resolution_training.hpp), then the operator
   // decisions (in the order made: a later one replaces an earlier) and the persisted ids.
-  Training training = train(records);
-  trained_for = training.records;
-  auto engine = std::make_unique<resolve::Resolver>(std::move(training.config),
+  // A previous run's or rebuild's figures are kept until there are enough new records to learn
+  // from (training_due): learning scores every candidate pair, far more than a rebuild.
+  if (!training || training_due(training->records, records.size())) {
+    training = train(records);
+    training_unsaved = true;
+  }
+  trained_for = training->records;
+  auto engine = std::make_unique<resolve::Resolver>(training->config,
                                                     [this] { return mint_national_id(); });
   for (StoredDecision& d : *decisions)
     engine->restore_decision({d.kind, std::move(d.a), std::move(d.b), std::move(d.reason)});

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "resolve/features.hpp"
@@ -33,5 +36,14 @@ Training train(const std::vector<resolve::MatchRecord>& records,
 // `held` records now should learn again: the first time `held` reaches min_records, then
 // each time it has doubled (so the cost is amortised: constant per record).
 bool training_due(std::size_t trained_for, std::size_t held, const TrainingPolicy& policy = {});
+
+// The learned figures as the index keeps them between runs (meta key `resolution_training`),
+// so that a restart or a rebuild reuses them until training is due again instead of learning
+// from every record at each open: one line per (field, level) "field level m u" after a first
+// line "records N", doubles printed so that they read back exactly.
+std::string encode_training(const Training& t);
+// The Training `encode_training` wrote, on `base`; nullopt when `text` is not such a text or
+// names other (field, level)s than `base` (figures of another build: learned again).
+std::optional<Training> decode_training(std::string_view text, const resolve::MatchConfig& base);
 
 }  // namespace aegis::index

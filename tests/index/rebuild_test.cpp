@@ -123,3 +123,46 @@ TEST_CASE("rebuild: an envelope that does not decode refuses the open, naming th
   }
   require_open_refused(f.file, "record kent/k-3: ");
 }
+
+namespace {
+
+// The learned figures the store keeps (meta.resolution_training), or "" when none.
+std::string kept_training(const std::filesystem::path& file) {
+  RawDb raw(file);
+  if (raw.scalar("SELECT count(*) FROM meta WHERE key = 'resolution_training'") == 0) return {};
+  const Bytes text = raw.blob("SELECT value FROM meta WHERE key = 'resolution_training'");
+  return std::string(text.begin(), text.end());
+}
+
+}  // namespace
+
+TEST_CASE("rebuild: the learned figures are kept in the store and reused until training is due") {
+  IndexFixture f;
+  Chain kent = Chain::kent();
+  const std::vector<std::string> given = {"Oliver", "Amelia", "George", "Isla", "Harry",
+                                          "Grace", "Jack", "Mia", "Noah", "Freya"};
+  const std::vector<std::string> family = {"Smith", "Okafor", "Nowak", "Evans", "Khan",
+                                           "Murphy", "Clarke", "Patel", "Walker", "Hughes"};
+  // 5,000 children (the policy's min_records), then one more batch: it learns from 5,000.
+  for (int batch = 0; batch < 21; ++batch) {
+    std::vector<Bytes> envelopes;
+    for (int i = batch * 250; i < std::min(5001, (batch + 1) * 250); ++i) {
+      ChildRecord c = child("k-" + std::to_string(i), family[static_cast<std::size_t>(i / 10 % 10)]);
+      c.identity.name.given = given[static_cast<std::size_t>(i % 10)];
+      c.identity.date_of_birth = {static_cast<std::uint16_t>(2010 + i % 8),
+                                  static_cast<std::uint8_t>(1 + i / 100 % 12),
+                                  static_cast<std::uint8_t>(1 + i / 7 % 28)};
+      envelopes.push_back(kent.upsert(c));
+    }
+    if (!envelopes.empty()) f.apply("kent", envelopes);
+  }
+  const std::string learned = kept_training(f.file);
+  REQUIRE(learned.rfind("records 5000\n", 0) == 0);
+  // Reopened with 5,001 records: the kept figures, not learned again from 5,001.
+  f.store = std::move(IndexStore::open(f.file).value());
+  CHECK(kept_training(f.file) == learned);
+  // Figures this build cannot read are learned again at open, from every record, and kept.
+  { RawDb(f.file).exec("UPDATE meta SET value = 'records 7\n' WHERE key = 'resolution_training'"); }
+  f.store = std::move(IndexStore::open(f.file).value());
+  CHECK(kept_training(f.file).rfind("records 5001\n", 0) == 0);
+}

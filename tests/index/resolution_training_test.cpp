@@ -3,6 +3,7 @@
 // learning again only when the records have doubled.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,4 +98,51 @@ TEST_CASE("training is due at min_records, then only when the records have doubl
   CHECK(training_due(1000, 2000, policy));
   CHECK_FALSE(training_due(5000, 3000, policy));  // records removed: nothing new to learn
   CHECK_FALSE(training_due(5000, 900, policy));   // below the minimum again
+}
+
+TEST_CASE("training: the learned figures read back exactly from their text") {
+  const Training learned = train(children(3000, true));
+  REQUIRE(learned.learned);
+  const std::optional<Training> back = decode_training(encode_training(learned), MatchConfig{});
+  REQUIRE(back);
+  CHECK(back->records == learned.records);
+  CHECK(back->learned);
+  CHECK(back->config.probabilities == learned.config.probabilities);  // exact, not close
+  const Training documented = train(children(10, false));
+  const std::optional<Training> plain = decode_training(encode_training(documented), MatchConfig{});
+  REQUIRE(plain);
+  CHECK_FALSE(plain->learned);
+  CHECK(plain->config.probabilities == default_probabilities());
+}
+
+TEST_CASE("training: a text that is not exactly this build's figures is refused") {
+  const std::string good = encode_training(train(children(3000, true)));
+  const std::size_t first_line = good.find('\n') + 1;
+  const std::size_t second_line = good.find('\n', first_line) + 1;
+  const auto refused = [](const std::string& text) {
+    INFO(text.substr(0, 80));
+    CHECK_FALSE(decode_training(text, MatchConfig{}));
+  };
+  refused("");
+  refused("garbage");
+  refused(good.substr(0, good.size() - 1));             // last line without its newline
+  refused(good.substr(0, second_line));                 // (field, level)s missing
+  refused(good + "upn agree 0.5 0.5\n");                // one more than this build has
+  refused("records -1\n" + good.substr(first_line));    // not a count
+  refused("records 10 x\n" + good.substr(first_line));  // trailing word
+  refused("count 10\n" + good.substr(first_line));
+  std::string swapped = good;  // the first line's field renamed
+  swapped.replace(first_line, good.find(' ', first_line) - first_line, "nhs_numbers");
+  refused(swapped);
+  // The first (field, level) kept, its numbers replaced.
+  const std::string first = good.substr(first_line, second_line - first_line);
+  const std::string names = first.substr(0, first.find(' ', first.find(' ') + 1));
+  const auto with_numbers = [&](const std::string& numbers) {
+    return good.substr(0, first_line) + names + " " + numbers + "\n" + good.substr(second_line);
+  };
+  CHECK(decode_training(with_numbers("0.5 0.25"), MatchConfig{}));  // the edit itself is fine
+  refused(with_numbers("1.5 0.1"));   // not a probability
+  refused(with_numbers("0.9 nan"));
+  refused(with_numbers("0.9"));       // a number missing
+  refused(with_numbers("0.9 0.1 0.1"));
 }
