@@ -82,6 +82,13 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
     keys.push_back(hash_key("yd|" + year + '|' + day + '|' + pair));
     keys.push_back(hash_key("md|" + month + '|' + day + '|' + pair));
   }
+  if (r.postcode.size() >= 4) {
+    // The date + the postcode less its last, or its first, character: a typo in the postcode
+    // (FEBRL's four digits have no district) with a name replaced still meets. As specific as
+    // a date and a street: these blocks stay about one child.
+    keys.push_back(hash_key("dp|" + date + '|' + r.postcode.substr(0, r.postcode.size() - 1)));
+    keys.push_back(hash_key("dq|" + date + '|' + r.postcode.substr(1)));
+  }
   if (!r.postcode.empty()) {
     keys.push_back(hash_key("py|" + r.postcode + '|' + year));
     // Postcode + either name's Soundex (one key family: swapped names meet).
