@@ -7,6 +7,7 @@
 //                            [--today YYYY-MM-DD] [--link X] [--review Y] [--max-block N]
 //                            [--no-sibling-guard] [--errors N] [--parse-only]
 //                            [--estimate] [--posterior P [--true-pairs-per-record R]]
+//                            [--analyse N]
 //
 // Tokens: a keyed BLAKE2b-128 under a fixed bench key over (kind, identifier) of each VALID
 // identifier (adapters/validate.hpp), as an authority would make them; a shielded record
@@ -24,6 +25,13 @@
 // (person = N of rec-N-org / rec-N-dup-K): pairs of imported records, all pairs in one cluster
 // counted as linked (within and across authorities); precision, recall, F1 over them. Records
 // the adapter quarantined are reported apart, with the true pairs they take away.
+//
+// --analyse N (with a truth): why true pairs are not linked, before any review. Every missed
+// pair gets one reason — never compared (no blocking key shared, or only blocks over the cap),
+// scored link but kept apart by clustering, review or no link (by cap, or by score alone) —
+// and a pattern: the fields that did not agree. JSON "missed" holds the counts by reason and
+// the most frequent patterns; stderr shows N missed pairs with score and levels. Record ids,
+// levels and weights only, never a value (bench output, not a product log).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -33,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -45,6 +54,7 @@
 #include "aegis/adapters/adapter.hpp"
 #include "aegis/adapters/csv.hpp"
 #include "aegis/adapters/validate.hpp"
+#include "resolve/blocking.hpp"
 #include "resolve/estimate.hpp"
 #include "resolve/resolver.hpp"
 
@@ -177,6 +187,62 @@ protocol::Date today_utc() {
   return d;
 }
 
+// Blocking keys of every record and the size of every block: what --analyse needs to tell a
+// pair never compared from a pair compared and scored low.
+struct Blocks {
+  std::unordered_map<std::string, std::vector<std::uint64_t>> keys;  // by ref_key, sorted
+  std::unordered_map<std::uint64_t, std::uint32_t> sizes;
+};
+
+Blocks blocks_of(const std::vector<resolve::MatchRecord>& records) {
+  Blocks b;
+  for (const auto& r : records) {
+    auto keys = resolve::blocking_keys(r);
+    for (const std::uint64_t k : keys) ++b.sizes[k];
+    b.keys[ref_key(r.ref)] = std::move(keys);
+  }
+  return b;
+}
+
+// Whether the engine compares x and y: a block shared and not over the cap.
+bool compared(const Blocks& b, const RecordRef& x, const RecordRef& y, std::size_t cap) {
+  const auto& kx = b.keys.at(ref_key(x));
+  const auto& ky = b.keys.at(ref_key(y));
+  std::vector<std::uint64_t> shared;
+  std::set_intersection(kx.begin(), kx.end(), ky.begin(), ky.end(), std::back_inserter(shared));
+  return std::any_of(shared.begin(), shared.end(),
+                     [&](std::uint64_t k) { return b.sizes.at(k) <= cap; });
+}
+
+// Why a true pair is not linked (see --analyse): one reason per pair.
+std::string missed_reason(const resolve::PairScore& s) {
+  if (s.outcome == resolve::Outcome::link) return "link_refused_by_clustering";
+  std::string r(resolve::outcome_name(s.outcome));
+  r += ':';
+  r += s.cap == resolve::Cap::none ? "score" : resolve::cap_name(s.cap);
+  return r;
+}
+
+// The fields of a pair that did not agree ("id=none" when no identifier agrees).
+std::string missed_pattern(const resolve::PairScore& s) {
+  std::string out;
+  bool id_agrees = false;
+  for (const auto& e : s.evidence) {
+    const bool identifier = e.field == resolve::Field::upn || e.field == resolve::Field::uln ||
+                            e.field == resolve::Field::nhs_number;
+    if (identifier) {
+      id_agrees = id_agrees || e.level == resolve::Level::agree;
+      if (e.level != resolve::Level::disagree) continue;
+    }
+    if (e.level == resolve::Level::agree || e.level == resolve::Level::missing) continue;
+    out += out.empty() ? "" : " ";
+    out += std::string(resolve::field_name(e.field)) + "=" +
+           std::string(resolve::level_name(e.level));
+  }
+  if (!id_agrees) out = out.empty() ? "id=none" : "id=none " + out;
+  return out.empty() ? "(all agree)" : out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,6 +257,8 @@ int main(int argc, char** argv) {
   double posterior = 0;
   double true_pairs_per_record = 0;
   std::size_t show_errors = 0;
+  std::size_t analyse = 0;
+  bool analyse_requested = false;
   protocol::Date today = today_utc();
   resolve::MatchConfig config;
   for (int i = 1; i < argc; ++i) {
@@ -236,6 +304,9 @@ int main(int argc, char** argv) {
       estimate = true;
     } else if (a == "--parse-only") {
       parse_only = true;
+    } else if (a == "--analyse") {
+      analyse = std::stoul(next());
+      analyse_requested = true;
     } else if (a == "--errors") {
       show_errors = std::stoul(next());
     } else {
@@ -315,6 +386,12 @@ int main(int argc, char** argv) {
                               std::to_string(r.date_of_birth.month) + '-' +
                               std::to_string(r.date_of_birth.day);
   }
+
+  if (analyse_requested && truth_file.empty() && !febrl_truth) {
+    die("--analyse needs --truth or --febrl-truth");
+  }
+  Blocks blocks;
+  if (analyse_requested) blocks = blocks_of(records);
 
   // Resolve (timed).
   std::uint64_t minted = 0;
@@ -492,6 +569,55 @@ int main(int argc, char** argv) {
     out["recall_counting_quarantined"] =
         true_pairs_all ? static_cast<double>(true_positive) / static_cast<double>(true_pairs_all)
                        : 1.0;
+    if (analyse_requested) {
+      // Why each true pair is apart, before any review (--analyse).
+      std::map<std::string, std::vector<RecordRef>> members;
+      for (const auto& r : refs) {
+        if (const auto p = person(r)) members[*p].push_back(r);
+      }
+      std::map<std::string, std::uint64_t> by_reason;
+      std::map<std::string, double> score_sum;
+      std::map<std::string, std::uint64_t> by_pattern;
+      std::size_t shown = 0;
+      for (const auto& [p, rs] : members) {
+        for (std::size_t i = 0; i < rs.size(); ++i) {
+          for (std::size_t j = i + 1; j < rs.size(); ++j) {
+            if (resolver.national_id(rs[i]) == resolver.national_id(rs[j])) continue;
+            const auto s = resolver.explain(rs[i], rs[j]);
+            if (!s) continue;
+            const std::string reason = compared(blocks, rs[i], rs[j], config.max_block_size)
+                                           ? missed_reason(*s)
+                                           : "not_compared";
+            const std::string pattern = missed_pattern(*s);
+            ++by_reason[reason];
+            score_sum[reason] += s->score;
+            ++by_pattern[reason + " | " + pattern];
+            if (shown < analyse) {
+              ++shown;
+              std::fprintf(stderr, "MISSED %s %s score=%.1f reason=%s %s\n",
+                           rs[i].record_id.c_str(), rs[j].record_id.c_str(), s->score,
+                           reason.c_str(), pattern.c_str());
+            }
+          }
+        }
+      }
+      nlohmann::json missed;
+      std::uint64_t total = 0;
+      for (const auto& [reason, k] : by_reason) {
+        total += k;
+        missed["by_reason"][reason] = {{"pairs", k},
+                                       {"mean_score", score_sum[reason] / static_cast<double>(k)}};
+      }
+      missed["pairs"] = total;
+      std::vector<std::pair<std::uint64_t, std::string>> patterns;
+      for (const auto& [pattern, k] : by_pattern) patterns.emplace_back(k, pattern);
+      std::sort(patterns.begin(), patterns.end(), std::greater<>());
+      if (patterns.size() > 25) patterns.resize(25);
+      for (const auto& [k, pattern] : patterns) {
+        missed["top_patterns"].push_back({{"pairs", k}, {"reason_and_fields", pattern}});
+      }
+      out["missed"] = missed;
+    }
     // Then an operator who always decides right works through the review queue once.
     for (const auto& p : review) {
       const auto x = person(p.a);

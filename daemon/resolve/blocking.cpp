@@ -60,6 +60,15 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
   };
   date_keys(family_name);
   for (const MatchName& f : r.former) date_keys(f.family);
+  // A typo in the first letters of one name changes both of its forms above: the date + the
+  // other name whole + the last 3 letters of the typo'd one still meet (unordered: swapped
+  // names too). As specific as a date and a whole name: these blocks stay about one child.
+  const std::string& raw_given = r.name.given;
+  if (!family_name.empty() && !raw_given.empty()) {
+    auto last3 = [](const std::string& s) { return s.substr(s.size() > 3 ? s.size() - 3 : 0); };
+    keys.push_back(hash_key("dt|" + date + '|' + unordered(family_name, last3(raw_given))));
+    keys.push_back(hash_key("dt|" + date + '|' + unordered(raw_given, last3(family_name))));
+  }
   if (!family_name.empty() && !given_name.empty()) {
     // Two of the three date parts + both whole names (the given name by its variant group),
     // unordered so swapped names meet: one wrong part of the date still meets. Whole names,
@@ -72,6 +81,13 @@ std::vector<std::uint64_t> blocking_keys(const MatchRecord& r) {
     keys.push_back(hash_key("ym|" + year + '|' + month + '|' + pair));
     keys.push_back(hash_key("yd|" + year + '|' + day + '|' + pair));
     keys.push_back(hash_key("md|" + month + '|' + day + '|' + pair));
+  }
+  if (r.postcode.size() >= 4) {
+    // The date + the postcode less its last, or its first, character: a typo in the postcode
+    // (FEBRL's four digits have no district) with a name replaced still meets. As specific as
+    // a date and a street: these blocks stay about one child.
+    keys.push_back(hash_key("dp|" + date + '|' + r.postcode.substr(0, r.postcode.size() - 1)));
+    keys.push_back(hash_key("dq|" + date + '|' + r.postcode.substr(1)));
   }
   if (!r.postcode.empty()) {
     keys.push_back(hash_key("py|" + r.postcode + '|' + year));

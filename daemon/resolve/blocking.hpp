@@ -13,15 +13,18 @@ namespace aegis::resolve {
 // The record's blocking keys, sorted, duplicates removed:
 //   token     each identifier token (kind and hash)
 //   date      date of birth (day and month unordered, so a transposed date lands in the same
-//             block) + the Soundex code, or the first 3 letters, of one name (given name by
-//             its variant group, family, former family) + the initial of the other name; both
-//             ways round, so swapped names meet
+//             block) + the Soundex codes, or the first 3 letters, of both names (given name by
+//             its variant group; family or a former family), unordered so swapped names meet
 //   names     two of the three parts of the date of birth (year+month, year+day, month+day)
 //             + the two Soundex codes of given (variant group) and family, unordered: one
 //             wrong part of the date, names swapped. Never names alone, nor a whole year of
 //             births: such blocks grow with the population (compared pairs would not stay
 //             linear)
-//   district  date of birth + outward code (or the whole postcode when it has none)
+//   tail      date of birth + one name whole + the last 3 letters of the other, both ways
+//             round (unordered): a typo in a name's first letters changes its Soundex code
+//             and first 3 letters at once
+//   near home date of birth + the postcode less its last, or its first, character: a
+//             postcode typo with a name replaced (clear records only)
 //   postcode  postcode + birth year; postcode + the Soundex code of either name (clear records
 //             only)
 //   address   first address line + outward code of the postcode; when the postcode has no

@@ -77,35 +77,38 @@ struct IdSlot {
 };
 
 // Blocking key -> the records filed under it. Open addressing with linear probing over a
-// power-of-two table: one flat array of keys, no allocation per lookup. Most blocks hold one
-// record: it is stored in the table itself; only blocks of two or more get a list. Keys are
+// power-of-two table: one flat array of slots (key, value and kind side by side, so a probe
+// touches one cache line: at national scale the table is far larger than the caches and every
+// record's dozen keys are random accesses), no allocation per lookup. Most blocks hold one
+// record: it is stored in the slot itself; only blocks of two or more get a list. Keys are
 // never erased (an emptied block stays, empty): they are bounded by the keys ever seen.
 class BlockTable {
  public:
   std::span<const std::uint32_t> members(std::uint64_t key) const {
     const std::size_t i = find(key);
     if (i == kAbsent) return {};
-    if (kind_[i] == kOne) return {&value_[i], 1};
-    if (kind_[i] == kList) return lists_[value_[i]];
+    const Slot& s = slots_[i];
+    if (s.kind == kOne) return {&s.value, 1};
+    if (s.kind == kList) return lists_[s.value];
     return {};
   }
 
   // Files `n` under `key`; returns the block's new size.
   std::size_t add(std::uint64_t key, std::uint32_t n) {
-    const std::size_t i = insert(key);
-    if (kind_[i] == kEmpty) {
-      kind_[i] = kOne;
-      value_[i] = n;
+    Slot& s = slots_[insert(key)];
+    if (s.kind == kEmpty) {
+      s.kind = kOne;
+      s.value = n;
       return 1;
     }
-    if (kind_[i] == kOne) {
+    if (s.kind == kOne) {
       const std::uint32_t list = new_list();
-      lists_[list] = {value_[i], n};
-      value_[i] = list;
-      kind_[i] = kList;
+      lists_[list] = {s.value, n};
+      s.value = list;
+      s.kind = kList;
       return 2;
     }
-    auto& l = lists_[value_[i]];
+    auto& l = lists_[s.value];
     l.push_back(n);
     return l.size();
   }
@@ -113,71 +116,71 @@ class BlockTable {
   // Takes `n` out of the block of `key` (it must be there); returns the block's new size.
   std::size_t remove(std::uint64_t key, std::uint32_t n) {
     const std::size_t i = find(key);
-    assert(i != kAbsent && kind_[i] != kEmpty);
-    if (kind_[i] == kOne) {
-      kind_[i] = kEmpty;
+    assert(i != kAbsent && slots_[i].kind != kEmpty);
+    Slot& s = slots_[i];
+    if (s.kind == kOne) {
+      s.kind = kEmpty;
       return 0;
     }
-    auto& l = lists_[value_[i]];
+    auto& l = lists_[s.value];
     l.erase(std::find(l.begin(), l.end(), n));
     if (l.size() > 1) return l.size();
     const std::uint32_t only = l.front();
     l = {};
-    free_lists_.push_back(value_[i]);
-    value_[i] = only;
-    kind_[i] = kOne;
+    free_lists_.push_back(s.value);
+    s.value = only;
+    s.kind = kOne;
     return 1;
   }
 
  private:
   static constexpr std::size_t kAbsent = std::numeric_limits<std::size_t>::max();
   static constexpr std::uint8_t kEmpty = 0;  // a key whose records all left
-  static constexpr std::uint8_t kOne = 1;    // value_ is the one record
-  static constexpr std::uint8_t kList = 2;   // value_ is an index into lists_
+  static constexpr std::uint8_t kOne = 1;    // value is the one record
+  static constexpr std::uint8_t kList = 2;   // value is an index into lists_
 
-  static std::uint64_t stored(std::uint64_t key) { return key == 0 ? 1 : key; }  // 0 = free slot
+  struct Slot {
+    std::uint64_t key = 0;  // 0: a free slot
+    std::uint32_t value = 0;
+    std::uint8_t kind = kEmpty;
+  };
+
+  static std::uint64_t stored(std::uint64_t key) { return key == 0 ? 1 : key; }
 
   std::size_t slot_of(std::uint64_t key) const {
-    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & (keys_.size() - 1);
+    return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ull) >> 20) & (slots_.size() - 1);
   }
 
   std::size_t find(std::uint64_t key) const {
-    if (keys_.empty()) return kAbsent;
+    if (slots_.empty()) return kAbsent;
     key = stored(key);
-    for (std::size_t i = slot_of(key);; i = (i + 1) & (keys_.size() - 1)) {
-      if (keys_[i] == key) return i;
-      if (keys_[i] == 0) return kAbsent;
+    for (std::size_t i = slot_of(key);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i].key == key) return i;
+      if (slots_[i].key == 0) return kAbsent;
     }
   }
 
   std::size_t insert(std::uint64_t key) {
-    if ((used_ + 1) * 2 > keys_.size()) grow();
+    if ((used_ + 1) * 2 > slots_.size()) grow();
     key = stored(key);
     std::size_t i = slot_of(key);
-    while (keys_[i] != 0 && keys_[i] != key) i = (i + 1) & (keys_.size() - 1);
-    if (keys_[i] == 0) {
-      keys_[i] = key;
-      kind_[i] = kEmpty;
+    while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i].key == 0) {
+      slots_[i] = Slot{key, 0, kEmpty};
       ++used_;
     }
     return i;
   }
 
   void grow() {
-    const std::vector<std::uint64_t> old_keys = std::move(keys_);
-    const std::vector<std::uint32_t> old_value = std::move(value_);
-    const std::vector<std::uint8_t> old_kind = std::move(kind_);
-    const std::size_t size = old_keys.empty() ? 1024 : old_keys.size() * 2;
-    keys_.assign(size, 0);
-    value_.assign(size, 0);
-    kind_.assign(size, kEmpty);
-    for (std::size_t j = 0; j < old_keys.size(); ++j) {
-      if (old_keys[j] == 0) continue;
-      std::size_t i = slot_of(old_keys[j]);
-      while (keys_[i] != 0) i = (i + 1) & (size - 1);
-      keys_[i] = old_keys[j];
-      value_[i] = old_value[j];
-      kind_[i] = old_kind[j];
+    const std::vector<Slot> old = std::move(slots_);
+    const std::size_t size = old.empty() ? 1024 : old.size() * 2;
+    slots_.assign(size, Slot{});
+    for (const Slot& s : old) {
+      if (s.key == 0) continue;
+      std::size_t i = slot_of(s.key);
+      while (slots_[i].key != 0) i = (i + 1) & (size - 1);
+      slots_[i] = s;
     }
   }
 
@@ -191,9 +194,7 @@ class BlockTable {
     return static_cast<std::uint32_t>(lists_.size() - 1);
   }
 
-  std::vector<std::uint64_t> keys_;
-  std::vector<std::uint32_t> value_;
-  std::vector<std::uint8_t> kind_;
+  std::vector<Slot> slots_;
   std::size_t used_ = 0;
   std::vector<std::vector<std::uint32_t>> lists_;
   std::vector<std::uint32_t> free_lists_;

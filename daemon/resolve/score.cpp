@@ -85,6 +85,24 @@ double link_threshold_for(double posterior, double prior) {
   return std::log2(posterior / (1 - posterior)) - std::log2(prior / (1 - prior));
 }
 
+namespace {
+
+// One home is one fact: a move changes the postcode, the first address line and the locality
+// together. When the postcode already says "another home" (disagree, or only the district
+// shared), the address line and locality disagreeing follow from it, for one child who moved
+// as for two children — no further evidence, so they weigh nothing. Counted three times they
+// cost a child who moved about 5 bits (docs/resolution.md, "Scoring").
+void discount_moved_home(PairScore& s) {
+  const Level postcode = s.evidence[static_cast<std::size_t>(Field::postcode)].level;
+  if (postcode != Level::disagree && postcode != Level::outward) return;
+  for (Field f : {Field::address_line, Field::locality}) {
+    FieldEvidence& e = s.evidence[static_cast<std::size_t>(f)];
+    if (e.level == Level::disagree) e.weight = 0;
+  }
+}
+
+}  // namespace
+
 PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConfig& config,
                      const Weights& weights) {
   PairScore s;
@@ -123,6 +141,7 @@ PairScore score_pair(const MatchRecord& a, const MatchRecord& b, const MatchConf
   set(Field::middle_name, compare_middle(a, b));
   set(Field::locality, compare_locality(a, b));
 
+  discount_moved_home(s);
   for (const FieldEvidence& e : s.evidence) s.score += e.weight;
   s.outcome = s.score >= config.link_threshold    ? Outcome::link
               : s.score >= config.review_threshold ? Outcome::review

@@ -281,3 +281,72 @@ TEST_CASE("middle names: compared only when both have one; an initial is not agr
   a.middle = "";
   CHECK(level() == Level::missing);
 }
+
+TEST_CASE("blocking keys: a typo in a name's first letters still meets through date and other name") {
+  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
+    const auto kx = blocking_keys(x);
+    const auto ky = blocking_keys(y);
+    return std::any_of(kx.begin(), kx.end(),
+                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
+  };
+  Child a;  // Olivia Thompson, 2014-05-20, CT1 1AA
+  Child moved = a;
+  moved.postcode = "LS1 4AP";
+  moved.line1 = "1 Park Row";
+  // Soundex and first three letters both changed by one typo.
+  Child given_typo = moved;
+  given_typo.given = "Alivia";
+  CHECK(soundex("olivia") != soundex("alivia"));
+  CHECK(shared(a.record(), given_typo.record()));
+  Child family_typo = moved;
+  family_typo.family = "Hhompson";
+  CHECK(shared(a.record(), family_typo.record()));
+  // Names swapped as well: still met.
+  Child swapped = given_typo;
+  std::swap(swapped.given, swapped.family);
+  CHECK(shared(a.record(), swapped.record()));
+  // Not a key on the date and one name: another child of that family and date, other name.
+  Child sibling = moved;
+  sibling.given = "Sophie";
+  CHECK_FALSE(shared(a.record(), sibling.record()));
+  // Both names mistyped at the start, or another date: not met.
+  Child both = given_typo;
+  both.family = "Hhompson";
+  CHECK_FALSE(shared(a.record(), both.record()));
+  Child other_date = given_typo;
+  other_date.dob = "2013-01-02";
+  CHECK_FALSE(shared(a.record(), other_date.record()));
+}
+
+TEST_CASE("blocking keys: a postcode typo with a name replaced still meets on the date") {
+  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
+    const auto kx = blocking_keys(x);
+    const auto ky = blocking_keys(y);
+    return std::any_of(kx.begin(), kx.end(),
+                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
+  };
+  Child a;  // FEBRL-like: a 4-digit postcode without a district
+  a.postcode = "2602";
+  a.line1 = "5 milne cove";
+  Child b = a;
+  b.family = "Lanyon";       // the family name replaced
+  b.line1 = "5 milne cvoe";  // and the street mistyped
+  for (const std::string pc : {"2603", "3602", "2620"}) {
+    b.postcode = pc;
+    INFO(pc);
+    if (pc == "2620") {
+      CHECK_FALSE(shared(a.record(), b.record()));  // a middle typo: neither end kept
+    } else {
+      CHECK(shared(a.record(), b.record()));
+    }
+  }
+  // Another date: not met (the key is not the postcode alone).
+  b.postcode = "2603";
+  b.dob = "2013-02-01";
+  CHECK_FALSE(shared(a.record(), b.record()));
+  // A shielded record has no postcode keys.
+  Child s = b;
+  s.dob = a.dob;
+  s.shielded = true;
+  CHECK_FALSE(shared(a.record(), s.record()));
+}

@@ -278,3 +278,77 @@ TEST_CASE("a sibling given the same name (another date of birth) is never linked
   b.tokens = {token(IdentifierKind::nhs_number, "n1")};
   CHECK(score(a, b).outcome == Outcome::link);
 }
+
+TEST_CASE("a move counts once: the address line and locality weigh nothing when the postcode differs") {
+  Child a;
+  a.locality = {"Canterbury"};
+  Child moved = other(a);
+  moved.postcode = "LS1 4AP";
+  moved.line1 = "1 Park Row";
+  moved.locality = {"Leeds"};
+  const MatchConfig config;
+  const Weights w(config);
+  const PairScore s = score(a, moved);
+  CHECK(level(s, Field::address_line) == Level::disagree);
+  CHECK(level(s, Field::locality) == Level::disagree);
+  CHECK(s.evidence[static_cast<std::size_t>(Field::address_line)].weight == 0.0);
+  CHECK(s.evidence[static_cast<std::size_t>(Field::locality)].weight == 0.0);
+  CHECK(s.score == Approx(w(Field::given_name, Level::agree) + w(Field::family_name, Level::agree) +
+                          w(Field::date_of_birth, Level::agree) + w(Field::gender, Level::agree) +
+                          w(Field::postcode, Level::disagree)));
+  // Names and date alone still wait for review at the documented threshold.
+  CHECK(s.outcome == Outcome::review);
+  // Moved within the district (outward code shared): the same rule.
+  Child near = moved;
+  near.postcode = "CT1 9ZZ";
+  const PairScore n = score(a, near);
+  CHECK(level(n, Field::postcode) == Level::outward);
+  CHECK(n.evidence[static_cast<std::size_t>(Field::address_line)].weight == 0.0);
+}
+
+TEST_CASE("an address that differs under the same postcode, or with none, still counts against") {
+  Child a;
+  a.locality = {"Canterbury"};
+  const MatchConfig config;
+  const Weights w(config);
+  // Same postcode, another first line and town: not explained by a move.
+  Child b = other(a);
+  b.line1 = "1 Park Row";
+  b.locality = {"Leeds"};
+  const PairScore s = score(a, b);
+  CHECK(level(s, Field::postcode) == Level::agree);
+  CHECK(s.evidence[static_cast<std::size_t>(Field::address_line)].weight ==
+        Approx(w(Field::address_line, Level::disagree)));
+  CHECK(s.evidence[static_cast<std::size_t>(Field::locality)].weight ==
+        Approx(w(Field::locality, Level::disagree)));
+  CHECK(w(Field::address_line, Level::disagree) < 0);
+  // One side without a postcode: nothing to say the home changed, so the lines count.
+  Child c = b;
+  c.postcode.clear();
+  const PairScore t = score(a, c);
+  CHECK(level(t, Field::postcode) == Level::missing);
+  CHECK(t.evidence[static_cast<std::size_t>(Field::address_line)].weight ==
+        Approx(w(Field::address_line, Level::disagree)));
+  // A postcode one typo away is not a move either.
+  Child d = b;
+  d.postcode = "CT2 1AA";
+  const PairScore u = score(a, d);
+  CHECK(level(u, Field::postcode) == Level::close);
+  CHECK(u.evidence[static_cast<std::size_t>(Field::address_line)].weight ==
+        Approx(w(Field::address_line, Level::disagree)));
+}
+
+TEST_CASE("twins who moved together are still never linked on score") {
+  Child a;
+  a.given = "Oliver";
+  a.gender = Gender::male;
+  Child twin = other(a);
+  twin.given = "Harry";
+  twin.postcode = "LS1 4AP";
+  twin.line1 = "1 Park Row";
+  MatchConfig config;
+  config.link_threshold = 5;  // whatever the score
+  const PairScore s = score(a, twin, config);
+  CHECK(s.outcome == Outcome::review);
+  CHECK(s.cap == Cap::given_names_differ);
+}
