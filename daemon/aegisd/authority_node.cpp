@@ -272,7 +272,48 @@ void AuthorityNode::store_feed(const std::vector<protocol::Bytes>& items) {
                                     {"detail", outcome->problem->detail}});
     last_feed_problem_ = outcome->problem->message();
   }
+  report_forks(outcome->forks);
   run(session_.feed_stored(outcome->feed_seq));
+}
+
+// Audit checkpoint notices the store refused: the index showed this authority two histories
+// (docs/audit.md). Sizes, seqs and protocol codes only.
+void AuthorityNode::report_forks(const std::vector<store::CheckpointFork>& forks) {
+  for (const store::CheckpointFork& f : forks)
+    log::error("audit_checkpoint_forked",
+               {{"peer", sync_.index_id},
+                {"feed_seq", f.feed_seq},
+                {"held_size", f.held_size},
+                {"notice_size", f.notice_size ? std::to_string(*f.notice_size) : std::string("-")},
+                {"code", f.code},
+                {"detail", f.detail}});
+}
+
+// What `aegis status` shows of the audit checkpoints: the one held and the open forks.
+nlohmann::ordered_json AuthorityNode::audit_status() {
+  nlohmann::ordered_json audit = {{"held_size", nullptr}, {"held_feed_seq", nullptr},
+                                  {"open_forks", 0}, {"fork", nullptr}};
+  if (auto held = store_.held_checkpoint(); !held) {
+    log::error("store_failed", {{"what", held.error().message()}});
+  } else if (*held) {
+    audit["held_size"] = (*held)->checkpoint.tree_size;
+    audit["held_feed_seq"] = (*held)->feed_seq;
+  }
+  auto forks = store_.checkpoint_forks();
+  if (!forks) {
+    log::error("store_failed", {{"what", forks.error().message()}});
+  } else if (!forks->empty()) {
+    const store::CheckpointFork& f = forks->front();  // the first: where the histories parted
+    audit["open_forks"] = forks->size();
+    audit["fork"] = {{"feed_seq", f.feed_seq},
+                     {"detected_ms", f.detected_ms},
+                     {"held_size", f.held_size},
+                     {"notice_size", f.notice_size ? nlohmann::ordered_json(*f.notice_size)
+                                                   : nlohmann::ordered_json()},
+                     {"code", f.code},
+                     {"detail", f.detail}};
+  }
+  return audit;
 }
 
 void AuthorityNode::poll_outbox() {
@@ -496,6 +537,7 @@ nlohmann::ordered_json AuthorityNode::status(std::uint64_t now_ms) {
   peer["feed_problems"] = feed_problems_;
   peer["last_feed_problem"] =
       last_feed_problem_ ? nlohmann::ordered_json(*last_feed_problem_) : nlohmann::ordered_json();
+  peer["audit"] = audit_status();
   nlohmann::ordered_json out = {{"peers", nlohmann::ordered_json::array({peer})}};
   if (inbox_) {
     nlohmann::ordered_json dirs = nlohmann::ordered_json::array();

@@ -63,6 +63,8 @@ class AuthorityNode final : public Role {
   void send(const protocol::Message& m);
   void send_envelopes(std::uint64_t from_seq, std::uint64_t to_seq);
   void store_feed(const std::vector<protocol::Bytes>& items);
+  void report_forks(const std::vector<store::CheckpointFork>& forks);
+  nlohmann::ordered_json audit_status();
   void poll_outbox();
   void sync_tick();  // the session's periodic work (tick() while not backing off)
   void save_sync_state(bool force);

@@ -67,6 +67,8 @@ IndexNode::IndexNode(const config::Config& config, const keys::Identity& identit
       signing_{identity_, serial_, [] { return random_bits(); }},
       zap_(context, trust_),
       now_ms_(now_ms) {
+  audit_policy_.every_entries = config_.audit.checkpoint_entries;
+  audit_policy_.every_ms = config_.audit.checkpoint_seconds * 1000;
   if (auto ok = store_.record_trust(*trust_, now_ms); !ok)
     throw std::runtime_error("index store: " + ok.error().message());
   else if (*ok > 0)
@@ -358,6 +360,13 @@ void IndexNode::on_feed_ack(const std::string& authority, Peer& peer,
   pump_feed(authority, peer);
 }
 
+// A checkpoint of the audit log was made and appended to the enrolled authorities' feeds.
+void IndexNode::send_checkpoint(const index::AuditCheckpointMade& made) {
+  log::info("audit_checkpoint", {{"tree_size", made.checkpoint.tree_size},
+                                 {"feeds", made.feeds.size()}});
+  pump_feeds(made.feeds);
+}
+
 void IndexNode::pump_feed(const std::string& authority, Peer& peer) {
   for (const protocol::SendRange& range : peer.feed.take(now_ms_)) {
     auto items = store_.feed_range(authority, range.from_seq,
@@ -384,10 +393,10 @@ int IndexNode::tick(std::uint64_t now_ms) {
   persist_feed_acks();
   if (now_ms_ >= audit_checked_ms_ + kAuditCheckMs) {  // a checkpoint of the audit log, if due
     audit_checked_ms_ = now_ms_;
-    if (auto made = store_.audit_checkpoint_if_due(now_ms_, signing_); !made)
+    if (auto made = store_.audit_checkpoint_if_due(now_ms_, signing_, audit_policy_); !made)
       log::error("store_failed", {{"detail", made.error().message()}});
     else if (*made)
-      log::info("audit_checkpoint", {{"tree_size", (*made)->checkpoint.tree_size}});
+      send_checkpoint(**made);
   }
   if (now_ms_ >= next_retention_ms_) {  // the daily retention job (retention_job.hpp)
     next_retention_ms_ = now_ms_ + kRetentionEveryMs;

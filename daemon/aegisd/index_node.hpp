@@ -99,6 +99,7 @@ class IndexNode final : public Role {
   void pump_feed(const std::string& authority, Peer& peer);
   // Feeds of other authorities that resolution advanced: each connected one gets its new items.
   void pump_feeds(const std::vector<index::FeedHead>& heads);
+  void send_checkpoint(const index::AuditCheckpointMade& made);
   void send(const std::string& routing_id, const protocol::Message& m);
 
   const config::Config& config_;
@@ -119,6 +120,7 @@ class IndexNode final : public Role {
   std::uint64_t now_ms_ = 0;
   std::uint64_t audit_checked_ms_ = 0;  // last tick that asked for an audit checkpoint
   std::uint64_t next_retention_ms_ = 0;  // the daily retention job: first tick, then every 24 h
+  index::AuditPolicy audit_policy_;     // from [audit]
   std::uint64_t refused_connections_ = 0;
   std::uint64_t batches_ = 0;       // Pushes applied
   std::uint64_t transactions_ = 0;  // group commits that applied them

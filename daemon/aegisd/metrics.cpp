@@ -67,6 +67,13 @@ void add_authority(metrics::Snapshot& s, const Json& status) {
         number(peer, "national_ids"));
   s.add("aegis_feed_items", Kind::gauge, "feed items received from the index (the feed seq)",
         number(peer, "feed_seq"));
+  const Json audit = peer.value("audit", Json::object());
+  s.add("aegis_audit_checkpoint_size", Kind::gauge,
+        "entries of the index's audit log covered by the checkpoint this authority holds",
+        number(audit, "held_size"));
+  s.add("aegis_audit_forks", Kind::gauge,
+        "audit checkpoint notices refused as forks and not resolved yet (0 when all is well)",
+        number(audit, "open_forks"));
 }
 
 void add_index(metrics::Snapshot& s, const Json& status) {

@@ -4,6 +4,9 @@
 // authority holds, checks the log extends each of them (else `forked`); proof prints an entry,
 // the latest signed checkpoint and the RFC 9162 inclusion proof linking them, checked before it
 // is printed. Exit 0 intact / proof given; 1 naming the first problem; 3 config errors.
+// `aegis audit forks [--resolve]` is the authority's side: the checkpoint it holds and the
+// notices it refused as forks (evidence for `aegis audit verify --checkpoint` at the index);
+// exit 1 (code forked) while one is open; --resolve marks them resolved (an operator's call).
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -116,11 +119,72 @@ void proof(const GlobalOptions& g, std::uint64_t index, const std::string& store
   print_result(g, result, human);
 }
 
+nlohmann::ordered_json fork_json(const store::CheckpointFork& f) {
+  nlohmann::ordered_json j = {
+      {"id", f.id},
+      {"feed_seq", f.feed_seq},
+      {"detected", format_time(f.detected_ms)},
+      {"held_size", f.held_size},
+      {"held_checkpoint_hex", f.held ? nlohmann::ordered_json(protocol::to_hex(*f.held))
+                                     : nlohmann::ordered_json()},
+      {"notice_size", f.notice_size ? nlohmann::ordered_json(*f.notice_size)
+                                    : nlohmann::ordered_json()},
+      {"notice_checkpoint_verified", f.verified},
+      {"code", f.code},
+      {"detail", f.detail},
+      {"resolved", f.resolved_ms ? nlohmann::ordered_json(format_time(*f.resolved_ms))
+                                 : nlohmann::ordered_json()}};
+  if (auto n = protocol::decode_checkpoint_notice(f.notice)) {
+    j["notice_checkpoint_hex"] = protocol::to_hex(n->checkpoint);
+    j["notice_from_size"] = n->from_size;
+    j["notice_proof_hex"] = hashes_json(n->proof);
+  }
+  return j;
+}
+
+void forks(const GlobalOptions& g, bool resolve) {
+  const config::Config c = load_config(g);
+  if (c.role != protocol::Role::authority)
+    fail(kExitConfig, "wrong_role", "aegis audit forks is for role = \"authority\"");
+  store::Store s = open_store(c);
+  if (resolve) {
+    auto resolved = s.resolve_checkpoint_forks(now_ms());
+    if (!resolved) fail_store(resolved.error());
+    print_result(g, {{"resolved", *resolved}},
+                 std::to_string(*resolved) + " audit checkpoint fork(s) resolved");
+    return;
+  }
+  auto held = s.held_checkpoint();
+  if (!held) fail_store(held.error());
+  auto open = s.checkpoint_forks();
+  if (!open) fail_store(open.error());
+  nlohmann::ordered_json result = {
+      {"held", *held ? nlohmann::ordered_json{{"size", (*held)->checkpoint.tree_size},
+                                              {"feed_seq", (*held)->feed_seq},
+                                              {"checkpoint_hex", protocol::to_hex((*held)->wire)}}
+                     : nlohmann::ordered_json()},
+      {"forks", nlohmann::ordered_json::array()}};
+  for (const store::CheckpointFork& f : *open) result["forks"].push_back(fork_json(f));
+  const std::string held_text =
+      *held ? "audit checkpoint held: " + std::to_string((*held)->checkpoint.tree_size) +
+                  " entries (feed seq " + std::to_string((*held)->feed_seq) + ")"
+            : std::string("no audit checkpoint held yet");
+  if (open->empty()) {
+    print_result(g, result, held_text + "; no fork");
+    return;
+  }
+  std::string text = held_text + "; " + std::to_string(open->size()) + " open fork(s):";
+  for (const store::CheckpointFork& f : *open)
+    text += "\n  fork " + std::to_string(f.id) + ", feed seq " + std::to_string(f.feed_seq) +
+            ": " + f.code + ": " + f.detail;
+  throw CommandError(kExitFailed, "forked", text, result);
+}
+
 }  // namespace
 
 void add_audit_commands(CLI::App& app, const GlobalOptions& g) {
-  CLI::App* audit =
-      app.add_subcommand("audit", "The index's tamper-evident audit log (role = \"index\")");
+  CLI::App* audit = app.add_subcommand(
+      "audit", "The index's tamper-evident audit log, and an authority's hold on it");
   audit->require_subcommand(1);
 
   struct VerifyArgs {
@@ -146,6 +210,14 @@ void add_audit_commands(CLI::App& app, const GlobalOptions& g) {
   proof_cmd->add_option("ENTRY", p->entry, "the entry's index (0 is the first)")->required();
   proof_cmd->add_option("--store", p->store, "the index database (default: data_dir/index.db)");
   proof_cmd->callback([&g, p] { proof(g, p->entry, p->store); });
+
+  auto resolve = std::make_shared<bool>(false);
+  CLI::App* forks_cmd = audit->add_subcommand(
+      "forks",
+      "role = \"authority\": the audit checkpoint held and the forks found (exit 1 while open)");
+  forks_cmd->add_flag("--resolve", *resolve,
+                      "mark every open fork resolved; the latest fork's checkpoint is held");
+  forks_cmd->callback([&g, resolve] { forks(g, *resolve); });
 }
 
 }  // namespace aegis::cli

@@ -47,6 +47,26 @@ std::string uptime(const nlohmann::ordered_json& s) {
   return buf;
 }
 
+// An authority's hold on the index's audit log (docs/audit.md): the checkpoint it holds, and
+// a fork — the index signed a history that does not extend the one it showed before — until
+// an operator resolves it.
+std::string audit_line(const nlohmann::ordered_json& peer) {
+  auto audit = peer.find("audit");
+  if (audit == peer.end() || !audit->is_object()) return "";
+  auto fork = audit->find("fork");
+  if (fork == audit->end() || !fork->is_object())
+    return "audit checkpoint held from " + text(peer, "peer") + ": " +
+           (audit->value("held_size", nlohmann::ordered_json()).is_null()
+                ? std::string("none yet")
+                : number(*audit, "held_size") + " entries") +
+           "\n";
+  return "AUDIT LOG FORKED: " + text(peer, "peer") + " sent a checkpoint of " +
+         number(*fork, "notice_size") + " entries (feed seq " + number(*fork, "feed_seq") +
+         ") that does not extend the one held (" + number(*fork, "held_size") + " entries): " +
+         text(*fork, "code") + ": " + text(*fork, "detail") + "; open forks " +
+         number(*audit, "open_forks") + " (aegis audit forks)\n";
+}
+
 std::string human(const nlohmann::ordered_json& s) {
   const bool authority = text(s, "role") == "authority";
   std::string out = "aegisd " + text(s, "role") + " " + text(s, "id") + ", pid " +
@@ -83,6 +103,7 @@ std::string human(const nlohmann::ordered_json& s) {
     if (reject != p.end() && reject->is_object())
       out += text(p, "peer") + " rejected seq " + number(*reject, "seq") + ": " +
              text(*reject, "code") + ": " + text(*reject, "detail") + "\n";
+    out += audit_line(p);
   }
   return out;
 }

@@ -226,6 +226,19 @@ void parse_inbox(Parser& p, const toml::node& n, Config& c) {
   }
 }
 
+// [audit]: the index's checkpoint policy; index role only.
+void parse_audit(Parser& p, const toml::table& t, Config& c) {
+  if (c.role != protocol::Role::index) {
+    p.fail(&t.source(), "audit", "only for role = \"index\"");
+    return;
+  }
+  p.check_keys(t, "audit", {"checkpoint_entries", "checkpoint_seconds"});
+  if (auto v = p.integer(t, "audit", "checkpoint_entries", 1, 1000000))
+    c.audit.checkpoint_entries = static_cast<std::uint64_t>(*v);
+  if (auto v = p.integer(t, "audit", "checkpoint_seconds", 1, 86400))
+    c.audit.checkpoint_seconds = static_cast<std::uint64_t>(*v);
+}
+
 // [metrics]: listen (default kDefaultMetricsListen) and enabled (default true).
 void parse_metrics(Parser& p, const toml::table& t, Config& c) {
   p.check_keys(t, "metrics", {"listen", "enabled"});
@@ -252,7 +265,7 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
   c.file = file;
 
   p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store", "sync", "admin",
-                         "limits", "metrics", "inbox"});
+                         "limits", "metrics", "audit", "inbox"});
   if (std::optional<std::string> role = p.string(doc, "", "role", true)) {
     if (*role == "authority") {
       c.role = protocol::Role::authority;
@@ -343,6 +356,8 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
   }
 
   if (const toml::table* metrics = p.table(doc, "", "metrics", false)) parse_metrics(p, *metrics, c);
+
+  if (const toml::table* audit = p.table(doc, "", "audit", false)) parse_audit(p, *audit, c);
 
   if (const toml::node* inbox = doc.get("inbox"); inbox && !p.failed()) parse_inbox(p, *inbox, c);
 

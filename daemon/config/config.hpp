@@ -97,6 +97,14 @@ struct InboxConfig {
 inline constexpr std::array<std::string_view, 3> kInboxFormats = {"ctf", "cin", "csv"};
 inline constexpr std::array<std::string_view, 2> kCsvMappings = {"aegis", "febrl"};
 
+// [audit]: when the index signs a checkpoint of its audit log (docs/audit.md, "Checkpoints"):
+// after checkpoint_entries new entries, or checkpoint_seconds after the last checkpoint when
+// there is a new entry. Index role only; optional (the defaults are index::AuditPolicy's).
+struct AuditConfig {
+  std::uint64_t checkpoint_entries = 1000;  // 1..1000000
+  std::uint64_t checkpoint_seconds = 60;    // 1..86400
+};
+
 struct Config {
   std::filesystem::path file;                       // the config file this was read from (absolute)
   protocol::Role role = protocol::Role::authority;  // authority or index
@@ -108,6 +116,7 @@ struct Config {
   AdminConfig admin;
   LimitsConfig limits;
   MetricsConfig metrics;
+  AuditConfig audit;
   std::vector<InboxConfig> inbox;  // [[inbox]] tables, in file order
 };
 

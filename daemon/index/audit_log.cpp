@@ -20,7 +20,15 @@ namespace {
 
 // The audit tables' own version (meta key audit_schema): they are created here rather than by a
 // step of the index schema so the audit log can move to its own database or engine unchanged.
-constexpr std::int64_t kAuditSchemaVersion = 1;
+// Version 2 adds audit_sent (the checkpoints in the authorities' feeds).
+constexpr std::int64_t kAuditSchemaVersion = 2;
+
+constexpr std::string_view kAuditSentTable = R"sql(
+CREATE TABLE IF NOT EXISTS audit_sent (
+  authority_id TEXT PRIMARY KEY,                                 -- an enrolled authority
+  tree_size    INTEGER NOT NULL CHECK (tree_size >= 1)           -- the last checkpoint its feed got
+) STRICT, WITHOUT ROWID;
+)sql";
 
 constexpr std::string_view kAuditSchema = R"sql(
 CREATE TABLE IF NOT EXISTS audit_entries (
@@ -88,14 +96,25 @@ Status AuditLog::create_tables(sql::Db& db) {
   Result<bool> row = q->step();
   if (!row) return row.error();
   if (*row) {
-    if (q->int64(0) > kAuditSchemaVersion)
+    const std::int64_t version = q->int64(0);
+    q->reset();
+    if (version > kAuditSchemaVersion)
       return index_error(IndexErrc::schema_too_new,
-                         "audit tables of version " + std::to_string(q->int64(0)) +
+                         "audit tables of version " + std::to_string(version) +
                              ", this aegis knows " + std::to_string(kAuditSchemaVersion));
+    if (version == kAuditSchemaVersion) return protocol::Ok{};
+    // 1 -> 2, in the caller's write transaction.
+    if (Status s = db.exec(kAuditSentTable, "create audit_sent"); !s) return s.error();
+    if (Status s = db.exec("UPDATE meta SET value = " + std::to_string(kAuditSchemaVersion) +
+                               " WHERE key = 'audit_schema'",
+                           "store audit schema");
+        !s)
+      return s.error();
     return protocol::Ok{};
   }
   q->reset();
   if (Status s = db.exec(kAuditSchema, "create audit tables"); !s) return s.error();
+  if (Status s = db.exec(kAuditSentTable, "create audit_sent"); !s) return s.error();
   if (Status s = db.exec("INSERT INTO meta (key, value) VALUES ('audit_schema', " +
                              std::to_string(kAuditSchemaVersion) + ")",
                          "store audit schema");
@@ -341,6 +360,42 @@ Result<std::vector<MerkleHash>> AuditLog::leaf_hashes(std::uint64_t size) {
     return corrupt("audit log holds " + std::to_string(out.size()) + " entries, expected " +
                    std::to_string(size) + " (run aegis audit verify)");
   return out;
+}
+
+Result<std::vector<std::string>> AuditLog::enrolled_authorities() {
+  Result<sql::Statement> q = db_->prepare(
+      "SELECT DISTINCT subject_id FROM audit_trust WHERE role = 'authority' ORDER BY subject_id",
+      "read enrolled authorities");
+  if (!q) return q.error();
+  std::vector<std::string> out;
+  for (;;) {
+    Result<bool> row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(q->text(0));
+  }
+  return out;
+}
+
+Result<std::uint64_t> AuditLog::sent_size(std::string_view authority_id) {
+  Result<sql::Statement> q = db_->prepare(
+      "SELECT tree_size FROM audit_sent WHERE authority_id = ?1", "read checkpoint sent");
+  if (!q) return q.error();
+  q->bind(1, authority_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return *row ? u64(q->int64(0)) : 0;
+}
+
+Status AuditLog::record_sent(std::string_view authority_id, std::uint64_t tree_size) {
+  Result<sql::Statement> q = db_->prepare(
+      "INSERT INTO audit_sent (authority_id, tree_size) VALUES (?1, ?2) "
+      "ON CONFLICT (authority_id) DO UPDATE SET tree_size = excluded.tree_size",
+      "store checkpoint sent");
+  if (!q) return q.error();
+  q->bind(1, authority_id);
+  q->bind(2, i64(tree_size));
+  return q->run();
 }
 
 Result<InclusionProof> AuditLog::prove_inclusion(std::uint64_t index) {

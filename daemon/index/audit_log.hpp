@@ -9,6 +9,7 @@
 //   audit_checkpoints (tree_size, time_ms, wire) signed checkpoints, one per tree size
 //   audit_state (tree_size, peaks)               the Merkle frontier after the last entry
 //   audit_trust (serial, subject_id, role, ...)  the certificates active at the last trust load
+//   audit_sent (authority_id, tree_size)         the last checkpoint each authority's feed got
 //
 // Every method works inside the caller's open transaction (IndexStore opens it): an entry, the
 // frontier it moves and the checkpoint it completes commit or roll back with the action.
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aegis/protocol/audit.hpp"
@@ -110,6 +112,14 @@ class AuditLog {
   Result<std::vector<protocol::MerkleHash>> prove_consistency(std::uint64_t old_size,
                                                               std::uint64_t new_size);
 
+  // The leaf hashes of entries 0 .. size-1 (corrupt when one is missing or damaged).
+  Result<std::vector<protocol::MerkleHash>> leaf_hashes(std::uint64_t size);
+  // The authorities enrolled at the last record_trust (an active certificate of role authority).
+  Result<std::vector<std::string>> enrolled_authorities();
+  // The size of the last checkpoint sent in `authority_id`'s feed; 0 when none was.
+  Result<std::uint64_t> sent_size(std::string_view authority_id);
+  Status record_sent(std::string_view authority_id, std::uint64_t tree_size);
+
   // Re-reads the whole log: every entry decodes and has the leaf hash stored with it, the leaf
   // indexes run without a gap, every checkpoint verifies against `trust` (at its own time) and
   // its root is that of the entries it covers, and the frontier is that of the entries.
@@ -124,7 +134,6 @@ class AuditLog {
   };
   explicit AuditLog(sqlite::Db& db) : db_(&db) {}
   Result<protocol::MerkleFrontier> frontier();
-  Result<std::vector<protocol::MerkleHash>> leaf_hashes(std::uint64_t size);
   sqlite::Db* db_;
   Statements st_;
 };

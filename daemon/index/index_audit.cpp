@@ -1,6 +1,8 @@
 // IndexStore's audit log methods (index_store.hpp, docs/audit.md): each opens its transaction on
 // the store's connection and works through AuditLog, so the audit tables, the trust version and
 // the entries they record commit together.
+#include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/merkle.hpp"
 #include "index/audit_log.hpp"
 #include "index/index_impl.hpp"
 #include "sqlite/migrations.hpp"
@@ -61,7 +63,7 @@ Result<std::uint64_t> IndexStore::append_audit(const protocol::AuditEntry& entry
   return index;
 }
 
-Result<std::optional<StoredCheckpoint>> IndexStore::audit_checkpoint_if_due(
+Result<std::optional<AuditCheckpointMade>> IndexStore::audit_checkpoint_if_due(
     std::uint64_t now_ms, const IndexSigning& signing, const AuditPolicy& policy) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "audit checkpoint");
   if (!tx) return tx.error();
@@ -70,9 +72,54 @@ Result<std::optional<StoredCheckpoint>> IndexStore::audit_checkpoint_if_due(
   Result<std::optional<StoredCheckpoint>> made =
       audit->checkpoint_if_due(now_ms, policy, signing.signer, signing.signer_serial);
   if (!made) return made.error();
-  if (!*made) return made;  // nothing written: the transaction rolls back empty
+  if (!*made) return std::optional<AuditCheckpointMade>{};  // nothing written: rolls back empty
+  AuditCheckpointMade out{std::move(**made), {}};
+  Result<std::vector<FeedHead>> feeds = impl_->send_checkpoint(*audit, out, now_ms, signing);
+  if (!feeds) return feeds.error();
+  out.feeds = std::move(feeds).value();
   if (Status s = tx->commit(); !s) return s.error();
-  return made;
+  return std::optional<AuditCheckpointMade>{std::move(out)};
+}
+
+Result<std::vector<FeedHead>> IndexStore::Impl::send_checkpoint(AuditLog& audit,
+                                                                const StoredCheckpoint& made,
+                                                                std::uint64_t now_ms,
+                                                                const IndexSigning& signing) {
+  const std::uint64_t size = made.checkpoint.tree_size;
+  Result<std::vector<std::string>> enrolled = audit.enrolled_authorities();
+  if (!enrolled) return enrolled.error();
+  std::optional<std::vector<protocol::MerkleHash>> leaves;  // read once, when a proof needs them
+  std::vector<FeedHead> feeds;
+  for (const std::string& authority : *enrolled) {
+    Result<std::optional<HeadRow>> head = read_head(authority);
+    if (!head) return head.error();
+    if (!*head) continue;  // enrolled, never connected: no feed yet (its first notice comes later)
+    Result<std::uint64_t> from = audit.sent_size(authority);
+    if (!from) return from.error();
+    protocol::FeedItem item;
+    item.version = protocol::kCheckpointFeedItemVersion;
+    item.kind = protocol::FeedKind::audit_checkpoint;
+    item.checkpoint_notice.checkpoint = made.wire;
+    item.checkpoint_notice.from_size = *from;
+    // No proof from nothing or to the same size; none either from a larger size (the log cannot
+    // shrink: the authority reports that notice as forked).
+    if (*from > 0 && *from < size) {
+      if (!leaves) {
+        Result<std::vector<protocol::MerkleHash>> read = audit.leaf_hashes(size);
+        if (!read) return read.error();
+        leaves = std::move(read).value();
+      }
+      item.checkpoint_notice.proof = protocol::consistency_proof(*leaves, *from, size);
+    }
+    protocol::ChainState feed = (*head)->feed;
+    Result<protocol::Bytes> wire = store_feed_item((*head)->aid, authority, feed, std::move(item), now_ms,
+                                         signing);
+    if (!wire) return wire.error();
+    if (Status s = write_feed_head((*head)->aid, feed); !s) return s.error();
+    if (Status s = audit.record_sent(authority, size); !s) return s.error();
+    feeds.push_back({authority, feed.last_seq});
+  }
+  return feeds;
 }
 
 Result<AuditReport> IndexStore::verify_audit(const protocol::Trust& trust,

@@ -18,6 +18,7 @@
 
 #include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/bytes.hpp"
+#include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "index/index_store.hpp"
 #include "index/resolution_store.hpp"
@@ -143,6 +144,17 @@ struct IndexStore::Impl {
   // A new engine holding every live record of the store with its persisted national id
   // (inside an open transaction). Decodes each live record's payload: the start-up cost.
   Status rebuild_resolver();
+  // Signs `item` as the next of `authority`'s feed (whose head is `feed`, moved on here) and
+  // stores it; the caller writes the new head (write_feed_head) or holds it until it does.
+  Result<protocol::Bytes> store_feed_item(std::int64_t aid, const std::string& authority,
+                                          protocol::ChainState& feed, protocol::FeedItem item,
+                                          std::uint64_t now_ms, const IndexSigning& signing);
+  Status write_feed_head(std::int64_t aid, const protocol::ChainState& feed);
+  // Inside audit_checkpoint_if_due's transaction: appends `made` to the feed of every enrolled
+  // authority as an audit_checkpoint item whose notice links it to the checkpoint last sent
+  // there (index_audit.cpp). Returns the feeds it advanced.
+  Result<std::vector<FeedHead>> send_checkpoint(AuditLog& audit, const StoredCheckpoint& made,
+                                                std::uint64_t now_ms, const IndexSigning& signing);
   // Appends `entry` to the audit log inside the caller's open write transaction, so the entry
   // and the action it records commit (or roll back) together (index_audit.cpp).
   Status append_audit(const protocol::AuditEntry& entry);

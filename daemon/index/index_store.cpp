@@ -298,6 +298,31 @@ Result<std::optional<IndexStore::Impl::HeadRow>> IndexStore::Impl::read_head(
   return std::optional<HeadRow>(h);
 }
 
+Result<Bytes> IndexStore::Impl::store_feed_item(std::int64_t aid, const std::string& authority,
+                                               ChainState& feed, FeedItem item,
+                                               std::uint64_t now_ms, const IndexSigning& signing) {
+  item.authority_id = authority;
+  item.seq = feed.last_seq + 1;
+  item.prev_hash = feed.last_hash;
+  item.timestamp_ms = now_ms;
+  item.signer_serial = signing.signer_serial;
+  Bytes wire = protocol::sign_feed_item(item, signing.signer);
+  sql::Use q(*st.insert_feed);
+  q->bind(1, schema::log_key(aid, item.seq));
+  q->bind(2, ByteView(wire));
+  if (Status s = q->run(); !s) return s.error();
+  feed = {item.seq, protocol::feed_item_hash(wire)};
+  return wire;
+}
+
+Status IndexStore::Impl::write_feed_head(std::int64_t aid, const ChainState& feed) {
+  sql::Use q(*st.update_feed_head);
+  q->bind(1, aid);
+  q->bind(2, i64(feed.last_seq));
+  q->bind(3, ByteView(feed.last_hash));
+  return q->run();
+}
+
 Result<ChainState> IndexStore::chain_state(std::string_view authority_id) {
   Result<std::optional<Impl::HeadRow>> head = impl_->read_head(authority_id);
   if (!head) return head.error();
@@ -620,11 +645,7 @@ class IndexStore::Impl::BatchWriter {
     ChainState feed = (*head)->feed;
     Result<Bytes> wire = sign_and_store((*head)->aid, authority, feed, std::move(item));
     if (!wire) return wire.error();
-    sql::Use q(*m_.st.update_feed_head);
-    q->bind(1, (*head)->aid);
-    q->bind(2, i64(feed.last_seq));
-    q->bind(3, ByteView(feed.last_hash));
-    if (Status s = q->run(); !s) return s;
+    if (Status s = m_.write_feed_head((*head)->aid, feed); !s) return s;
     auto it = std::find_if(out_.other_feeds.begin(), out_.other_feeds.end(),
                            [&](const FeedHead& h) { return h.authority_id == authority; });
     if (it == out_.other_feeds.end()) out_.other_feeds.push_back({authority, feed.last_seq});
@@ -634,18 +655,7 @@ class IndexStore::Impl::BatchWriter {
 
   Result<Bytes> sign_and_store(std::int64_t aid, const std::string& authority, ChainState& feed,
                                FeedItem item) {
-    item.authority_id = authority;
-    item.seq = feed.last_seq + 1;
-    item.prev_hash = feed.last_hash;
-    item.timestamp_ms = now_ms_;
-    item.signer_serial = signing_.signer_serial;
-    Bytes wire = protocol::sign_feed_item(item, signing_.signer);
-    sql::Use q(*m_.st.insert_feed);
-    q->bind(1, schema::log_key(aid, item.seq));
-    q->bind(2, ByteView(wire));
-    if (Status s = q->run(); !s) return s.error();
-    feed = {item.seq, protocol::feed_item_hash(wire)};
-    return wire;
+    return m_.store_feed_item(aid, authority, feed, std::move(item), now_ms_, signing_);
   }
 
   Status append_feed(FeedItem item) {

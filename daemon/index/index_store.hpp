@@ -111,6 +111,11 @@ struct FeedHead {
   std::uint64_t feed_seq = 0;
 };
 
+// A checkpoint audit_checkpoint_if_due made, and the feeds it was appended to (to pump).
+struct AuditCheckpointMade : StoredCheckpoint {
+  std::vector<FeedHead> feeds;
+};
+
 struct ApplyResult {
   protocol::ChainState applied;             // the Ack: highest contiguous durable seq, its hash
   std::size_t applied_count = 0;            // envelopes applied by this call
@@ -440,10 +445,12 @@ class IndexStore {
   // writes the store appends its entry through AuditLog inside its own transaction instead.
   Result<std::uint64_t> append_audit(const protocol::AuditEntry& entry);
   // Signs and stores a checkpoint of the audit log when `policy` says one is due (aegisd calls
-  // it every tick); nullopt when none was.
-  Result<std::optional<StoredCheckpoint>> audit_checkpoint_if_due(std::uint64_t now_ms,
-                                                                  const IndexSigning& signing,
-                                                                  const AuditPolicy& policy = {});
+  // it every tick), and in the same transaction appends it to the feed of every enrolled
+  // authority (one that has a feed and an active authority certificate at the last
+  // record_trust) as an audit_checkpoint item, with the consistency proof from the checkpoint
+  // last sent to that authority (PROTOCOL.md §15.5); nullopt when none was due.
+  Result<std::optional<AuditCheckpointMade>> audit_checkpoint_if_due(
+      std::uint64_t now_ms, const IndexSigning& signing, const AuditPolicy& policy = {});
   // AuditLog::verify over the stored log, in one read transaction.
   Result<AuditReport> verify_audit(const protocol::Trust& trust,
                                    const std::vector<protocol::Bytes>& outside = {});

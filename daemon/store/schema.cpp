@@ -145,6 +145,65 @@ CREATE TABLE IF NOT EXISTS purged_feed (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox (record_id);
 )sql",
+    // 6: the audit checkpoints in the feed (feed version 4, kind 4; docs/audit.md). `feed` is
+    // rebuilt for its kind CHECK as in step 4 — with its two children, national_ids and
+    // elsewhere — and allows kinds 5 and 6 too (feed version 5, the query notices), so that
+    // feed's CHECK changes once. `checkpoint_held`: the last checkpoint that extended the one
+    // before; `checkpoint_forks`: each notice that did not, kept with the evidence.
+    R"sql(
+CREATE TABLE feed_new (
+  seq         INTEGER PRIMARY KEY,                        -- 1, 2, 3... the item's seq (rowid)
+  kind        INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 6), -- protocol::FeedKind
+  received_ms INTEGER NOT NULL,
+  hash        BLOB NOT NULL CHECK (length(hash) = 32),    -- feed_item_hash(item)
+  item        BLOB NOT NULL                               -- the wire bytes (encoded Signed)
+) STRICT;
+INSERT INTO feed_new (seq, kind, received_ms, hash, item)
+  SELECT seq, kind, received_ms, hash, item FROM feed;
+CREATE TABLE national_ids_new (
+  record_id   TEXT PRIMARY KEY,
+  national_id TEXT NOT NULL,
+  feed_seq    INTEGER NOT NULL REFERENCES feed_new (seq)  -- the latest item that stated it
+) STRICT;
+INSERT INTO national_ids_new (record_id, national_id, feed_seq)
+  SELECT record_id, national_id, feed_seq FROM national_ids;
+CREATE TABLE elsewhere_new (
+  record_id          TEXT NOT NULL,
+  other_authority_id TEXT NOT NULL,
+  other_record_id    TEXT NOT NULL,
+  state              INTEGER NOT NULL CHECK (state IN (1, 2)),
+  details            BLOB,
+  feed_seq           INTEGER NOT NULL REFERENCES feed_new (seq),
+  PRIMARY KEY (record_id, other_authority_id, other_record_id),
+  CHECK ((state = 1) = (details IS NOT NULL))
+) STRICT, WITHOUT ROWID;
+INSERT INTO elsewhere_new SELECT * FROM elsewhere;
+DROP TABLE elsewhere;
+DROP TABLE national_ids;
+DROP TABLE feed;
+ALTER TABLE feed_new RENAME TO feed;
+ALTER TABLE national_ids_new RENAME TO national_ids;
+ALTER TABLE elsewhere_new RENAME TO elsewhere;
+CREATE TABLE checkpoint_held (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  tree_size  INTEGER NOT NULL,
+  checkpoint BLOB NOT NULL,                               -- the signed checkpoint's wire
+  feed_seq   INTEGER NOT NULL REFERENCES feed (seq)       -- the item that brought it
+) STRICT;
+CREATE TABLE checkpoint_forks (
+  id             INTEGER PRIMARY KEY,
+  feed_seq       INTEGER NOT NULL REFERENCES feed (seq),  -- the refused item (stored in feed)
+  detected_ms    INTEGER NOT NULL,
+  held           BLOB,                                    -- the checkpoint held then (NULL: none)
+  held_size      INTEGER NOT NULL,
+  notice         BLOB NOT NULL,                           -- the refused CheckpointNotice
+  notice_size    INTEGER,                                 -- its checkpoint's size (NULL: undecodable)
+  verified       INTEGER NOT NULL CHECK (verified IN (0, 1)), -- its checkpoint verified
+  code           TEXT NOT NULL,                           -- protocol error name
+  detail         TEXT NOT NULL,
+  resolved_ms    INTEGER                                  -- NULL until an operator resolves it
+) STRICT;
+)sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");
 

@@ -22,9 +22,11 @@
 #include <variant>
 #include <vector>
 
+#include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/seal.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -38,7 +40,7 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index stor
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -133,12 +135,40 @@ struct SyncState {
   std::optional<SyncReject> last_reject;
 };
 
+// The audit checkpoint this authority holds the index to (docs/audit.md, "Checkpoints in the
+// authorities' feeds"): the last one a feed item brought that extended the one held before.
+struct HeldCheckpoint {
+  protocol::Checkpoint checkpoint;
+  protocol::Bytes wire;        // as signed by the index
+  std::uint64_t feed_seq = 0;  // the feed item that brought it
+};
+
+// A checkpoint notice the authority refused (protocol::accept_checkpoint_notice): the index
+// signed a history that does not extend the one it showed before, or a checkpoint that does not
+// verify. The item itself is stored in the feed (it is the index's signed evidence); this row
+// keeps both checkpoints and the failed proof until an operator resolves it.
+struct CheckpointFork {
+  std::uint64_t id = 0;
+  std::uint64_t feed_seq = 0;
+  std::uint64_t detected_ms = 0;
+  std::optional<protocol::Bytes> held;  // the held checkpoint's wire then (none: nullopt)
+  std::uint64_t held_size = 0;
+  protocol::Bytes notice;               // the refused notice: its checkpoint and proof
+  std::optional<std::uint64_t> notice_size;  // the size its checkpoint claims, if it decodes
+  bool verified = false;                // its checkpoint verified (only the proof failed)
+  std::string code;                     // a protocol error name (broken_chain: forked)
+  std::string detail;
+  std::optional<std::uint64_t> resolved_ms;
+};
+
 // The outcome of storing a FeedBatch.
 struct FeedOutcome {
   std::uint64_t feed_seq = 0;  // the feed position now durably stored
   std::size_t stored = 0;      // new items stored (replayed ones are skipped)
   // The first item that failed verification; it and the items after it were not stored.
   std::optional<protocol::Error> problem;
+  std::size_t checkpoints = 0;         // audit checkpoints accepted (now held)
+  std::vector<CheckpointFork> forks;   // audit checkpoint notices refused (stored, recorded)
 };
 
 // One record of another authority that the index linked to one of this authority's records
@@ -274,6 +304,16 @@ class Store {
   // The other authorities' records linked to `record_id`, by (other_authority_id,
   // other_record_id); empty when none (or no such record).
   Result<std::vector<KnownElsewhere>> elsewhere(std::string_view record_id);
+  // ---- Audit checkpoints from the feed (store_checkpoint.cpp, docs/audit.md) ----
+  // The checkpoint held (nullopt: none received yet).
+  Result<std::optional<HeldCheckpoint>> held_checkpoint();
+  // The forks recorded, oldest first; only the unresolved ones unless `include_resolved`.
+  Result<std::vector<CheckpointFork>> checkpoint_forks(bool include_resolved = false);
+  // An operator has dealt with every open fork: they are marked resolved at now_ms, and the
+  // checkpoint of the latest one becomes the one held when it verified (so later notices are
+  // checked against the index's current history). Returns how many were resolved.
+  Result<std::size_t> resolve_checkpoint_forks(std::uint64_t now_ms);
+
   // The national id the index assigned to `record_id` (nullopt: none yet).
   Result<std::optional<std::string>> national_id(std::string_view record_id);
   Result<std::uint64_t> national_id_count();
@@ -334,6 +374,11 @@ class Store {
   // transaction, once the index acknowledged them all (false until then). store_retention.cpp.
   Result<bool> erase_purged(std::string_view record_id, std::uint64_t now_ms);
 
+  // Inside store_feed's transaction: an audit_checkpoint item's notice checked against the held
+  // checkpoint; held on success, recorded as a fork (returned) on failure. store_checkpoint.cpp.
+  Result<std::optional<CheckpointFork>> apply_checkpoint_notice(const protocol::FeedItem& item,
+                                                                const protocol::Trust& trust,
+                                                                std::uint64_t now_ms);
   Store(sql::Db db, std::string authority_id, std::uint64_t created_ms)
       : db_(std::move(db)), authority_id_(std::move(authority_id)), created_ms_(created_ms) {}
   // The one write path of every change (single or imported), inside an open write transaction

@@ -1,6 +1,6 @@
 // The authority store's sync tables (see store.hpp, "Sync", and docs/store.md §10, §12): outbox
 // range reads for pushing, the feed received from the index, national ids, the records other
-// authorities know (elsewhere), sync state.
+// authorities know (elsewhere), sync state. Audit checkpoints from the feed: store_checkpoint.cpp.
 #include <algorithm>
 #include <string>
 
@@ -170,6 +170,14 @@ Result<FeedOutcome> Store::store_feed(const std::vector<Bytes>& items,
         return s.error();
     if (item.kind == protocol::FeedKind::elsewhere)
       if (Status s = apply_elsewhere(item.elsewhere, item.seq); !s) return s.error();
+    if (item.kind == protocol::FeedKind::audit_checkpoint) {
+      Result<std::optional<CheckpointFork>> fork = apply_checkpoint_notice(item, trust, now_ms);
+      if (!fork) return fork.error();
+      if (*fork)
+        out.forks.push_back(std::move(**fork));
+      else
+        ++out.checkpoints;
+    }
     chain = protocol::advance(chain, *v);
     ++out.stored;
   }

@@ -101,18 +101,6 @@ Checkpoint read_checkpoint(const Node& n) {
   return c;
 }
 
-CheckpointNotice read_notice(const Node& n) {
-  CheckpointNotice c;
-  DecodeContext& ctx = n.context();
-  ArrayNode a = detail::read_versioned_struct(n, kCheckpointNoticeVersion, kNoticeFields);
-  c.checkpoint = a.field(1, "checkpoint").as_bin(kMaxCheckpointSize);
-  c.from_size = a.field(2, "from_size").as_uint();
-  ArrayNode proof = a.field(3, "proof").as_array(0, kMaxProofHashes);
-  for (std::size_t i = 0; i < proof.size() && !ctx.failed(); ++i)
-    c.proof.push_back(proof.item(i).as_fixed_bin<kMerkleHashSize>());
-  return c;
-}
-
 Error forked(const std::string& why) {
   return make_error(Errc::broken_chain, "checkpoint_notice: forked: " + why);
 }
@@ -192,21 +180,37 @@ Result<Checkpoint> verify_checkpoint(ByteView wire, const Trust& trust, std::uin
   return c;
 }
 
-Bytes encode_checkpoint_notice(const CheckpointNotice& n) {
-  Writer w;
+void write_checkpoint_notice(Writer& w, const CheckpointNotice& n) {
   w.array(kNoticeFields);
   w.uint(kCheckpointNoticeVersion);
   w.bin(n.checkpoint);
   w.uint(n.from_size);
   w.array(static_cast<std::uint32_t>(n.proof.size()));
   for (const MerkleHash& h : n.proof) w.bin(h);
+}
+
+CheckpointNotice read_checkpoint_notice(const Node& n) {
+  CheckpointNotice c;
+  DecodeContext& ctx = n.context();
+  ArrayNode a = detail::read_versioned_struct(n, kCheckpointNoticeVersion, kNoticeFields);
+  c.checkpoint = a.field(1, "checkpoint").as_bin(kMaxCheckpointSize);
+  c.from_size = a.field(2, "from_size").as_uint();
+  ArrayNode proof = a.field(3, "proof").as_array(0, kMaxProofHashes);
+  for (std::size_t i = 0; i < proof.size() && !ctx.failed(); ++i)
+    c.proof.push_back(proof.item(i).as_fixed_bin<kMerkleHashSize>());
+  return c;
+}
+
+Bytes encode_checkpoint_notice(const CheckpointNotice& n) {
+  Writer w;
+  write_checkpoint_notice(w, n);
   return w.take();
 }
 
 Result<CheckpointNotice> decode_checkpoint_notice(ByteView bytes) {
   DecodeLimits limits;
   limits.max_input = kMaxNoticeSize;
-  return decode_canonical<CheckpointNotice>(bytes, limits, "checkpoint_notice", read_notice,
+  return decode_canonical<CheckpointNotice>(bytes, limits, "checkpoint_notice", read_checkpoint_notice,
                                             encode_checkpoint_notice);
 }
 

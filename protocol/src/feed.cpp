@@ -1,5 +1,6 @@
 // The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 to 5, the
-// kinds applied, national_id, elsewhere, access_notice and override_notice), national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
+// kinds applied, national_id, elsewhere, audit_checkpoint, access_notice and override_notice),
+// national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
 #include "aegis/protocol/feed.hpp"
 
 #include <array>
@@ -137,6 +138,9 @@ void read_data(const Node& n, FeedItem& f) {
     case FeedKind::elsewhere:
       read_elsewhere(n, f);
       return;
+    case FeedKind::audit_checkpoint:
+      f.checkpoint_notice = read_checkpoint_notice(n);
+      return;
     case FeedKind::access_notice:
     case FeedKind::override_notice: {
       f.notice = read_access_notice(n, f.kind == FeedKind::override_notice);
@@ -149,12 +153,12 @@ void read_data(const Node& n, FeedItem& f) {
 }
 
 // The first version that knows each kind (index: the kind code; 0 = no such kind): 1 and 2
-// since version 2, 3 since version 3, 5 and 6 since version 5 (4 is the audit checkpoint's).
-inline constexpr std::array<std::uint64_t, 7> kKindSince = {0, 2, 2, 3, 0, 5, 5};
+// since version 2, 3 since version 3, 4 since version 4, 5 and 6 since version 5.
+inline constexpr std::array<std::uint64_t, 7> kKindSince = {0, 2, 2, 3, 4, 5, 5};
+inline constexpr std::uint64_t kNewestFeedItemVersion = kNoticeFeedItemVersion;
 
 bool known_version(std::uint64_t version) {
-  return (version >= kOldestFeedItemVersion && version <= kFeedItemVersion) ||
-         version == kNoticeFeedItemVersion;
+  return version >= kOldestFeedItemVersion && version <= kNewestFeedItemVersion;
 }
 
 bool kind_in_version(std::uint64_t code, std::uint64_t version) {
@@ -164,7 +168,7 @@ bool kind_in_version(std::uint64_t code, std::uint64_t version) {
 FeedItem read_feed_item_body(const Node& n) {
   FeedItem f;
   DecodeContext& ctx = n.context();
-  // [version, ...]: the version first (2 or 3), then the arity, as detail::read_versioned_struct
+  // [version, ...]: the version first (2 to 5), then the arity, as detail::read_versioned_struct
   // does for a single version.
   ArrayNode a = n.as_array(1, detail::kAnyLen);
   Node version = a.field(0, "version");
@@ -173,8 +177,7 @@ FeedItem read_feed_item_body(const Node& n) {
     version.fail(Errc::unknown_version, "version " + std::to_string(f.version) +
                                             ", this implementation knows " +
                                             std::to_string(kOldestFeedItemVersion) + " to " +
-                                            std::to_string(kFeedItemVersion) + " and " +
-                                            std::to_string(kNoticeFeedItemVersion));
+                                            std::to_string(kNewestFeedItemVersion));
   detail::expect_arity(n, a, kFeedBodyFields);
 
   f.authority_id = read_authority_id(a.field(1, "authority_id"));
@@ -265,6 +268,9 @@ Bytes encode_feed_item_body(const FeedItem& f) {
       break;
     case FeedKind::elsewhere:
       write_elsewhere(w, f.elsewhere);
+      break;
+    case FeedKind::audit_checkpoint:
+      write_checkpoint_notice(w, f.checkpoint_notice);
       break;
     case FeedKind::access_notice:
     case FeedKind::override_notice:

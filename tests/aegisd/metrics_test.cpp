@@ -36,6 +36,7 @@ Json authority_status() {
     "peers": [{"peer": "national", "connection": "connected", "session": "ready",
                "last_acked_seq": 40, "outbox_tail": 45, "backlog": 5, "lag_s": 1.25,
                "changes_sent": 52, "feed_seq": 17, "national_ids": 39,
+               "audit": {"held_size": 12, "open_forks": 2},
                "rejected": {"bad_signature": 2, "Chain Broken!": 1}}],
     "inbox": {"imported": 3, "rejected": 1, "failed": 0, "records": 1200}})");
 }
@@ -118,6 +119,8 @@ TEST_CASE("metrics: an authority's families carry its status values") {
   CHECK(sample(text, "aegis_import_records_total") == "1200");
   CHECK(sample(text, "aegis_national_ids") == "39");
   CHECK(sample(text, "aegis_feed_items") == "17");
+  CHECK(sample(text, "aegis_audit_checkpoint_size") == "12");
+  CHECK(sample(text, "aegis_audit_forks") == "2");
   CHECK(text.find("aegis_queries_total") == std::string::npos);  // index only
 }
 
@@ -126,7 +129,9 @@ TEST_CASE("metrics: an authority not in session is not ready, and absent fields 
   s["peers"][0]["session"] = "diverged";
   s["peers"][0]["connection"] = "connecting";
   s.erase("inbox");
+  s["peers"][0].erase("audit");
   const std::string text = node_metrics(s).render();
+  CHECK(sample(text, "aegis_audit_forks") == "0");
   CHECK(sample(text, "aegis_ready") == "0");
   CHECK(sample(text, "aegis_connected") == "0");
   CHECK(sample(text, "aegis_import_records_total") == "0");

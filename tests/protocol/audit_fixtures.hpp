@@ -11,6 +11,7 @@
 
 #include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/codec.hpp"
+#include "aegis/protocol/feed.hpp"
 #include "feed_fixtures.hpp"
 
 namespace aegis::test::audit_fixtures {
@@ -103,6 +104,26 @@ inline std::vector<MerkleHash> sample_leaves() {
 inline Checkpoint sample_checkpoint(std::uint64_t size, std::uint64_t serial = kIndexSerial) {
   const auto leaves = sample_leaves();
   return Checkpoint{size, merkle_root(leaves, size), kNowMs - kDayMs + 10'000, serial};
+}
+
+// kent's feed item `seq` (version 4, kind audit_checkpoint): the notice of the checkpoint of the
+// first `to` sample entries, for an authority last sent the checkpoint of `from` entries (0:
+// none), with the consistency proof between them.
+inline FeedItem make_checkpoint_item(std::uint64_t seq, const Hash& prev_hash, std::uint64_t from,
+                                     std::uint64_t to) {
+  FeedItem f;
+  f.version = kCheckpointFeedItemVersion;
+  f.authority_id = "kent";
+  f.seq = seq;
+  f.prev_hash = prev_hash;
+  f.timestamp_ms = kNowMs - kDayMs + seq * 1000;
+  f.signer_serial = kIndexSerial;
+  f.kind = FeedKind::audit_checkpoint;
+  f.checkpoint_notice.checkpoint =
+      sign_checkpoint(sample_checkpoint(to), SeedSigner(seed(kIndexSeed)));
+  f.checkpoint_notice.from_size = from;
+  if (from > 0) f.checkpoint_notice.proof = consistency_proof(sample_leaves(), from, to);
+  return f;
 }
 
 }  // namespace aegis::test::audit_fixtures

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "aegis/protocol/feed.hpp"
+#include "audit_fixtures.hpp"
 #include "feed_fixtures.hpp"
 #include "test_support.hpp"
 
@@ -159,13 +160,15 @@ TEST_CASE("feed: body fields outside their domain are refused with the field's c
     w.bin(Hash{});
   };
   CHECK(decode_feed_item_body(raw_feed_body(kFeedItemVersion, f, 8, applied_data)).ok());
-  CHECK(body_error(raw_feed_body(kFeedItemVersion + 1, f, 8, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kNoticeFeedItemVersion + 1, f, 8, applied_data)) == Errc::unknown_version);
   // Version 1 (one national id per item) is retired.
   CHECK(body_error(raw_feed_body(1, f, 8, applied_data)) == Errc::unknown_version);
-  CHECK(body_error(raw_feed_body(kFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kNoticeFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
   CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 9, applied_data)) == Errc::malformed);
   FeedItem bad = f;
-  bad.kind = static_cast<FeedKind>(4);
+  bad.kind = static_cast<FeedKind>(7);
+  CHECK(body_error(raw_feed_body(kNoticeFeedItemVersion, bad, 8, applied_data)) == Errc::invalid_field);
+  bad.kind = FeedKind::audit_checkpoint;  // kind 4 exists only from version 4
   CHECK(body_error(raw_feed_body(kFeedItemVersion, bad, 8, applied_data)) == Errc::invalid_field);
   bad.kind = FeedKind::elsewhere;  // kind 3 exists only from version 3
   CHECK(body_error(raw_feed_body(2, bad, 8, applied_data)) == Errc::invalid_field);
@@ -550,14 +553,14 @@ TEST_CASE("feed: an elsewhere item's ids are checked and its data has six fields
   }
 }
 
-TEST_CASE("feed: kind 3 exists only in version 3; versions 1 and 4 are unknown") {
+TEST_CASE("feed: kind 3 exists only from version 3; versions 1 and 6 are unknown") {
   FeedItem f = linked();
   f.version = 2;
   const Result<FeedItem> v2 = decode_feed_item_body(encode_feed_item_body(f));
   REQUIRE_FALSE(v2.ok());
   CHECK(v2.error().code == Errc::invalid_field);
   CHECK(v2.error().detail.rfind("feed_item.kind: ", 0) == 0);
-  for (std::uint64_t version : {1u, 4u}) {
+  for (std::uint64_t version : {1u, 6u}) {
     f.version = version;
     CHECK(body_error(encode_feed_item_body(f)) == Errc::unknown_version);
   }
@@ -611,4 +614,69 @@ TEST_CASE("feed: every single-bit flip of a signed elsewhere item is rejected") 
   const FeedLink l = sign_feed_link(linked());
   REQUIRE(verify_feed_item(l.wire, make_feed_trust(), "kent", kFresh, kNowMs).ok());
   CHECK(accepted_bit_flips(l.wire, kFresh) == 0);
+}
+
+TEST_CASE("feed: an audit_checkpoint item (version 4) carries a checkpoint notice", "[audit]") {
+  using aegis::test::audit_fixtures::make_checkpoint_item;
+  const FeedLink first = sign_feed_link(make_checkpoint_item(1, Hash{}, 0, 3));
+  const FeedLink second = sign_feed_link(make_checkpoint_item(2, first.hash, 3, 5));
+  auto v1 = verify_feed_item(first.wire, make_feed_trust(), "kent", kFresh, kNowMs);
+  REQUIRE(v1.ok());
+  CHECK(v1->item == first.item);
+  CHECK(v1->item.version == kCheckpointFeedItemVersion);
+  auto v2 = verify_feed_item(second.wire, make_feed_trust(), "kent", advance(kFresh, *v1), kNowMs);
+  REQUIRE(v2.ok());
+  // What the authority does with it: the notices chain from none to 3 to 5 entries.
+  auto held = accept_checkpoint_notice(v1->item.checkpoint_notice, std::nullopt,
+                                       make_feed_trust(), kNowMs);
+  REQUIRE(held.ok());
+  auto next = accept_checkpoint_notice(v2->item.checkpoint_notice, *held, make_feed_trust(), kNowMs);
+  REQUIRE(next.ok());
+  CHECK(next->tree_size == 5);
+  // Versions 4 and 5 both know kind 4 (a version extends the one before).
+  FeedItem v5 = first.item;
+  v5.version = kNoticeFeedItemVersion;
+  CHECK(decode_feed_item_body(encode_feed_item_body(v5)).ok());
+}
+
+TEST_CASE("feed: a version 3 receiver's view and the notice's own rules", "[audit]") {
+  using aegis::test::audit_fixtures::make_checkpoint_item;
+  auto error_of = [](const FeedItem& f) {
+    auto r = decode_feed_item_body(encode_feed_item_body(f));
+    REQUIRE_FALSE(r.ok());
+    return r.error();
+  };
+  FeedItem f = make_checkpoint_item(1, Hash{}, 3, 5);
+  f.version = 3;  // kind 4 did not exist before version 4
+  Error e = error_of(f);
+  CHECK(e.code == Errc::invalid_field);
+  CHECK(e.detail.rfind("feed_item.kind", 0) == 0);
+  f = make_checkpoint_item(1, Hash{}, 3, 5);
+  f.checkpoint_notice.checkpoint = Bytes(kMaxCheckpointSize + 1, 0x5a);
+  e = error_of(f);
+  CHECK(e.code == Errc::too_large);
+  CHECK(e.detail.rfind("feed_item.data.checkpoint", 0) == 0);
+  f = make_checkpoint_item(1, Hash{}, 3, 5);
+  f.checkpoint_notice.proof.resize(kMaxProofHashes + 1);
+  e = error_of(f);
+  CHECK(e.code == Errc::too_large);
+  CHECK(e.detail.rfind("feed_item.data.proof", 0) == 0);
+  // An item whose checkpoint is forged still decodes and verifies as a feed item (the feed
+  // signature is the index's): it is accept_checkpoint_notice that refuses it.
+  f = make_checkpoint_item(1, Hash{}, 0, 3);
+  f.checkpoint_notice.checkpoint.back() ^= 0x01;
+  auto forged = verify_feed_item(sign_feed_link(f).wire, make_feed_trust(), "kent", kFresh, kNowMs);
+  REQUIRE(forged.ok());
+  auto refused = accept_checkpoint_notice(forged->item.checkpoint_notice, std::nullopt,
+                                          make_feed_trust(), kNowMs);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::bad_signature);
+  // A notice that does not extend the held checkpoint: forked.
+  auto held = accept_checkpoint_notice(make_checkpoint_item(1, Hash{}, 0, 3).checkpoint_notice,
+                                       std::nullopt, make_feed_trust(), kNowMs);
+  REQUIRE(held.ok());
+  auto skipped = accept_checkpoint_notice(make_checkpoint_item(2, Hash{}, 0, 5).checkpoint_notice,
+                                          *held, make_feed_trust(), kNowMs);
+  REQUIRE_FALSE(skipped.ok());
+  CHECK(skipped.error().code == Errc::broken_chain);
 }

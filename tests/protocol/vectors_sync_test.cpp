@@ -4,6 +4,7 @@
 // encoding fails here instead of silently rewriting the vectors.
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -93,6 +94,15 @@ void check_valid_feed(const Trust& trust, const json& c) {
       CHECK(*e.details == *details);
       CHECK(*e.details == details_for_elsewhere(*e.details));  // nothing it may not share
     }
+  } else if (expect.at("kind") == "audit_checkpoint") {
+    REQUIRE(f->kind == FeedKind::audit_checkpoint);
+    const CheckpointNotice& n = f->checkpoint_notice;
+    CHECK(to_hex(n.checkpoint) == expect.at("checkpoint_hex").get<std::string>());
+    CHECK(n.from_size == expect.at("from_size").get<std::uint64_t>());
+    const auto& proof = expect.at("proof_hex");
+    REQUIRE(n.proof.size() == proof.size());
+    for (std::size_t i = 0; i < proof.size(); ++i)
+      CHECK(to_hex(n.proof[i]) == proof[i].get<std::string>());
   } else {
     CHECK(expect.at("kind") == "national_id");
     CHECK(f->kind == FeedKind::national_id);
@@ -167,6 +177,7 @@ TEST_CASE("vectors: every valid feed item decodes, re-encodes, verifies and chai
   REQUIRE(file.at("cases").size() >= 8);
   Hash previous{};
   std::set<std::string> kinds, states;
+  std::optional<Checkpoint> held;  // kent's, through its audit_checkpoint items
   for (const json& c : file.at("cases")) {
     INFO(c.at("name").get<std::string>());
     check_valid_feed(trust, c);
@@ -174,13 +185,25 @@ TEST_CASE("vectors: every valid feed item decodes, re-encodes, verifies and chai
     kinds.insert(expect.at("kind").get<std::string>() + " v" +
                  std::to_string(expect.at("version").get<std::uint64_t>()));
     if (expect.contains("state")) states.insert(expect.at("state").get<std::string>());
+    if (expect.at("kind") == "audit_checkpoint") {
+      auto notice = decode_checkpoint_notice(encode_checkpoint_notice(
+          CheckpointNotice{bytes_of(expect.at("checkpoint_hex")),
+                           expect.at("from_size").get<std::uint64_t>(), {}}));
+      REQUIRE(notice.ok());
+      for (const json& h : expect.at("proof_hex")) notice->proof.push_back(array_of<kMerkleHashSize>(h));
+      auto accepted = accept_checkpoint_notice(*notice, held, trust, c.at("now_ms").get<std::uint64_t>());
+      REQUIRE(accepted.ok());
+      held = *accepted;
+    }
     const ChainState chain = chain_of(c.at("chain"));
     if (chain.last_seq > 0) CHECK(chain.last_hash == previous);
     previous = array_of<kHashSize>(c.at("expect").at("hash_hex"));
   }
-  // Both versions stay covered: version 2 items remain valid after version 3.
+  // Every version stays covered: version 2 items remain valid after versions 3 and 4.
   CHECK(kinds == std::set<std::string>{"applied v2", "national_id v2", "national_id v3",
-                                       "elsewhere v3"});
+                                       "elsewhere v3", "audit_checkpoint v4"});
+  REQUIRE(held);
+  CHECK(held->tree_size == 5);
   CHECK(states == std::set<std::string>{"unlinked", "linked", "shielded"});
 }
 

@@ -346,7 +346,8 @@ TEST_CASE("schema: a version 2 database gains the imports table on open") {
   }
   {
     RawDb raw(f.file);  // what an issue-3 build wrote
-    raw.exec("DROP TABLE elsewhere; DROP TABLE imports; PRAGMA user_version = 2;");
+    raw.exec("DROP TABLE checkpoint_forks; DROP TABLE checkpoint_held; DROP TABLE elsewhere; "
+             "DROP TABLE imports; PRAGMA user_version = 2;");
   }
   store::Store s = f.open();
   RawDb raw(f.file);

@@ -261,7 +261,8 @@ TEST_CASE("sync store: a version 1 database is migrated to the sync schema on op
   }
   {
     RawDb raw(f.file);  // back to what a milestone-1 build wrote
-    raw.exec("DROP TABLE elsewhere; DROP TABLE imports; DROP TABLE national_ids; DROP TABLE feed; "
+    raw.exec("DROP TABLE checkpoint_forks; DROP TABLE checkpoint_held; DROP TABLE elsewhere; "
+             "DROP TABLE imports; DROP TABLE national_ids; DROP TABLE feed; "
              "DROP TABLE sync_state; PRAGMA user_version = 1;");
   }
   store::Store s = f.open();
@@ -428,7 +429,7 @@ TEST_CASE("sync store: the elsewhere table refuses details for a record shielded
   CHECK(known(s, "c-1").size() == 1);
 }
 
-TEST_CASE("sync store: a schema version 3 file with data is migrated to version 4 on open") {
+TEST_CASE("sync store: a schema version 3 file with data is migrated on open (steps 4 and 5)") {
   SyncFixture f;
   const std::filesystem::path source = f.dir / "source.db";
   {
@@ -459,7 +460,7 @@ TEST_CASE("sync store: a schema version 3 file with data is migrated to version 
   }
   store::Store s = f.open();
   RawDb raw(f.file);
-  CHECK(raw.scalar("PRAGMA user_version") == store::kSchemaVersion);  // 4, then on
+  CHECK(raw.scalar("PRAGMA user_version") == store::kSchemaVersion);
   CHECK(raw.scalar("SELECT count(*) FROM feed") == 3);
   CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 2);
   CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_check") == 0);
@@ -468,7 +469,9 @@ TEST_CASE("sync store: a schema version 3 file with data is migrated to version 
                    "WHERE instr(sql, '_new') > 0 OR instr(name, '_new') > 0") == 0);
   CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_list('national_ids') "
                    "WHERE \"table\" = 'feed'") == 1);
-  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE sql LIKE '%kind IN (1, 2, 3)%'") ==
+  CHECK(raw.scalar("SELECT count(*) FROM pragma_foreign_key_list('elsewhere') "
+                   "WHERE \"table\" = 'feed'") == 1);
+  CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE sql LIKE '%kind BETWEEN 1 AND 6%'") ==
         1);
   CHECK(*s.national_id("c-1") == std::optional<std::string>(kNid1));
   CHECK(s.sync_state("national")->acked_seq == 2);

@@ -241,8 +241,10 @@ json invalid_cases(const Trust& trust) {
   };
   add("feed item body: access_notice in version 3", "feed_item_body",
       notice_with(false, [](FeedItem& f) { f.version = 3; }), Errc::invalid_field);
-  add("feed item body: version 4 (not known to this version of the document)", "feed_item_body",
-      notice_with(false, [](FeedItem& f) { f.version = 4; }), Errc::unknown_version);
+  add("feed item body: access_notice in version 4 (the audit checkpoint's)", "feed_item_body",
+      notice_with(false, [](FeedItem& f) { f.version = 4; }), Errc::invalid_field);
+  add("feed item body: version 6 (not known to this version of the document)", "feed_item_body",
+      notice_with(false, [](FeedItem& f) { f.version = 6; }), Errc::unknown_version);
   add("feed item body: a notice of the authority's own query", "feed_item_body",
       notice_with(false, [](FeedItem& f) { f.notice.viewer_authority_id = "leeds"; }),
       Errc::invalid_field);

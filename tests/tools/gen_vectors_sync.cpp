@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../protocol/audit_fixtures.hpp"
 #include "../protocol/feed_fixtures.hpp"
 #include "aegis/protocol/sync.hpp"
 #include "test_support.hpp"
@@ -334,6 +335,16 @@ json valid_feed_case(const std::string& name, const FeedLink& l, const ChainStat
       expect["details_hex"] = e.details ? json(hex(encode_child_details(*e.details))) : json();
       break;
     }
+    case FeedKind::audit_checkpoint: {
+      const CheckpointNotice& n = f.checkpoint_notice;
+      expect["kind"] = "audit_checkpoint";
+      expect["checkpoint_hex"] = hex(n.checkpoint);
+      expect["from_size"] = n.from_size;
+      json proof = json::array();
+      for (const MerkleHash& h : n.proof) proof.push_back(hex(h));
+      expect["proof_hex"] = proof;
+      break;
+    }
     case FeedKind::access_notice:
     case FeedKind::override_notice:
       // Notices have their own vectors (valid_query.json, gen_vectors_query.cpp).
@@ -377,6 +388,17 @@ json valid_feeds() {
     cases.push_back(valid_feed_case(name, *link, state));
     state = ChainState{link->item.seq, link->hash};
   }
+  // Version 4: the audit log's checkpoints (§15.5), over the entries of valid_audit.json.
+  using aegis::test::audit_fixtures::make_checkpoint_item;
+  const FeedLink kent8 = sign_feed_link(make_checkpoint_item(8, state.last_hash, 0, 3));
+  const FeedLink kent9 = sign_feed_link(make_checkpoint_item(9, kent8.hash, 3, 5));
+  const std::pair<const char*, const FeedLink*> v4[] = {
+      {"feed 8 (version 4): the first audit checkpoint kent is sent, of 3 entries", &kent8},
+      {"feed 9: the checkpoint of 5 entries, with the consistency proof from 3", &kent9}};
+  for (const auto& [name, link] : v4) {
+    cases.push_back(valid_feed_case(name, *link, state));
+    state = ChainState{link->item.seq, link->hash};
+  }
   cases.push_back(valid_feed_case("leeds's first item: three national ids, at the alphabet's edges",
                                   sign_feed_link([] {
                                     FeedItem f = make_national_id(1, Hash{}, "L:42_a.b-c",
@@ -392,9 +414,12 @@ json valid_feeds() {
       "Feed items (§13) every implementation MUST accept: decode, re-encode byte-equal "
       "(`body_hex` is the body), verify the Ed25519 signature under AEGIS-FEED-V1 with the key "
       "of the certificate named by signer_serial, compare hash_hex with BLAKE2b-256(wire), and "
-      "verify as received by `authority_id` against `chain` at `now_ms`. Cases 1-7 form one "
-      "feed of authority kent (1-3 version 2, 4-7 version 3); the last case is leeds's. "
-      "`details_hex` of an elsewhere item is its canonical ChildDetails (§3.8), or null.",
+      "verify as received by `authority_id` against `chain` at `now_ms`. Cases 1-9 form one "
+      "feed of authority kent (1-3 version 2, 4-7 version 3, 8-9 version 4); the last case is "
+      "leeds's. `details_hex` of an elsewhere item is its canonical ChildDetails (§3.8), or "
+      "null; an audit_checkpoint item's `checkpoint_hex`, `from_size` and `proof_hex` are its "
+      "CheckpointNotice (§15.5), which MUST be accepted by an authority holding the checkpoint "
+      "of the previous one (none for case 8).",
       cases);
 }
 
@@ -450,9 +475,9 @@ json invalid_feeds() {
   if (v1[1] != 0x02) throw std::logic_error("version offset");
   v1[1] = 0x01;
   add("version 1, retired (signed)", sign_raw_feed(v1), Errc::unknown_version);
-  Bytes v4 = v1;
-  v4[1] = 0x04;
-  add("version 4 (signed)", sign_raw_feed(v4), Errc::unknown_version);
+  Bytes v6 = v1;
+  v6[1] = 0x06;
+  add("version 6 (signed)", sign_raw_feed(v6), Errc::unknown_version);
   FeedItem twice = make_national_id(1, Hash{}, "child-1", "0123456789ABCDEF");
   twice.national_ids.push_back({"child-1", "GHJKMNPQRSTVWXYZ"});
   add("the same record twice in one item (signed)", sign_feed_link(twice).wire,
@@ -541,6 +566,42 @@ json invalid_feeds() {
     add("elsewhere: data of five fields (signed)", sign_raw_feed(five), Errc::malformed);
   }
 
+  {
+    // audit_checkpoint items (version 4): the notice's own rules (§15.5), named under data.
+    using aegis::test::audit_fixtures::make_checkpoint_item;
+    auto checkpoint_case = [&](const std::string& what, const std::function<void(FeedItem&)>& edit,
+                               Errc code) {
+      FeedItem f = make_checkpoint_item(1, Hash{}, 3, 5);
+      edit(f);
+      add("audit_checkpoint: " + what + " (signed)", sign_raw_feed(encode_feed_item_body(f)), code);
+    };
+    checkpoint_case("in a version 3 item", [](FeedItem& f) { f.version = 3; },
+                    Errc::invalid_field);
+    checkpoint_case("a checkpoint of 257 bytes",
+                    [](FeedItem& f) { f.checkpoint_notice.checkpoint = Bytes(257, 0x5a); },
+                    Errc::too_large);
+    checkpoint_case("a proof of 129 hashes",
+                    [](FeedItem& f) { f.checkpoint_notice.proof.resize(129); }, Errc::too_large);
+    // The notice's bytes replaced by a hand-written one: a rule the struct cannot break.
+    auto raw_notice_case = [&](const std::string& what, std::uint64_t version,
+                               std::size_t hash_size, Errc code) {
+      const FeedItem f = make_checkpoint_item(1, Hash{}, 3, 5);
+      Bytes raw_body = encode_feed_item_body(f);
+      raw_body.resize(raw_body.size() - encode_checkpoint_notice(f.checkpoint_notice).size());
+      Writer w;
+      w.array(4);
+      w.uint(version);
+      w.bin(f.checkpoint_notice.checkpoint);
+      w.uint(f.checkpoint_notice.from_size);
+      w.array(1);
+      w.bin(Bytes(hash_size, 0x11));
+      const Bytes notice = w.take();
+      raw_body.insert(raw_body.end(), notice.begin(), notice.end());
+      add("audit_checkpoint: " + what + " (signed)", sign_raw_feed(raw_body), code);
+    };
+    raw_notice_case("notice version 2", 2, kMerkleHashSize, Errc::unknown_version);
+    raw_notice_case("a proof hash of 31 bytes", 1, kMerkleHashSize - 1, Errc::invalid_field);
+  }
   add("unknown signer serial 99", sign_feed_link(make_applied(1, Hash{}, 2, 99)).wire,
       Errc::unknown_signer);
   add("signed by kent's authority certificate",

@@ -100,6 +100,12 @@ inline constexpr std::uint64_t kCheckpointNoticeVersion = 1;
 Bytes encode_checkpoint_notice(const CheckpointNotice& n);
 Result<CheckpointNotice> decode_checkpoint_notice(ByteView bytes);
 
+class Writer;
+class Node;
+// Nested inside a feed item of kind audit_checkpoint (feed.cpp): the same encoding and rules.
+void write_checkpoint_notice(Writer& w, const CheckpointNotice& n);
+CheckpointNotice read_checkpoint_notice(const Node& n);
+
 // The authority's check of a notice against `held`, the last checkpoint it accepted (nullopt:
 // none yet): the checkpoint verifies (verify_checkpoint at now_ms), and it extends `held` —
 // from_size is held's size, and the proof links held to it (§15.1). A checkpoint of held's size

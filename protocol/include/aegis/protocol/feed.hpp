@@ -9,6 +9,7 @@
 //   data (national_id) = [ [ record_id, national_id ], ... ]   1..kMaxNationalIdsPerItem
 //   data (elsewhere)   = [ record_id, national_id, other_authority_id, other_record_id, state,
 //                          details | nil ]                      version 3 and later
+//   data (audit_checkpoint) = CheckpointNotice (audit.hpp)      version 4 and later
 //   data (access_notice)   = [ record_id, viewer_authority_id, user_id, role, purpose, time_ms ]
 //   data (override_notice) = the same + [ reason ]              version 5 and later
 //   wire form = Signed{ body, Ed25519_index(domain "AEGIS-FEED-V1") }
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/envelope.hpp"
@@ -40,10 +42,12 @@ inline constexpr std::string_view kDomainFeed = "AEGIS-FEED-V1";
 inline constexpr std::uint64_t kFeedItemVersion = 3;
 // Version 5 (2026-11-26): adds the kinds access_notice and override_notice (practitioner
 // queries, PROTOCOL.md §16); the index writes it for those kinds only (FeedItem::version), so
-// an authority not upgraded yet still accepts the other kinds. Decoders accept it too. Version
-// 4 is the audit checkpoint's (kind 4, docs/audit.md), not known to this build yet: refused as
-// unknown_version.
+// an authority not upgraded yet still accepts the other kinds. Decoders accept it too.
 inline constexpr std::uint64_t kNoticeFeedItemVersion = 5;
+// Version 4 (2026-11-26): adds the kind audit_checkpoint (PROTOCOL.md §15.5, docs/audit.md); the
+// index writes it for that kind only, as version 5 for the notices. A version is a superset of
+// the one before: version 5 knows kind 4 too.
+inline constexpr std::uint64_t kCheckpointFeedItemVersion = 4;
 inline constexpr std::uint64_t kOldestFeedItemVersion = 2;
 inline constexpr std::size_t kMaxNationalIdsPerItem = 512;
 // An elsewhere item carries at most one record's details, and a record fits one envelope: an
@@ -55,7 +59,7 @@ enum class FeedKind : std::uint8_t {
   applied = 1,      // the index durably applied this authority's chain up to applied_seq
   national_id = 2,  // the national child ids the index assigned to some of this authority's records
   elsewhere = 3,    // one of this authority's records is linked to a record of another authority
-  // 4 is the audit checkpoint's
+  audit_checkpoint = 4,  // a signed checkpoint of the index's audit log, with its consistency proof
   access_notice = 5,    // another authority's user was answered with one of this authority's records
   override_notice = 6,  // another authority's user broke the glass on one of its records
 };
@@ -88,7 +92,7 @@ struct NationalIdAssignment {
 };
 
 struct FeedItem {
-  std::uint64_t version = kFeedItemVersion;  // 2, 3 or 5; elsewhere needs 3, notices 5
+  std::uint64_t version = kFeedItemVersion;  // 2 to 5; elsewhere needs 3, audit_checkpoint 4, notices 5
   std::string authority_id;        // the authority this item is for
   std::uint64_t seq = 0;           // 1, 2, 3... per authority, no gaps
   Hash prev_hash{};                // hash of item seq-1; zeros for seq 1
@@ -104,6 +108,9 @@ struct FeedItem {
   ElsewhereLink elsewhere;
   // kind == access_notice, override_notice (reason only in an override_notice)
   AccessNotice notice;
+  // kind == audit_checkpoint: the checkpoint and the proof that it extends the previous one sent
+  // to this authority (accept_checkpoint_notice checks it)
+  CheckpointNotice checkpoint_notice;
   bool operator==(const FeedItem&) const = default;
 };
 
