@@ -18,6 +18,7 @@ void add_review_commands(CLI::App& app, const GlobalOptions& g);  // review ...,
 void add_links_commands(CLI::App& app, const GlobalOptions& g);   // links export (index role)
 void add_audit_commands(CLI::App& app, const GlobalOptions& g);   // audit verify|proof (index)
 void add_backup_commands(CLI::App& app, const GlobalOptions& g);  // backup, restore (either role)
+void add_search_commands(CLI::App& app, const GlobalOptions& g);  // search, notices (authority)
 
 // One request to this node's running aegisd over its admin socket; its result, or a failure
 // naming the daemon's error code (exit 1; not_running when no daemon answers).

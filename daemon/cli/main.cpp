@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_links_commands(app, g);
   add_audit_commands(app, g);
   add_backup_commands(app, g);
+  add_search_commands(app, g);
 
   try {
     app.parse(argc, argv);

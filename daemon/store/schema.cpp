@@ -11,7 +11,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 4> kSteps = {
+constexpr std::array<std::string_view, 5> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
@@ -118,6 +118,45 @@ CREATE TABLE elsewhere (
   PRIMARY KEY (record_id, other_authority_id, other_record_id),
   CHECK ((state = 1) = (details IS NOT NULL))
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 5: the feed's access and override notices (feed version 5, kinds 5 and 6; docs/query.md
+    // rule 8). `feed` is rebuilt for its kind CHECK, and the two tables referencing it with it,
+    // as in step 4. Kind 4 (the audit checkpoint, docs/audit.md) is allowed too, so that one
+    // rebuild serves both.
+    R"sql(
+CREATE TABLE feed_new (
+  seq         INTEGER PRIMARY KEY,                        -- 1, 2, 3... the item's seq (rowid)
+  kind        INTEGER NOT NULL CHECK (kind BETWEEN 1 AND 6), -- protocol::FeedKind
+  received_ms INTEGER NOT NULL,
+  hash        BLOB NOT NULL CHECK (length(hash) = 32),    -- feed_item_hash(item)
+  item        BLOB NOT NULL                               -- the wire bytes (encoded Signed)
+) STRICT;
+INSERT INTO feed_new (seq, kind, received_ms, hash, item)
+  SELECT seq, kind, received_ms, hash, item FROM feed;
+CREATE TABLE national_ids_new (
+  record_id   TEXT PRIMARY KEY,
+  national_id TEXT NOT NULL,
+  feed_seq    INTEGER NOT NULL REFERENCES feed_new (seq)  -- the latest item that stated it
+) STRICT;
+INSERT INTO national_ids_new (record_id, national_id, feed_seq)
+  SELECT record_id, national_id, feed_seq FROM national_ids;
+CREATE TABLE elsewhere_new (
+  record_id          TEXT NOT NULL,                       -- this authority's record
+  other_authority_id TEXT NOT NULL,
+  other_record_id    TEXT NOT NULL,
+  state              INTEGER NOT NULL CHECK (state IN (1, 2)), -- 1 linked, 2 shielded there
+  details            BLOB,                                -- linked: encode_child_details (shareable part)
+  feed_seq           INTEGER NOT NULL REFERENCES feed_new (seq), -- the latest item for this pair
+  PRIMARY KEY (record_id, other_authority_id, other_record_id),
+  CHECK ((state = 1) = (details IS NOT NULL))
+) STRICT, WITHOUT ROWID;
+INSERT INTO elsewhere_new SELECT * FROM elsewhere;
+DROP TABLE elsewhere;
+DROP TABLE national_ids;
+DROP TABLE feed;
+ALTER TABLE feed_new RENAME TO feed;
+ALTER TABLE national_ids_new RENAME TO national_ids;
+ALTER TABLE elsewhere_new RENAME TO elsewhere;
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

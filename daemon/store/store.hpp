@@ -25,6 +25,7 @@
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/seal.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -38,7 +39,7 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the index stor
 
 // The schema version this build writes (PRAGMA user_version). Older databases are migrated on
 // open; newer ones are refused with schema_too_new.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 // File name of the database inside the configured data_dir.
 inline constexpr std::string_view kDatabaseFileName = "aegis.db";
 
@@ -153,6 +154,15 @@ struct KnownElsewhere {
   std::uint64_t feed_seq = 0;  // the feed item that said so last
 };
 
+// An access or override notice received in the feed (kinds 5 and 6, docs/query.md rule 8):
+// another authority's user was answered with one of this authority's records.
+struct ReceivedNotice {
+  std::uint64_t feed_seq = 0;
+  std::uint64_t received_ms = 0;
+  bool override_notice = false;
+  protocol::AccessNotice notice;
+};
+
 // ---- Imports (docs/store.md §11, docs/adapters.md) --------------------------------------------
 
 // One row of `imports`: a file imported in one transaction. Counts and names only, never a
@@ -245,6 +255,9 @@ class Store {
   // The other authorities' records linked to `record_id`, by (other_authority_id,
   // other_record_id); empty when none (or no such record).
   Result<std::vector<KnownElsewhere>> elsewhere(std::string_view record_id);
+  // The access and override notices held in the feed, newest first, at most `max`
+  // (store_notices.cpp). corrupt when a stored item does not decode.
+  Result<std::vector<ReceivedNotice>> notices(std::size_t max);
   // The national id the index assigned to `record_id` (nullopt: none yet).
   Result<std::optional<std::string>> national_id(std::string_view record_id);
   Result<std::uint64_t> national_id_count();
