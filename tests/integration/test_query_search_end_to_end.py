@@ -123,7 +123,8 @@ def test(c):
     c.index.aegis("audit", "verify")
 
     # Canaries: nowhere at the index (database, WAL, log) nor in any answer.
-    files = glob.glob(os.path.join(c.index.data, "*")) + [c.index.log_path]
+    files = [p for p in glob.glob(os.path.join(c.index.data, "*")) if os.path.isfile(p)]
+    files.append(c.index.log_path)
     for path in files:
         with open(path, "rb") as f:
             data = f.read()
