@@ -13,16 +13,22 @@
 using namespace aegis::test::index_fixtures;
 using aegis::daemon::QueryService;
 using aegis::daemon::ReplayGuard;
+using aegis::test::SeedSigner;
+using aegis::test::seed;
 
 namespace {
 
 struct ServiceFixture : IndexFixture {
+  static aegis::config::Config index_config() {
+    aegis::config::Config c;
+    c.role = Role::index;
+    c.subject_id = "index";
+    c.sync.emplace();
+    c.sync->listen = "tcp://127.0.0.1:*";
+    c.sync->query_listen = "tcp://127.0.0.1:*";
+    return c;
+  }
   ServiceFixture() {
-    config.role = Role::index;
-    config.subject_id = "index";
-    config.sync.emplace();
-    config.sync->listen = "tcp://127.0.0.1:*";
-    config.sync->query_listen = "tcp://127.0.0.1:*";
     ChildRecord amelia_k = child("K:1");
     ChildRecord amelia_l = amelia_k;
     amelia_l.record_id = "L:1";
@@ -52,7 +58,7 @@ struct ServiceFixture : IndexFixture {
   }
 
   Chain kent = Chain::kent(), leeds = Chain::leeds();
-  aegis::config::Config config;
+  aegis::config::Config config = index_config();  // before service, which binds from it
   zmq::context_t context;
   aegis::keys::Identity identity = aegis::keys::Identity::generate("index", Role::index).value();
   std::vector<std::string> advanced;
