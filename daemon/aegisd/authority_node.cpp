@@ -572,6 +572,7 @@ void AuthorityNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
   }
   if (cert->curve_key != index_key_ || !client_) {
     index_key_ = cert->curve_key;
+    query_client_.reset();
     session_.disconnected();
     connect();
   }
@@ -579,6 +580,7 @@ void AuthorityNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
 
 void AuthorityNode::identity_changed(std::uint64_t serial, std::uint64_t now_ms) {
   now_ms_ = now_ms;
+  query_client_.reset();  // the next query connects with the new key
   serial_ = serial;  // imports sign with the new key from now on
   // A new connection with the new CURVE key; the session resumes from the index's Welcome.
   session_.disconnected();
@@ -589,6 +591,7 @@ void AuthorityNode::stop(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   save_sync_state(true);
   session_.disconnected();
+  query_client_.reset();
   client_.reset();  // closes with ZMQ_LINGER: a FeedAck in the queue still goes out
 }
 

@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "aegis/keys/keys.hpp"
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/sync_session.hpp"
 #include "config/config.hpp"
 #include "inbox/watcher.hpp"
@@ -49,6 +50,8 @@ class AuthorityNode final : public Role {
   void identity_changed(std::uint64_t serial, std::uint64_t now_ms) override;
   void nudge(std::uint64_t now_ms) override;
   void stop(std::uint64_t now_ms) override;
+  // search: a practitioner's query, signed and sent to the index (authority_query.cpp).
+  void add_admin(Admin& admin) override;
 
  private:
   enum class Link { connecting, connected, refused /* backing off after a refusal */ };
@@ -118,6 +121,14 @@ class AuthorityNode final : public Role {
   // The daily retention job (retention_job.hpp): at the first tick, then every 24 hours.
   void run_retention();
   std::uint64_t next_retention_ms_ = 0;
+
+  // Practitioner queries (authority_query.cpp): the DEALER to the index's query socket, made at
+  // the first query and again after a key or trust change.
+  std::unique_ptr<transport::AuthorityClient> query_client_;
+  std::uint64_t queries_sent_ = 0;
+  // Signs `request`'s query and asks the index; the Answer, or AdminError with the refusal.
+  protocol::Answer search(const nlohmann::json& request);
+  protocol::Answer ask_index(const protocol::Bytes& message, const protocol::QueryId& id);
 };
 
 }  // namespace aegis::daemon

@@ -76,6 +76,10 @@ IndexNode::IndexNode(const config::Config& config, const keys::Identity& identit
   const transport::CurveKeys keys(identity_.curve_public_key(), identity_.curve_secret_z85());
   server_ = std::make_unique<transport::IndexServer>(context, keys, config_.sync->listen,
                                                      transport_limits(config_));
+  if (!config_.sync->query_listen.empty())
+    queries_ = std::make_unique<QueryService>(
+        config_, store_, identity_, signing_, trust_, context,
+        [this](const std::vector<index::FeedHead>& heads) { pump_feeds(heads); });
 }
 
 void IndexNode::watches(std::vector<Watch>& out) {
@@ -83,6 +87,7 @@ void IndexNode::watches(std::vector<Watch>& out) {
   if (!server_) return;
   out.push_back({server_->socket().handle(), -1, [this] { on_message(); }});
   out.push_back({server_->monitor().socket().handle(), -1, [this] { on_monitor(); }});
+  if (queries_) queries_->watches(out);
 }
 
 void IndexNode::on_zap() {
@@ -458,6 +463,7 @@ nlohmann::ordered_json IndexNode::status(std::uint64_t now_ms) {
                      {"live_records", t->live_records}, {"rejections", t->rejections},
                      {"feed_items", t->feed_items}};
   out["peers"] = std::move(peers);
+  if (queries_) out["queries"] = queries_->status();
   return out;
 }
 
@@ -481,6 +487,7 @@ void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
     log::error("store_failed", {{"detail", ok.error().message()}});
   else if (*ok > 0)
     log::info("audit_trust_recorded", {{"entries", *ok}});
+  if (queries_) queries_->trust_changed(trust);
   zap_.set_trust(std::move(trust));  // every later handshake is judged by the new bundle
   for (auto it = peers_.begin(); it != peers_.end();) {
     if (trust_->active_subject(it->first, protocol::Role::authority, now_ms_)) {
@@ -500,6 +507,7 @@ void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
 void IndexNode::stop(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   persist_feed_acks();
+  queries_.reset();
   server_.reset();  // stops accepting; queued answers go out within ZMQ_LINGER
 }
 

@@ -27,6 +27,7 @@
 #include "aegis/protocol/sync_session.hpp"
 #include "config/config.hpp"
 #include "index/index_store.hpp"
+#include "query_service.hpp"
 #include "role.hpp"
 #include "transport/peer_sockets.hpp"
 #include "transport/zap.hpp"
@@ -110,6 +111,7 @@ class IndexNode final : public Role {
   index::IndexSigning signing_;
   transport::ZapHandler zap_;
   std::unique_ptr<transport::IndexServer> server_;  // with its monitor
+  std::unique_ptr<QueryService> queries_;  // with [sync] query_listen only
   std::map<std::string, Peer> peers_;  // by authority id
   std::vector<PendingPush> pending_;
   // The chain head each authority will have once pending_ is applied, as far as known (from its

@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/record.hpp"
 
 namespace aegis::config {
@@ -130,7 +131,8 @@ class Parser {
 // [sync]: the keys of the node's role are required, the other role's keys are refused.
 void parse_sync(Parser& p, const toml::table& t, Config& c) {
   p.check_keys(t, "sync", {"index_endpoint", "index_id", "listen", "batch_max", "window",
-                           "ack_timeout_ms", "heartbeat_ms", "reconnect_max_ms"});
+                           "ack_timeout_ms", "heartbeat_ms", "reconnect_max_ms", "query_listen",
+                           "index_query_endpoint"});
   SyncConfig s;
   const bool authority = c.role == protocol::Role::authority;
   auto endpoint = [&](std::string_view key, bool mine) -> std::string {
@@ -148,6 +150,13 @@ void parse_sync(Parser& p, const toml::table& t, Config& c) {
   };
   s.index_endpoint = endpoint("index_endpoint", authority);
   s.listen = endpoint("listen", !authority);
+  // Optional: practitioner queries (docs/query.md).
+  auto optional_endpoint = [&](std::string_view key, bool mine) -> std::string {
+    if (!t.get(key)) return {};
+    return endpoint(key, mine);
+  };
+  s.query_listen = optional_endpoint("query_listen", !authority);
+  s.index_query_endpoint = optional_endpoint("index_query_endpoint", authority);
   if (authority) {
     if (std::optional<std::string> id = p.string(t, "sync", "index_id", true)) {
       if (!protocol::valid_authority_id(*id))
@@ -265,7 +274,7 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
   c.file = file;
 
   p.check_keys(doc, "", {"role", "subject_id", "data_dir", "keys", "store", "sync", "admin",
-                         "limits", "metrics", "audit", "inbox"});
+                         "limits", "metrics", "audit", "inbox", "shield_contacts"});
   if (std::optional<std::string> role = p.string(doc, "", "role", true)) {
     if (*role == "authority") {
       c.role = protocol::Role::authority;
@@ -356,6 +365,20 @@ Result<Config> parse_document(const toml::table& doc, const std::filesystem::pat
   }
 
   if (const toml::table* metrics = p.table(doc, "", "metrics", false)) parse_metrics(p, *metrics, c);
+  if (const toml::table* routes = p.table(doc, "", "shield_contacts", false)) {
+    if (c.role != protocol::Role::index)
+      p.fail(&routes->source(), "shield_contacts", "only for role = \"index\"");
+    for (const auto& [key, node] : *routes) {
+      const std::string name = "shield_contacts." + std::string(key.str());
+      const std::optional<std::string_view> route = node.value<std::string_view>();
+      if (!protocol::valid_authority_id(key.str()))
+        p.fail(&node.source(), name, "'" + std::string(key.str()) + "' is not a valid authority id");
+      else if (!route || route->empty() || route->size() > protocol::kMaxContactRouteLen)
+        p.fail(&node.source(), name, "expected a string of 1..200 bytes");
+      else
+        c.shield_contacts.emplace(std::string(key.str()), std::string(*route));
+    }
+  }
 
   if (const toml::table* audit = p.table(doc, "", "audit", false)) parse_audit(p, *audit, c);
 

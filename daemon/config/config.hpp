@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +54,10 @@ struct SyncConfig {
   std::string index_endpoint;  // authority: "tcp://HOST:PORT" of the index
   std::string index_id;        // authority: subject id of the index certificate (its CURVE key)
   std::string listen;          // index: "tcp://HOST:PORT" to bind
+  // Practitioner queries (docs/query.md), both optional: the index's query socket, and where an
+  // authority sends its users' queries. Without them no query is answered / sent.
+  std::string query_listen;          // index: "tcp://HOST:PORT" to bind the query socket
+  std::string index_query_endpoint;  // authority: "tcp://HOST:PORT" of the index query socket
   std::uint32_t batch_max = 256;             // envelopes (or feed items) per message, 1..1024
   std::uint32_t window = 4;                  // messages sent and not yet answered, 1..64
   std::uint64_t ack_timeout_ms = 10000;      // no answer for this long: resync
@@ -118,6 +123,9 @@ struct Config {
   MetricsConfig metrics;
   AuditConfig audit;
   std::vector<InboxConfig> inbox;  // [[inbox]] tables, in file order
+  // [shield_contacts] (index only): each authority's published shield contact route, given in
+  // a shielded child's answer (docs/query.md rule 3). Key: authority id; value 1..200 bytes.
+  std::map<std::string, std::string, std::less<>> shield_contacts;
 };
 
 // The name of the admin socket inside data_dir when [admin] socket is not set.

@@ -20,8 +20,7 @@
 
 namespace aegis::index {
 
-// Each authority's published shield contact route (the index's config [shield_contacts]).
-using ShieldRoutes = std::map<std::string, std::string, std::less<>>;
+// ShieldRoutes: index_store.hpp.
 // The route given when an authority has published none: the answer still says "shielded".
 inline constexpr std::string_view kUnpublishedRoute =
     "no route published: ask the national index operator for this authority's shield team";

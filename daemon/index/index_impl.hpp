@@ -25,6 +25,7 @@
 #include "index/resolution_training.hpp"
 #include "index/verify_batch.hpp"
 #include "resolve/resolver.hpp"
+#include "resolve/search.hpp"
 #include "sqlite/sqlite.hpp"
 
 namespace aegis::index {
@@ -87,6 +88,10 @@ using PendingEntry = PendingStates::value_type;
 // The entries of `pending` (all of them, or one authority's), in the key order of `records`.
 std::vector<const PendingEntry*> sorted_entries(const PendingStates& pending,
                                                 std::optional<std::int64_t> aid = std::nullopt);
+
+// The engine's view of a record version (index_store.cpp): identity, match tokens, and the
+// address of clear details only.
+resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol::RecordPayload& p);
 
 struct IndexStore::Impl {
   // Prepared once, reused by every batch (sql::Use resets them around each use).
@@ -191,6 +196,18 @@ struct IndexStore::Impl {
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
+  // Practitioner queries (index_query.cpp): bumped by every write that may change records or
+  // national ids; the search index is rebuilt from the engine when it was built at another one.
+  std::uint64_t generation = 0;
+  std::unique_ptr<resolve::SearchIndex> search{};
+  std::uint64_t search_generation = 0;
+  // Rebuilds the resolver when stale and the search index when a write happened since it was
+  // built (each live record's MatchRecord under its national id).
+  Status refresh_search();
+  // Appends `item` to `authority`'s feed inside the open write transaction (its head read and
+  // written now); returns the new feed head (index_query.cpp).
+  Result<std::uint64_t> append_feed_item(const std::string& authority, protocol::FeedItem item,
+                                         std::uint64_t now_ms, const IndexSigning& signing);
   std::size_t trained_for = 0;  // records the engine's figures were computed for (training)
   // The figures in use (loaded from meta at open when a previous run learned them): reused by
   // every rebuild until training is due again; `training_unsaved` until written to meta.

@@ -114,6 +114,8 @@ Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) 
   return std::optional<std::string>(q->text(0));
 }
 
+}  // namespace
+
 // The engine's view of a record version: identity, match tokens, and the address of clear
 // details only (a shielded record's details are sealed: never opened).
 resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol::RecordPayload& p) {
@@ -130,8 +132,6 @@ resolve::MatchRecord match_record(const resolve::RecordRef& ref, const protocol:
   return resolve::make_match_record(ref.authority_id, ref.record_id, p.identity, clear,
                                     std::move(tokens));
 }
-
-}  // namespace
 
 // ---- Opening --------------------------------------------------------------------------------
 
@@ -699,6 +699,7 @@ Result<std::vector<ApplyResult>> IndexStore::apply_batches(const std::vector<Pus
                                                            const IndexSigning& signing) {
   Impl& m = *impl_;
   Result<std::vector<ApplyResult>> out = m.apply_group(pushes, trust, now_ms, signing);
+  ++m.generation;  // records may have changed: the query search index is rebuilt when next used
   if (!out) {
     m.pending_synced = false;  // rolled back: pending may hold states of it; reloaded next time
     m.resolver_stale = true;   // the engine holds changes the store does not: rebuilt next time
@@ -1027,6 +1028,7 @@ std::string IndexStore::Impl::mint_national_id() {
 
 Status IndexStore::Impl::rebuild_resolver() {
   resolver_stale = true;
+  ++generation;
   resolver.reset();
   Result<std::set<resolve::RecordRef>> told_now = resolution->told_records();
   if (!told_now) return told_now.error();

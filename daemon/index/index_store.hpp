@@ -57,6 +57,7 @@
 #include "aegis/protocol/trust_bundle.hpp"
 #include "aegis/protocol/verify.hpp"
 #include "aegis/protocol/audit.hpp"
+#include "aegis/protocol/query.hpp"
 #include "index/audit_log.hpp"
 #include "index/errors.hpp"
 #include "index/resolution_store.hpp"
@@ -324,6 +325,19 @@ struct SubjectAccess {
   std::vector<std::pair<std::uint64_t, protocol::AuditEntry>> audit;  // (leaf index, entry)
 };
 
+// ---- Practitioner queries (docs/query.md; index_query.cpp) -----------------------------------
+
+// Each authority's published shield contact route (the index's config [shield_contacts]).
+using ShieldRoutes = std::map<std::string, std::string, std::less<>>;
+
+// A query answered: the answer, its audit entry, and the owning authorities whose feed got an
+// access notice (aegisd sends them their new items).
+struct AnsweredQuery {
+  protocol::Answer answer;
+  std::uint64_t audit_index = 0;  // the query's entry in the audit log
+  std::vector<FeedHead> feeds;
+};
+
 class IndexStore {
  public:
   // Creates a new database file, mode 0600 (refused with `exists` if the file is there).
@@ -435,6 +449,17 @@ class IndexStore {
   Result<std::uint64_t> trust_version();
   // Records that `version` was accepted; the stored version only moves up.
   Status record_trust_version(std::uint64_t version);
+
+  // ---- Practitioner queries (docs/query.md; index_query.cpp) ----
+  // Answers a query already verified (signature, certificate, freshness, replay) in ONE write
+  // transaction: the search (rules 2, 4), the answer (rules 3, 5, 7), the audit entry (rule 9:
+  // criteria fields used, a keyed digest of the criteria, the records returned) and an
+  // access_notice feed item to each authority owning a record returned in full, other than the
+  // asker (rule 8). `digest_key` keys the criteria digest. An error: nothing is answered and
+  // nothing written (the caller refuses the query `unavailable`).
+  Result<AnsweredQuery> answer_query(const protocol::Query& query, const ShieldRoutes& routes,
+                                     const protocol::ByteArray<32>& digest_key,
+                                     std::uint64_t now_ms, const IndexSigning& signing);
 
   // ---- The audit log (docs/audit.md; index_audit.cpp) ----
   // The trust bundle the index now runs with (at start and at SIGHUP), in one transaction:

@@ -27,6 +27,7 @@
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/seal.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
@@ -184,6 +185,15 @@ struct KnownElsewhere {
   std::uint64_t feed_seq = 0;  // the feed item that said so last
 };
 
+// An access or override notice received in the feed (kinds 5 and 6, docs/query.md rule 8):
+// another authority's user was answered with one of this authority's records.
+struct ReceivedNotice {
+  std::uint64_t feed_seq = 0;
+  std::uint64_t received_ms = 0;
+  bool override_notice = false;
+  protocol::AccessNotice notice;
+};
+
 // ---- Imports (docs/store.md §11, docs/adapters.md) --------------------------------------------
 
 // One row of `imports`: a file imported in one transaction. Counts and names only, never a
@@ -314,6 +324,9 @@ class Store {
   // checked against the index's current history). Returns how many were resolved.
   Result<std::size_t> resolve_checkpoint_forks(std::uint64_t now_ms);
 
+  // The access and override notices held in the feed, newest first, at most `max`
+  // (store_notices.cpp). corrupt when a stored item does not decode.
+  Result<std::vector<ReceivedNotice>> notices(std::size_t max);
   // The national id the index assigned to `record_id` (nullopt: none yet).
   Result<std::optional<std::string>> national_id(std::string_view record_id);
   Result<std::uint64_t> national_id_count();

@@ -508,3 +508,59 @@ TEST_CASE("sync store: a failed migration to version 4 leaves the version 3 file
   CHECK(raw.scalar("SELECT count(*) FROM feed") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'feed_new'") == 0);
 }
+
+namespace {
+
+protocol::Bytes notice_item(SyncFixture& f, protocol::FeedKind kind, const std::string& record_id) {
+  protocol::FeedItem item;
+  item.version = protocol::kNoticeFeedItemVersion;
+  item.authority_id = "kent";
+  item.seq = f.chain.last_seq + 1;
+  item.prev_hash = f.chain.last_hash;
+  item.timestamp_ms = kNow;
+  item.signer_serial = kIndexSerial;
+  item.kind = kind;
+  item.notice = {record_id, "leeds", "pr-0042", protocol::UserRole::practitioner,
+                 protocol::QueryPurpose::safeguarding, kNow - 5,
+                 kind == protocol::FeedKind::override_notice ? "section 47 enquiry, urgent" : ""};
+  protocol::Bytes wire = protocol::sign_feed_item(item, f.index);
+  f.chain = protocol::ChainState{item.seq, protocol::feed_item_hash(wire)};
+  return wire;
+}
+
+}  // namespace
+
+TEST_CASE("store feed: access and override notices are stored and listed newest first",
+          "[store][feed][notices]") {
+  SyncFixture f;
+  store::Store s = f.create();
+  REQUIRE(f.store_feed(s, {f.next_item(),
+                           notice_item(f, protocol::FeedKind::access_notice, "c-1"),
+                           notice_item(f, protocol::FeedKind::override_notice, "c-2")})
+              .stored == 3);
+  auto all = s.notices(10);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0].feed_seq == 3);
+  CHECK((*all)[0].override_notice);
+  CHECK((*all)[0].notice.reason == "section 47 enquiry, urgent");
+  CHECK((*all)[1].feed_seq == 2);
+  CHECK_FALSE((*all)[1].override_notice);
+  CHECK((*all)[1].notice.record_id == "c-1");
+  CHECK((*all)[1].notice.viewer_authority_id == "leeds");
+  CHECK(s.notices(1)->size() == 1);
+}
+
+TEST_CASE("store feed: no notices, and a damaged notice row is corrupt, not skipped",
+          "[store][feed][notices]") {
+  SyncFixture f;
+  store::Store s = f.create();
+  REQUIRE(f.store_feed(s, {f.next_item()}).stored == 1);
+  CHECK(s.notices(10)->empty());
+  REQUIRE(f.store_feed(s, {notice_item(f, protocol::FeedKind::access_notice, "c-1")}).stored == 1);
+  RawDb(f.file).exec("UPDATE feed SET item = x'9100' WHERE seq = 2");
+  auto damaged = s.notices(10);
+  REQUIRE_FALSE(damaged.ok());
+  CHECK(damaged.error().code == store::StoreErrc::corrupt);
+  CHECK(damaged.error().message().find("feed item 2") != std::string::npos);
+}

@@ -1,0 +1,123 @@
+// The index's query service (see query_service.hpp).
+#include "query_service.hpp"
+
+#include "aegis/protocol/crypto.hpp"
+#include "clock.hpp"
+#include "log.hpp"
+#include "socket_limits.hpp"
+
+namespace aegis::daemon {
+namespace {
+
+constexpr std::string_view kDomainAuditDigestKey = "AEGIS-AUDIT-DIGEST-KEY-V1";
+
+}  // namespace
+
+protocol::ByteArray<32> audit_digest_key(const protocol::Signer& index) {
+  const protocol::Signature sig =
+      index.sign(protocol::signing_input(kDomainAuditDigestKey, protocol::ByteView()));
+  return protocol::blake2b_256(sig);
+}
+
+bool ReplayGuard::first_seen(const std::string& authority, const protocol::QueryId& id,
+                             std::uint64_t time_ms, std::uint64_t now_ms) {
+  const std::uint64_t keep = 2 * protocol::kQueryFreshnessMs;
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    if (it->second + keep < now_ms) it = seen_.erase(it);
+    else ++it;
+  }
+  return seen_.emplace(std::make_pair(authority, id), time_ms).second;
+}
+
+QueryService::QueryService(const config::Config& config, index::IndexStore& store,
+                           const keys::Identity& identity, const index::IndexSigning& signing,
+                           std::shared_ptr<const protocol::Trust> trust, zmq::context_t& context,
+                           FeedsAdvanced feeds_advanced)
+    : config_(config),
+      store_(store),
+      signing_(signing),
+      trust_(std::move(trust)),
+      feeds_advanced_(std::move(feeds_advanced)),
+      digest_key_(audit_digest_key(signing.signer)) {
+  const transport::CurveKeys keys(identity.curve_public_key(), identity.curve_secret_z85());
+  server_ = std::make_unique<transport::IndexServer>(context, keys, config_.sync->query_listen,
+                                                     transport_limits(config_));
+  log::info("query_listening", {{"endpoint", server_->endpoint()}});
+}
+
+void QueryService::watches(std::vector<Watch>& out) {
+  out.push_back({server_->socket().handle(), -1, [this] { on_message(); }});
+}
+
+void QueryService::on_message() {
+  while (std::optional<transport::Incoming> in = server_->receive()) {
+    protocol::Bytes reply =
+        in->single_frame
+            ? handle(in->authority_id, in->payload, now_ms())
+            : refuse(in->authority_id, {}, "protocol_error", "a message is one frame");
+    (void)server_->send(in->routing_id, reply);  // a peer gone is its loss: it asks again
+  }
+}
+
+protocol::Bytes QueryService::refuse(const std::string& authority, const protocol::QueryId& id,
+                                     std::string code, std::string detail) {
+  log::warning("query_refused", {{"authority", authority}, {"code", code}, {"detail", detail}});
+  ++refused_[code];
+  return protocol::encode_query_message(protocol::QueryRefused{id, std::move(code),
+                                                               std::move(detail)});
+}
+
+protocol::Bytes QueryService::handle(const std::string& authority, protocol::ByteView payload,
+                                     std::uint64_t now_ms) {
+  if (authority.empty() ||
+      !trust_->active_subject(authority, protocol::Role::authority, now_ms))
+    return refuse(authority, {}, "not_authorised",
+                  "the certificate of '" + authority + "' is not active");
+  protocol::Result<protocol::QueryMessage> m = protocol::decode_query_message(payload);
+  if (!m) return refuse(authority, {}, "protocol_error", m.error().message());
+  if (const auto* q = std::get_if<protocol::QueryRequest>(&*m))
+    return answer(authority, q->query, now_ms);
+  if (std::holds_alternative<protocol::OverrideRequestMessage>(*m))
+    return refuse(authority, {}, "not_supported", "override is not answered by this index yet");
+  return refuse(authority, {}, "protocol_error",
+                std::string(protocol::query_message_name(*m)) + " is not sent by an authority");
+}
+
+protocol::Bytes QueryService::answer(const std::string& authority,
+                                     protocol::ByteView signed_query, std::uint64_t now_ms) {
+  protocol::Result<protocol::Query> q = protocol::verify_query(signed_query, *trust_, now_ms);
+  if (!q)
+    return refuse(authority, {}, std::string(protocol::errc_name(q.error().code)),
+                  q.error().detail);
+  if (q->authority_id != authority)
+    return refuse(authority, q->query_id, "not_authorised",
+                  "query.authority_id '" + q->authority_id +
+                      "' is not the authority certified for this connection");
+  if (!protocol::query_fresh(q->time_ms, now_ms))
+    return refuse(authority, q->query_id, "stale",
+                  "query.time_ms is more than 5 minutes from the index's clock");
+  if (!replays_.first_seen(authority, q->query_id, q->time_ms, now_ms))
+    return refuse(authority, q->query_id, "replayed", "query.query_id was already answered");
+  auto done = store_.answer_query(*q, config_.shield_contacts, digest_key_, now_ms, signing_);
+  if (!done) {
+    log::error("query_audit_failed", {{"authority", authority},
+                                      {"detail", done.error().message()}});
+    return refuse(authority, q->query_id, "unavailable",
+                  "the query could not be audited; nothing is answered unaudited");
+  }
+  ++answered_;
+  // Who asked and what came back, never what was asked.
+  log::info("query_answered", {{"authority", authority},
+                               {"role", protocol::user_role_name(q->role)},
+                               {"purpose", protocol::query_purpose_name(q->purpose)},
+                               {"children", done->answer.children.size()},
+                               {"audit_index", done->audit_index}});
+  if (!done->feeds.empty()) feeds_advanced_(done->feeds);
+  return protocol::encode_query_message(protocol::QueryAnswer{std::move(done->answer)});
+}
+
+nlohmann::ordered_json QueryService::status() {
+  return {{"listen", server_->endpoint()}, {"answered", answered_}, {"refused", refused_}};
+}
+
+}  // namespace aegis::daemon

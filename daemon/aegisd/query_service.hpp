@@ -1,0 +1,89 @@
+// The index's query service (docs/query.md, PROTOCOL.md §16): its own ROUTER socket
+// ([sync] query_listen; CURVE server behind the same ZAP allow-list as the sync socket, the same
+// limits), on which authorities send their users' signed queries. Per QueryRequest:
+//   the sender (ZAP User-Id) must be the query's authority_id; verify_query (certificate,
+//   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
+//   the window (replayed) -> IndexStore::answer_query (search, answer, and in ONE transaction
+//   the audit entry and the owners' access notices) -> QueryAnswer.
+// Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; an
+// audit write that fails is `unavailable`: nothing is answered unaudited.
+// Runs on the daemon's event loop, with the index store (docs/query.md, "Where it runs").
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "aegis/keys/keys.hpp"
+#include "aegis/protocol/query.hpp"
+#include "config/config.hpp"
+#include "index/index_store.hpp"
+#include "role.hpp"
+#include "transport/peer_sockets.hpp"
+
+namespace aegis::daemon {
+
+// The key of the audit log's criteria digests (docs/query.md rule 9), derived from the index
+// identity: a hash of its (deterministic) Ed25519 signature over a fixed domain, so only the
+// holder of the index key can recompute a digest, and the key never leaves keys/.
+protocol::ByteArray<32> audit_digest_key(const protocol::Signer& index);
+
+// Query ids seen per authority within the freshness window (replays refused).
+class ReplayGuard {
+ public:
+  // True (and remembered) the first time (authority, id) is seen; false for a repeat. Forgets
+  // ids whose query time is more than twice the freshness window before now_ms.
+  bool first_seen(const std::string& authority, const protocol::QueryId& id,
+                  std::uint64_t time_ms, std::uint64_t now_ms);
+  std::size_t size() const { return seen_.size(); }
+
+ private:
+  std::map<std::pair<std::string, protocol::QueryId>, std::uint64_t> seen_;
+};
+
+class QueryService {
+ public:
+  // Called with the feeds an answered query advanced (the IndexNode sends their new items).
+  using FeedsAdvanced = std::function<void(const std::vector<index::FeedHead>&)>;
+
+  // Binds sync.query_listen. Throws transport::TransportError when it cannot.
+  QueryService(const config::Config& config, index::IndexStore& store,
+               const keys::Identity& identity, const index::IndexSigning& signing, std::shared_ptr<const protocol::Trust> trust,
+               zmq::context_t& context, FeedsAdvanced feeds_advanced);
+
+  void watches(std::vector<Watch>& out);
+  void trust_changed(std::shared_ptr<const protocol::Trust> trust) { trust_ = std::move(trust); }
+  nlohmann::ordered_json status();
+  std::string endpoint() { return server_->endpoint(); }
+
+  // One message from `authority` (the ZAP User-Id), handled at now_ms: the reply's bytes.
+  protocol::Bytes handle(const std::string& authority, protocol::ByteView payload,
+                         std::uint64_t now_ms);
+
+ private:
+  void on_message();
+  protocol::Bytes refuse(const std::string& authority, const protocol::QueryId& id,
+                         std::string code, std::string detail);
+  protocol::Bytes answer(const std::string& authority, protocol::ByteView signed_query,
+                         std::uint64_t now_ms);
+
+  const config::Config& config_;
+  index::IndexStore& store_;
+  const index::IndexSigning& signing_;
+  std::shared_ptr<const protocol::Trust> trust_;
+  FeedsAdvanced feeds_advanced_;
+  protocol::ByteArray<32> digest_key_{};
+  std::unique_ptr<transport::IndexServer> server_;
+  ReplayGuard replays_;
+  std::uint64_t answered_ = 0;
+  std::map<std::string, std::uint64_t> refused_;  // by code
+};
+
+}  // namespace aegis::daemon

@@ -1,0 +1,217 @@
+// Practitioner queries at the index (docs/query.md, IndexStore::answer_query): the search index
+// kept beside the matching engine, the answer, and the one write transaction that audits the
+// query and tells the owning authorities (access_notice feed items) before anything is answered.
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+#include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/identifiers.hpp"
+#include "index/answer.hpp"
+#include "index/index_impl.hpp"
+#include "index/schema.hpp"
+
+namespace aegis::index {
+namespace {
+
+using protocol::Bytes;
+using protocol::ByteView;
+
+void append_field(Bytes& out, std::string_view field) {
+  const auto n = static_cast<std::uint32_t>(field.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(n >> shift));
+  out.insert(out.end(), field.begin(), field.end());
+}
+
+std::string lower_ascii(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// The criteria as the digest covers them: each field length-prefixed, names and postcode in
+// lower case and the postcode without spaces, so the same search typed twice has one digest.
+Bytes criteria_bytes(const protocol::QueryCriteria& c) {
+  Bytes out;
+  append_field(out, lower_ascii(c.given));
+  append_field(out, lower_ascii(c.family));
+  append_field(out, c.date_of_birth.to_string());
+  std::string postcode;
+  if (c.postcode)
+    for (char ch : lower_ascii(*c.postcode))
+      if (ch != ' ') postcode.push_back(ch);
+  append_field(out, postcode);
+  if (c.tokens)
+    for (const protocol::MatchEntry& e : c.tokens->entries) {
+      out.push_back(static_cast<std::uint8_t>(e.kind));
+      out.insert(out.end(), e.token.begin(), e.token.end());
+    }
+  return out;
+}
+
+// The criteria fields a query used (rule 9: which fields, never their values).
+std::string fields_used(const protocol::QueryCriteria& c) {
+  std::string out = "given,family,date_of_birth";
+  if (c.postcode) out += ",postcode";
+  if (c.tokens)
+    for (const protocol::MatchEntry& e : c.tokens->entries)
+      out += "," + std::string(protocol::identifier_kind_name(e.kind)) + "_token";
+  return out;
+}
+
+
+// The keyed digest of the criteria (rule 9): BLAKE2b-256 keyed with the index's digest key.
+protocol::Hash criteria_digest(const protocol::QueryCriteria& criteria,
+                               const protocol::ByteArray<32>& key) {
+  const Bytes bytes = criteria_bytes(criteria);
+  protocol::Hash out{};
+  crypto_generichash(out.data(), out.size(), bytes.data(), bytes.size(), key.data(), key.size());
+  return out;
+}
+
+}  // namespace
+
+Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& authority,
+                                                         protocol::FeedItem item,
+                                                         std::uint64_t now_ms,
+                                                         const IndexSigning& signing) {
+  Result<std::optional<HeadRow>> head = read_head(authority);
+  if (!head) return head.error();
+  if (!*head)
+    return index_error(IndexErrc::corrupt, "feed of " + authority + ": unknown authority");
+  const protocol::ChainState feed = (*head)->feed;
+  item.authority_id = authority;
+  item.seq = feed.last_seq + 1;
+  item.prev_hash = feed.last_hash;
+  item.timestamp_ms = now_ms;
+  item.signer_serial = signing.signer_serial;
+  const Bytes wire = protocol::sign_feed_item(item, signing.signer);
+  {
+    sql::Use q(*st.insert_feed);
+    q->bind(1, schema::log_key((*head)->aid, item.seq));
+    q->bind(2, ByteView(wire));
+    if (Status s = q->run(); !s) return s.error();
+  }
+  const protocol::Hash hash = protocol::feed_item_hash(wire);
+  sql::Use q(*st.update_feed_head);
+  q->bind(1, (*head)->aid);
+  q->bind(2, i64(item.seq));
+  q->bind(3, ByteView(hash));
+  if (Status s = q->run(); !s) return s.error();
+  return item.seq;
+}
+
+// Rebuilds the search index from the engine's records when a write happened since it was
+// built: each live record's MatchRecord (its stored payload decoded) under its national id.
+Status IndexStore::Impl::refresh_search() {
+  Impl& m = *this;
+  if (m.resolver_stale) {
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
+    if (!tx) return tx.error();
+    if (Status s = m.sync_pending(); !s) return s;
+    if (Status s = m.rebuild_resolver(); !s) return s;
+  }
+  if (m.search && m.search_generation == m.generation) return protocol::Ok{};
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
+  if (!tx) return tx.error();
+  if (Status s = m.sync_pending(); !s) return s;
+  auto fresh = std::make_unique<resolve::SearchIndex>();
+  for (const std::vector<resolve::RecordRef>& cluster : m.resolver->partition()) {
+    for (const resolve::RecordRef& ref : cluster) {
+      const std::optional<std::string> nid = m.resolver->national_id(ref);
+      if (!nid) continue;
+      Result<std::int64_t> aid = m.aid_of(ref.authority_id);
+      if (!aid) return aid.error();
+      Result<std::optional<RecordState>> state = m.current_state(*aid, ref.record_id);
+      if (!state) return state.error();
+      if (!*state || (*state)->deleted) continue;
+      Result<protocol::RecordPayload> p =
+          m.read_payload(*aid, ref.record_id, (*state)->last_seq,
+                         "record " + ref.authority_id + "/" + ref.record_id);
+      if (!p) return p.error();
+      fresh->upsert(match_record(ref, *p), *nid);
+    }
+  }
+  m.search = std::move(fresh);
+  m.search_generation = m.generation;
+  return protocol::Ok{};
+}
+
+Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
+                                               const ShieldRoutes& routes,
+                                               const protocol::ByteArray<32>& digest_key,
+                                               std::uint64_t now_ms,
+                                               const IndexSigning& signing) {
+  Impl& m = *impl_;
+  // Reads (each in its own read transaction; this thread is the only writer, so nothing
+  // changes before the write transaction below).
+  if (Status s = m.refresh_search(); !s) return s.error();
+  const resolve::MatchConfig& config = m.resolver->config();
+  const resolve::SearchResult found =
+      m.search->search(query.criteria, config, resolve::Weights(config));
+  std::map<std::string, std::vector<resolve::RecordRef>> all_records;
+  for (const resolve::SearchChild& c : found.children)
+    if (!c.hits.empty()) all_records[c.national_id] = m.resolver->cluster_of(c.hits.front().ref);
+  Result<protocol::Answer> answer =
+      answer_from_store(*this, query.query_id, found, all_records, routes);
+  if (!answer) return answer.error();
+
+  // The audit entry: every record whose child was shown (a shielded child's identity too).
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = protocol::AuditAction::query;
+  entry.actor = query.user_id;
+  entry.authority_id = query.authority_id;
+  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  entry.query_digest = criteria_digest(query.criteria, digest_key);
+  std::set<resolve::RecordRef> shown;
+  for (const protocol::AnswerChild& child : answer->children) {
+    if (auto it = all_records.find(child.national_id); it != all_records.end())
+      shown.insert(it->second.begin(), it->second.end());
+  }
+  for (const resolve::RecordRef& r : shown) {
+    if (entry.records.size() == protocol::kMaxAuditRecords) break;
+    entry.records.push_back({r.authority_id, r.record_id});
+  }
+  entry.detail = "role " + std::string(protocol::user_role_name(query.role)) + "; fields " +
+                 fields_used(query.criteria) + "; children " +
+                 std::to_string(answer->children.size()) + (answer->capped ? " (capped)" : "") +
+                 "; query " + protocol::to_hex(query.query_id);
+
+  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit query");
+  if (!tx) return tx.error();
+  if (Status s = m.append_audit(entry); !s) return s.error();
+  Result<AuditLog> audit = AuditLog::prepare(m.db);
+  if (!audit) return audit.error();
+  Result<std::uint64_t> size = audit->size();
+  if (!size) return size.error();
+  AnsweredQuery out;
+  out.audit_index = *size - 1;
+  // Rule 8: a notice per record returned in full, to its owner unless it asked.
+  for (const protocol::AnswerChild& child : answer->children) {
+    for (const protocol::AnswerRecord& r : child.records) {
+      if (r.authority_id == query.authority_id) continue;
+      protocol::FeedItem item;
+      item.version = protocol::kNoticeFeedItemVersion;
+      item.kind = protocol::FeedKind::access_notice;
+      item.notice = {r.record_id,  query.authority_id, query.user_id,
+                     query.role,   query.purpose,      query.time_ms, {}};
+      Result<std::uint64_t> seq = m.append_feed_item(r.authority_id, std::move(item), now_ms,
+                                                     signing);
+      if (!seq) return seq.error();
+      auto head = std::find_if(out.feeds.begin(), out.feeds.end(),
+                               [&](const FeedHead& h) { return h.authority_id == r.authority_id; });
+      if (head == out.feeds.end()) out.feeds.push_back({r.authority_id, *seq});
+      else head->feed_seq = *seq;
+    }
+  }
+  if (Status s = tx->commit(); !s) {
+    m.pending_synced = false;
+    return s.error();
+  }
+  out.answer = std::move(answer).value();
+  return out;
+}
+
+}  // namespace aegis::index

@@ -1,0 +1,153 @@
+// The index's query service (daemon/aegisd/query_service.*): what it answers and what it refuses
+// before anything is searched — the connection's authority must be the query's, the signature
+// and certificate must verify, the query must be fresh (5 min) and its id new; other messages
+// are refused by name. QueryService::handle is driven directly (no socket traffic), on a real
+// index store in a TempDir.
+#include <catch2/catch.hpp>
+
+#include <zmq.hpp>
+
+#include "../index/index_fixture.hpp"
+#include "aegisd/query_service.hpp"
+
+using namespace aegis::test::index_fixtures;
+using aegis::daemon::QueryService;
+using aegis::daemon::ReplayGuard;
+using aegis::test::SeedSigner;
+using aegis::test::seed;
+
+namespace {
+
+struct ServiceFixture : IndexFixture {
+  static aegis::config::Config index_config() {
+    aegis::config::Config c;
+    c.role = Role::index;
+    c.subject_id = "index";
+    c.sync.emplace();
+    c.sync->listen = "tcp://127.0.0.1:*";
+    c.sync->query_listen = "tcp://127.0.0.1:*";
+    return c;
+  }
+  ServiceFixture() {
+    ChildRecord amelia_k = child("K:1");
+    ChildRecord amelia_l = amelia_k;
+    amelia_l.record_id = "L:1";
+    apply("kent", {kent.upsert(amelia_k)});
+    apply("leeds", {leeds.upsert(amelia_l)});
+    q.authority_id = "kent";
+    q.signer_serial = kKentSerial;
+    q.query_id = QueryId{1, 2, 3};
+    q.time_ms = kNowMs;
+    q.user_id = "pr-0042";
+    q.criteria.given = amelia_k.identity.name.given;
+    q.criteria.family = amelia_k.identity.name.family;
+    q.criteria.date_of_birth = amelia_k.identity.date_of_birth;
+  }
+  QueryMessage send(const std::string& connection, const Bytes& message,
+                    std::uint64_t now = kNowMs) {
+    auto m = decode_query_message(service.handle(connection, message, now));
+    REQUIRE(m.ok());
+    return *m;
+  }
+  Bytes request(const Query& query, std::uint8_t seed_byte = kKentSeed) {
+    return encode_query_message(QueryRequest{sign_query(query, SeedSigner(seed(seed_byte)))});
+  }
+  std::string refusal(const QueryMessage& m) {
+    const auto* r = std::get_if<QueryRefused>(&m);
+    return r ? r->code : "answered";
+  }
+
+  Chain kent = Chain::kent(), leeds = Chain::leeds();
+  aegis::config::Config config = index_config();  // before service, which binds from it
+  zmq::context_t context;
+  aegis::keys::Identity identity = aegis::keys::Identity::generate("index", Role::index).value();
+  std::vector<std::string> advanced;
+  QueryService service{config, store, identity, signing,
+                       std::make_shared<const Trust>(trust), context,
+                       [this](const std::vector<aegis::index::FeedHead>& heads) {
+                         for (const auto& h : heads) advanced.push_back(h.authority_id);
+                       }};
+  Query q;
+};
+
+}  // namespace
+
+TEST_CASE("query service: a signed, fresh query is answered and the owners' feeds pumped",
+          "[query_service]") {
+  ServiceFixture f;
+  const QueryMessage m = f.send("kent", f.request(f.q));
+  const auto* a = std::get_if<QueryAnswer>(&m);
+  REQUIRE(a != nullptr);
+  CHECK(a->answer.query_id == f.q.query_id);
+  REQUIRE(a->answer.children.size() == 1);
+  CHECK(a->answer.children[0].records.size() == 2);
+  CHECK(f.advanced == std::vector<std::string>{"leeds"});
+  CHECK(f.service.status()["answered"] == 1);
+}
+
+TEST_CASE("query service: a repeated query id is refused replayed, a new one answered",
+          "[query_service]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "answered");
+  const QueryMessage again = f.send("kent", f.request(f.q), kNowMs + 1000);
+  CHECK(f.refusal(again) == "replayed");
+  CHECK(std::get<QueryRefused>(again).query_id == f.q.query_id);
+  f.q.query_id[0] = 9;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + 1000)) == "answered");
+}
+
+TEST_CASE("query service: a query more than 5 minutes from the clock is refused stale",
+          "[query_service]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + kQueryFreshnessMs + 1)) == "stale");
+  f.q.query_id[0] = 2;
+  f.q.time_ms = kNowMs + kQueryFreshnessMs + 1;  // from the future
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "stale");
+  f.q.query_id[0] = 3;
+  f.q.time_ms = kNowMs - kQueryFreshnessMs;  // the edge of the window
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "answered");
+}
+
+TEST_CASE("query service: a bad signature or an unsigned query is refused", "[query_service]") {
+  ServiceFixture f;
+  // Signed with leeds's key but claiming kent's certificate.
+  CHECK(f.refusal(f.send("kent", f.request(f.q, kLeedsSeed))) == "bad_signature");
+  // The body without its signature.
+  const std::string unsigned_code =
+      f.refusal(f.send("kent", encode_query_message(QueryRequest{encode_query_body(f.q)})));
+  CHECK(unsigned_code != "answered");
+  CHECK(unsigned_code != "protocol_error");  // the message decoded; the query inside did not
+  CHECK(f.service.status()["answered"] == 0);
+}
+
+TEST_CASE("query service: the connection's authority must be the query's", "[query_service]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("leeds", f.request(f.q))) == "not_authorised");
+  CHECK(f.refusal(f.send("", f.request(f.q))) == "not_authorised");
+  CHECK(f.refusal(f.send("nowhere", f.request(f.q))) == "not_authorised");
+}
+
+TEST_CASE("query service: a revoked certificate is refused", "[query_service]") {
+  ServiceFixture f;
+  f.q.signer_serial = kKentRevokedSerial;
+  CHECK(f.refusal(f.send("kent", f.request(f.q, kKentRevokedSeed))) == "revoked_signer");
+}
+
+TEST_CASE("query service: undecodable bytes and messages an index sends are refused",
+          "[query_service]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", Bytes{0x01, 0x02})) == "protocol_error");
+  CHECK(f.refusal(f.send("kent", encode_query_message(QueryAnswer{}))) == "protocol_error");
+  CHECK(f.refusal(f.send("kent", encode_query_message(QueryRefused{{}, "x", "y"}))) ==
+        "protocol_error");
+}
+
+TEST_CASE("query service: the replay guard forgets ids after twice the window", "[query_service]") {
+  ReplayGuard g;
+  const QueryId id{1};
+  CHECK(g.first_seen("kent", id, 1000, 1000));
+  CHECK_FALSE(g.first_seen("kent", id, 1000, 2000));
+  CHECK(g.first_seen("leeds", id, 1000, 2000));  // per authority
+  CHECK(g.first_seen("kent", id, 1000, 1000 + 2 * kQueryFreshnessMs + 1));
+  CHECK(g.size() == 1);
+}

@@ -1,0 +1,202 @@
+// IndexStore::answer_query (docs/query.md rules 4, 8, 9): one transaction writes the audit entry
+// (criteria fields used and a keyed digest, never the values; the records shown) and an
+// access_notice to each other authority whose record was returned in full; a shielded child
+// gives no notice and no clear record; a postcode never finds it; the store's own search index
+// follows new records; a failed write answers nothing.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "index_fixture.hpp"
+
+using namespace aegis::test::index_fixtures;
+using aegis::index::AnsweredQuery;
+using aegis::test::sample_shielded_child;
+
+namespace {
+
+const aegis::protocol::ByteArray<32> kDigestKey{9, 9, 9};
+
+Query query_by(const std::string& authority, std::uint64_t serial, const std::string& given,
+               const std::string& family, const std::string& dob) {
+  Query q;
+  q.authority_id = authority;
+  q.signer_serial = serial;
+  q.query_id = QueryId{7, static_cast<std::uint8_t>(given.size())};
+  q.time_ms = kNowMs;
+  q.user_id = "pr-0042";
+  q.role = UserRole::practitioner;
+  q.purpose = QueryPurpose::safeguarding;
+  q.criteria.given = given;
+  q.criteria.family = family;
+  q.criteria.date_of_birth = *Date::parse(dob);
+  return q;
+}
+
+struct QueryFixture : IndexFixture {
+  QueryFixture() {
+    // Amelia at kent and leeds (one NHS number: one child); Noah shielded at york.
+    amelia_k = child("K:1");
+    amelia_l = amelia_k;
+    amelia_l.record_id = "L:1";
+    noah = sample_shielded_child("Y:1");
+    noah.details.upn.reset();
+    noah.details.uln.reset();
+    noah.details.nhs_number = nhs_number_for("noah");
+    apply("kent", {kent.upsert(amelia_k)});
+    apply("leeds", {leeds.upsert(amelia_l)});
+    apply("york", {york.upsert(noah)});
+  }
+  AnsweredQuery ask(const Query& q) {
+    auto r = store.answer_query(q, {{"york", "York shield team"}}, kDigestKey, kNowMs, signing);
+    INFO((r ? std::string() : r.error().message()));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }
+  AuditEntry audit_entry(std::uint64_t index) {
+    RawDb raw(file);
+    auto bytes = raw.blob("SELECT entry FROM audit_entries WHERE idx = " + std::to_string(index));
+    auto e = decode_audit_entry(bytes);
+    REQUIRE(e.ok());
+    return *e;
+  }
+  Query amelia_query(const std::string& asker = "kent") {
+    return query_by(asker, asker == "kent" ? kKentSerial : kLeedsSerial,
+                    amelia_k.identity.name.given, amelia_k.identity.name.family,
+                    amelia_k.identity.date_of_birth.to_string());
+  }
+  Query noah_query() {
+    return query_by("kent", kKentSerial, noah.identity.name.given, noah.identity.name.family,
+                    noah.identity.date_of_birth.to_string());
+  }
+  std::vector<FeedItem> notices(const std::string& authority) {
+    std::vector<FeedItem> out;
+    for (FeedItem& i : verified_feed(authority))
+      if (i.kind == FeedKind::access_notice) out.push_back(std::move(i));
+    return out;
+  }
+
+  Chain kent = Chain::kent(), leeds = Chain::leeds(), york = Chain::york();
+  ChildRecord amelia_k, amelia_l, noah;
+};
+
+}  // namespace
+
+TEST_CASE("query: a child known to two authorities, audited, the other owner notified",
+          "[query]") {
+  QueryFixture f;
+  const AnsweredQuery a = f.ask(f.amelia_query("kent"));
+  REQUIRE(a.answer.children.size() == 1);
+  const AnswerChild& c = a.answer.children[0];
+  CHECK_FALSE(c.shielded);
+  REQUIRE(c.records.size() == 2);
+  CHECK(c.records[0].authority_id == "kent");
+  CHECK(c.records[1].authority_id == "leeds");
+  CHECK(c.records[1].details.contacts == f.amelia_l.details.contacts);
+
+  // Rule 9: who, why, which fields (not their values), the records shown, a keyed digest.
+  const AuditEntry e = f.audit_entry(a.audit_index);
+  CHECK(e.action == AuditAction::query);
+  CHECK(e.actor == "pr-0042");
+  CHECK(e.authority_id == std::optional<std::string>("kent"));
+  CHECK(e.purpose == "safeguarding");
+  CHECK(e.records == std::vector<AuditRecordRef>{{"kent", "K:1"}, {"leeds", "L:1"}});
+  CHECK(e.query_digest.has_value());
+  CHECK(e.detail.find("fields given,family,date_of_birth;") != std::string::npos);
+  const Bytes entry = encode_audit_entry(e);
+  const std::string text(entry.begin(), entry.end());
+  CHECK(text.find(f.amelia_k.identity.name.family) == std::string::npos);
+  CHECK(text.find(f.amelia_k.identity.date_of_birth.to_string()) == std::string::npos);
+
+  // Rule 8: leeds learns that kent's user saw its record; kent (the asker) gets nothing.
+  REQUIRE(a.feeds.size() == 1);
+  CHECK(a.feeds[0].authority_id == "leeds");
+  const std::vector<FeedItem> leeds = f.notices("leeds");
+  REQUIRE(leeds.size() == 1);
+  CHECK(leeds[0].version == kNoticeFeedItemVersion);
+  CHECK(leeds[0].seq == a.feeds[0].feed_seq);
+  CHECK(leeds[0].notice == AccessNotice{"L:1", "kent", "pr-0042", UserRole::practitioner,
+                                        QueryPurpose::safeguarding, kNowMs, ""});
+  CHECK(f.notices("kent").empty());
+  auto report = f.store.verify_audit(f.trust);
+  REQUIRE(report.ok());
+  CHECK(report->intact());
+}
+
+TEST_CASE("query: the same criteria give the same digest, other criteria another", "[query]") {
+  QueryFixture f;
+  Query q = f.amelia_query();
+  const AnsweredQuery first = f.ask(q);
+  Query shouted = q;
+  shouted.criteria.given = "AMELIA";  // the same search typed differently
+  const AnsweredQuery second = f.ask(shouted);
+  Query other = q;
+  other.criteria.postcode = "ME14 1XX";
+  const AnsweredQuery third = f.ask(other);
+  const auto d1 = f.audit_entry(first.audit_index).query_digest;
+  CHECK(d1 == f.audit_entry(second.audit_index).query_digest);
+  CHECK(d1 != f.audit_entry(third.audit_index).query_digest);
+  CHECK(f.audit_entry(third.audit_index).detail.find("postcode") != std::string::npos);
+}
+
+TEST_CASE("query: a shielded child is identity and route only, and nobody is notified",
+          "[query]") {
+  QueryFixture f;
+  const AnsweredQuery a = f.ask(f.noah_query());
+  REQUIRE(a.answer.children.size() == 1);
+  const AnswerChild& c = a.answer.children[0];
+  CHECK(c.shielded);
+  CHECK(c.records.empty());
+  REQUIRE(c.shield_contacts.size() == 1);
+  CHECK(c.shield_contacts[0] == ShieldContact{"york", "York shield team"});
+  CHECK(a.feeds.empty());
+  CHECK(f.notices("york").empty());
+  // The child's identity was shown: the audit entry names its record.
+  CHECK(f.audit_entry(a.audit_index).records == std::vector<AuditRecordRef>{{"york", "Y:1"}});
+}
+
+TEST_CASE("query: a postcode never finds a shielded child (rule 4)", "[query]") {
+  QueryFixture f;
+  Query q = f.noah_query();
+  q.criteria.postcode = f.noah.details.address->postcode;
+  const AnsweredQuery a = f.ask(q);
+  CHECK(a.answer.children.empty());
+  CHECK(f.audit_entry(a.audit_index).records.empty());
+}
+
+TEST_CASE("query: no match is answered empty and still audited", "[query]") {
+  QueryFixture f;
+  const AnsweredQuery a = f.ask(query_by("kent", kKentSerial, "Zebedee", "Quixote", "2001-01-01"));
+  CHECK(a.answer.children.empty());
+  CHECK(a.feeds.empty());
+  CHECK(f.audit_entry(a.audit_index).action == AuditAction::query);
+}
+
+TEST_CASE("query: records applied after a query are found by the next one", "[query]") {
+  QueryFixture f;
+  CHECK(f.ask(query_by("kent", kKentSerial, "Oliver", "Brennan", "2016-07-01"))
+            .answer.children.empty());
+  ChildRecord oliver = child("K:2", "Brennan");
+  oliver.identity.name.given = "Oliver";
+  oliver.identity.date_of_birth = *Date::parse("2016-07-01");
+  f.apply("kent", {f.kent.upsert(oliver)});
+  CHECK(f.ask(query_by("leeds", kLeedsSerial, "Oliver", "Brennan", "2016-07-01"))
+            .answer.children.size() == 1);
+}
+
+TEST_CASE("query: an audit write that fails answers nothing and writes nothing", "[query]") {
+  QueryFixture f;
+  f.ask(f.amelia_query());  // the audit tables exist from the first entry on
+  const auto size = f.store.audit_size();
+  REQUIRE(size.ok());
+  const std::size_t leeds_feed = f.verified_feed("leeds").size();
+  {
+    RawDb raw(f.file);
+    raw.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  auto r = f.store.answer_query(f.amelia_query(), {}, kDigestKey, kNowMs, f.signing);
+  REQUIRE_FALSE(r.ok());
+  CHECK(*f.store.audit_size() == *size);
+  CHECK(f.verified_feed("leeds").size() == leeds_feed);  // no notice either
+}
