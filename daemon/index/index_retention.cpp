@@ -67,6 +67,7 @@ std::string feed_kind_name(protocol::FeedKind k) {
     case protocol::FeedKind::elsewhere: return "elsewhere";
     case protocol::FeedKind::access_notice: return "access_notice";
     case protocol::FeedKind::override_notice: return "override_notice";
+    case protocol::FeedKind::audit_checkpoint: return "audit_checkpoint";
   }
   return "kind " + std::to_string(static_cast<int>(k));
 }

@@ -11,7 +11,7 @@ namespace aegis::store::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 5> kSteps = {
+constexpr std::array<std::string_view, 6> kSteps = {
     // 1: meta, records (current state, tombstones for deletes), outbox (the change log).
     R"sql(
 CREATE TABLE meta (
