@@ -22,10 +22,53 @@ protocol::Date today(const RetentionOptions& o) {
   return *d;
 }
 
-nlohmann::ordered_json ids(const std::vector<std::string>& list) {
+// The ids a run lists: record ids (authority) or record refs (index).
+nlohmann::ordered_json listed(const std::vector<std::string>& list) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const std::string& id : list) out.push_back(id);
   return out;
+}
+
+nlohmann::ordered_json listed(const std::vector<resolve::RecordRef>& list) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const resolve::RecordRef& r : list)
+    out.push_back({{"authority_id", r.authority_id}, {"record_id", r.record_id}});
+  return out;
+}
+
+// What one run did, in either role (store::RetentionRun or index::IndexRetentionRun).
+template <typename Run>
+void print_run(const GlobalOptions& g, std::string_view role, protocol::Date day, const Run& r,
+               std::string_view waiting_for) {
+  print_result(g,
+               {{"role", role},
+                {"day", day.to_string()},
+                {"archived", listed(r.archived)},
+                {"purged", listed(r.purged)},
+                {"waiting_sync", listed(r.waiting_sync)}},
+               "retention on " + day.to_string() + ": " + std::to_string(r.archived.size()) +
+                   " archived, " + std::to_string(r.purged.size()) + " purged, " +
+                   std::to_string(r.waiting_sync.size()) + " due but waiting for " +
+                   std::string(waiting_for));
+}
+
+// Where the records stand, in either role (store::RetentionCounts or index::IndexRetentionCounts).
+template <typename Counts>
+void print_counts(const GlobalOptions& g, std::string_view role, protocol::Date day,
+                  const Counts& r) {
+  print_result(g,
+               {{"role", role},
+                {"day", day.to_string()},
+                {"active", r.active},
+                {"archive_due", r.archive_due},
+                {"purge_due", r.purge_due},
+                {"archived", r.archived},
+                {"purged", r.purged}},
+               "retention on " + day.to_string() + ": " + std::to_string(r.active) +
+                   " active, " + std::to_string(r.archive_due) + " due for archiving, " +
+                   std::to_string(r.purge_due) + " due for purging; " +
+                   std::to_string(r.archived) + " archived, " + std::to_string(r.purged) +
+                   " purged");
 }
 
 void run_authority(const GlobalOptions& g, const config::Config& c, protocol::Date day) {
@@ -33,77 +76,28 @@ void run_authority(const GlobalOptions& g, const config::Config& c, protocol::Da
   const Authority authority(c, s, now_ms());  // a purge appends a delete envelope: it signs
   auto r = s.run_retention(day, authority.signing());
   if (!r) fail_store(r.error());
-  print_result(g,
-               {{"role", "authority"},
-                {"day", day.to_string()},
-                {"archived", ids(r->archived)},
-                {"purged", ids(r->purged)},
-                {"waiting_sync", ids(r->waiting_sync)}},
-               "retention on " + day.to_string() + ": " + std::to_string(r->archived.size()) +
-                   " archived, " + std::to_string(r->purged.size()) + " purged, " +
-                   std::to_string(r->waiting_sync.size()) +
-                   " due but waiting for the index's acknowledgement");
+  print_run(g, "authority", day, *r, "the index's acknowledgement");
 }
 
 void status_authority(const GlobalOptions& g, const config::Config& c, protocol::Date day) {
   store::Store s = open_store(c);
   auto r = s.retention_counts(day);
   if (!r) fail_store(r.error());
-  print_result(g,
-               {{"role", "authority"},
-                {"day", day.to_string()},
-                {"active", r->active},
-                {"archive_due", r->archive_due},
-                {"purge_due", r->purge_due},
-                {"archived", r->archived},
-                {"purged", r->purged}},
-               "retention on " + day.to_string() + ": " + std::to_string(r->active) +
-                   " active, " + std::to_string(r->archive_due) + " due for archiving, " +
-                   std::to_string(r->purge_due) + " due for purging; " +
-                   std::to_string(r->archived) + " archived, " + std::to_string(r->purged) +
-                   " purged");
-}
-
-nlohmann::ordered_json refs(const std::vector<resolve::RecordRef>& list) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const resolve::RecordRef& r : list)
-    out.push_back({{"authority_id", r.authority_id}, {"record_id", r.record_id}});
-  return out;
+  print_counts(g, "authority", day, *r);
 }
 
 void run_index(const GlobalOptions& g, const config::Config& c, protocol::Date day) {
   index::IndexStore s = open_index_store(c);
   auto r = s.run_retention(day, now_ms());
   if (!r) fail_index(r.error());
-  print_result(g,
-               {{"role", "index"},
-                {"day", day.to_string()},
-                {"archived", refs(r->archived)},
-                {"purged", refs(r->purged)},
-                {"waiting_sync", refs(r->waiting_sync)}},
-               "retention on " + day.to_string() + ": " + std::to_string(r->archived.size()) +
-                   " archived, " + std::to_string(r->purged.size()) + " purged, " +
-                   std::to_string(r->waiting_sync.size()) +
-                   " due but waiting for an authority to acknowledge its feed");
+  print_run(g, "index", day, *r, "an authority to acknowledge its feed");
 }
 
 void status_index(const GlobalOptions& g, const config::Config& c, protocol::Date day) {
   index::IndexStore s = open_index_store(c);
   auto r = s.retention_counts(day);
   if (!r) fail_index(r.error());
-  print_result(g,
-               {{"role", "index"},
-                {"day", day.to_string()},
-                {"active", r->active},
-                {"archive_due", r->archive_due},
-                {"purge_due", r->purge_due},
-                {"archived", r->archived},
-                {"purged", r->purged}},
-               "retention on " + day.to_string() + ": " + std::to_string(r->active) +
-                   " active, " + std::to_string(r->archive_due) + " due for archiving, " +
-                   std::to_string(r->purge_due) + " due for purging; " +
-                   std::to_string(r->archived) + " archived, " + std::to_string(r->purged) +
-                   " purged");
+  print_counts(g, "index", day, *r);
 }
 
 void run(const GlobalOptions& g, const RetentionOptions& o, bool dry) {
