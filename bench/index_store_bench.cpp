@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "aegis/keys/keys.hpp"
+#include "bench_identity.hpp"
 #include "bench_record.hpp"
 #include "bench_sqlite.hpp"
 #include "aegis/protocol/envelope.hpp"
@@ -34,7 +35,11 @@
 using namespace aegis;
 using protocol::Bytes;
 using bench::Clock;
+using bench::certificate;
 using bench::die;
+using bench::identity;
+using bench::kDayMs;
+using bench::kNowMs;
 using bench::RawDb;
 using bench::mix;
 using bench::record_id;
@@ -42,8 +47,6 @@ using bench::seconds_since;
 
 namespace {
 
-constexpr std::uint64_t kNowMs = 1'750'000'000'000;
-constexpr std::uint64_t kDayMs = 86'400'000;
 constexpr int kSeqBits = 40;  // index/schema.hpp: envelopes.id = aid << 40 | seq
 
 struct Options {
@@ -62,28 +65,6 @@ double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-keys::Identity identity(const std::string& id, protocol::Role role, std::uint8_t b) {
-  protocol::ByteArray<32> seed{};
-  seed.fill(b);
-  auto r = keys::Identity::from_seed(id, role, seed);
-  if (!r) die("identity " + id);
-  return std::move(r).value();
-}
-
-protocol::Certificate certificate(std::uint64_t serial, const keys::Identity& who) {
-  protocol::Certificate c;
-  c.serial = serial;
-  c.subject_id = who.subject_id();
-  c.role = who.role();
-  c.display_name = who.subject_id();
-  c.sign_key = who.sign_public_key();
-  c.box_key = who.box_public_key();
-  c.curve_key = who.curve_public_key();
-  c.not_before_ms = kNowMs - 30 * kDayMs;
-  c.not_after_ms = kNowMs + 365 * kDayMs;
-  return c;
 }
 
 // A signed upsert of `r` at `seq` after `prev` (a real envelope of the usual size).
@@ -159,9 +140,12 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     Authority& au = authorities[a];
     const std::int64_t aid = static_cast<std::int64_t>(a + 1);
     au.preloaded = records / authorities.size();
-    // Filler envelope and feed item rows: real bytes of the usual size.
-    const Bytes envelope_filler =
-        signed_upsert(au.id, au.serial, au.key, 1, {}, bench::typical_child(record_id(a, 0), 0, 0));
+    // Feed item rows: filler, real bytes of the usual size. Envelopes: each record's own, really
+    // signed (the index's engine rebuild at open reads every live record's envelope and refuses
+    // one that writes another record), distinct children so that resolution is not all one block.
+    const auto child_at = [&](std::uint64_t seq, std::uint64_t version) {
+      return bench::synthetic_child(a * au.preloaded + seq - 1, version, record_id(a, seq - 1));
+    };
     protocol::FeedItem item;
     item.authority_id = au.id;
     item.seq = au.preloaded;
@@ -172,8 +156,8 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     const Bytes feed_filler = protocol::sign_feed_item(item, index_key);
     const protocol::Hash feed_hash = protocol::feed_item_hash(feed_filler);
     // The head: the last preloaded envelope, really signed, so the chain goes on from it.
-    const Bytes anchor = signed_upsert(au.id, au.serial, au.key, au.preloaded, {},
-                                       bench::typical_child(record_id(a, au.preloaded - 1), 1, 1));
+    const Bytes anchor =
+        signed_upsert(au.id, au.serial, au.key, au.preloaded, {}, child_at(au.preloaded, 1));
     au.head = {au.preloaded, protocol::envelope_hash(anchor)};
 
     sqlite3_bind_int64(add_authority, 1, aid);
@@ -187,7 +171,10 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
     for (std::uint64_t seq = 1; seq <= au.preloaded; ++seq) {
       sqlite3_bind_int64(add_envelope, 1, aid << kSeqBits | static_cast<std::int64_t>(seq));
       sqlite3_bind_int64(add_envelope, 2, static_cast<std::int64_t>(kNowMs - kDayMs));
-      bind_blob(add_envelope, 3, seq == au.preloaded ? anchor : envelope_filler);
+      const Bytes envelope =
+          seq == au.preloaded ? anchor
+                              : signed_upsert(au.id, au.serial, au.key, seq, {}, child_at(seq, 0));
+      bind_blob(add_envelope, 3, envelope);  // SQLITE_STATIC: `envelope` outlives the run below
       idx.run(add_envelope);
       sqlite3_bind_int64(add_feed, 1, aid << kSeqBits | static_cast<std::int64_t>(seq));
       bind_blob(add_feed, 2, feed_filler);
@@ -226,7 +213,7 @@ void preload(const std::filesystem::path& index_file, const std::filesystem::pat
   }
   idx.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
   naive.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);");
-  std::printf("preload: %llu records in %.1f s (bulk SQL, setup only)\n",
+  std::printf("preload: %llu records in %.1f s (bulk SQL, each envelope signed; setup only)\n",
               static_cast<unsigned long long>(records), seconds_since(start));
 }
 
@@ -293,11 +280,7 @@ int main(int argc, char** argv) {
   std::vector<protocol::Certificate> certs;
   for (const Authority& a : authorities) certs.push_back(certificate(a.serial, a.key));
   certs.push_back(certificate(index_serial, index_key));
-  protocol::TrustBundle bundle;
-  bundle.bundle_version = 1;
-  bundle.issued_ms = kNowMs - kDayMs;
-  bundle.expires_ms = kNowMs + 30 * kDayMs;
-  const protocol::Trust trust(bundle, certs);
+  const protocol::Trust trust = bench::trust_of(certs);
 
   { auto created = index::IndexStore::create(index_file, kNowMs); if (!created) die(created.error().message()); }
   preload(index_file, naive_file, authorities, index_key, index_serial, opt.records);
@@ -315,7 +298,8 @@ int main(int argc, char** argv) {
         const bool fresh = i % 2 == 0;
         const std::uint64_t n =
             fresh ? authorities[a].next_new++ : (rng = mix(rng)) % authorities[a].preloaded;
-        batch.push_back(authorities[a].sign_upsert(bench::typical_child(record_id(a, n), n + 7, n + 7)));
+        batch.push_back(authorities[a].sign_upsert(
+            bench::synthetic_child(a * authorities[a].preloaded + n, fresh ? 0 : 1, record_id(a, n))));
       }
       work[a].push_back(std::move(batch));
     }
