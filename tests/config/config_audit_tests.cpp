@@ -10,28 +10,9 @@ using namespace aegis;
 
 namespace {
 
-const std::string kIndex = R"(role = "index"
-subject_id = "national"
-data_dir = "data"
+const std::string kIndex = test::kIndexHead;
 
-[keys]
-identity = "keys/node.key"
-certificate_serial = 3
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-)";
-
-const std::string kAuthority = R"(role = "authority"
-subject_id = "kent"
-data_dir = "data"
-
-[keys]
-identity = "keys/node.key"
-certificate_serial = 4
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-matching_key_file = "keys/matching.key"
-)";
+const std::string kAuthority = test::kAuthorityHead;
 
 std::string error_with(const std::string& table) {
   return test::config_error(kIndex + "\n[audit]\n" + table);

@@ -9,17 +9,7 @@ using namespace aegis;
 
 namespace {
 
-const std::string kHead = R"(role = "authority"
-subject_id = "kent"
-data_dir = "data"
-
-[keys]
-identity = "keys/node.key"
-certificate_serial = 3
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-matching_key_file = "keys/matching.key"
-)";
+const std::string kHead = test::kAuthorityHead;
 
 config::Config parse(const std::string& text) { return test::parse_valid(text); }
 std::string error_of(const std::string& text) { return test::config_error(text); }

@@ -10,16 +10,7 @@ using namespace aegis;
 
 namespace {
 
-const std::string kIndex = R"(role = "index"
-subject_id = "national"
-data_dir = "data"
-
-[keys]
-identity = "keys/node.key"
-certificate_serial = 3
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-
+const std::string kIndex = test::kIndexHead + R"(
 [sync]
 listen = "tcp://0.0.0.0:7400"
 )";

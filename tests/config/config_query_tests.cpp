@@ -10,13 +10,7 @@ using namespace aegis;
 
 namespace {
 
-const std::string kKeys = R"(
-[keys]
-identity = "keys/node.key"
-certificate_serial = 3
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-)";
+const std::string kKeys = test::kKeysTable;
 
 std::string index_config(const std::string& sync_extra, const std::string& tail = "") {
   return R"(role = "index"

@@ -9,13 +9,7 @@ using namespace aegis;
 
 namespace {
 
-const std::string kKeys = R"(
-[keys]
-identity = "keys/node.key"
-certificate_serial = 3
-trust_bundle = "keys/bundle.bin"
-root_public_key = "keys/root.pub"
-)";
+const std::string kKeys = test::kKeysTable;
 
 const std::string kAuthority = R"(role = "authority"
 subject_id = "kent"
