@@ -112,8 +112,8 @@ Result<std::vector<FeedHead>> IndexStore::Impl::send_checkpoint(AuditLog& audit,
       item.checkpoint_notice.proof = protocol::consistency_proof(*leaves, *from, size);
     }
     protocol::ChainState feed = (*head)->feed;
-    Result<protocol::Bytes> wire = store_feed_item((*head)->aid, authority, feed, std::move(item), now_ms,
-                                         signing);
+    Result<protocol::Bytes> wire =
+        store_feed_item((*head)->aid, authority, feed, std::move(item), now_ms, signing);
     if (!wire) return wire.error();
     if (Status s = write_feed_head((*head)->aid, feed); !s) return s.error();
     if (Status s = audit.record_sent(authority, size); !s) return s.error();

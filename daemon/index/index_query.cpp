@@ -80,26 +80,12 @@ Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& auth
   if (!head) return head.error();
   if (!*head)
     return index_error(IndexErrc::corrupt, "feed of " + authority + ": unknown authority");
-  const protocol::ChainState feed = (*head)->feed;
-  item.authority_id = authority;
-  item.seq = feed.last_seq + 1;
-  item.prev_hash = feed.last_hash;
-  item.timestamp_ms = now_ms;
-  item.signer_serial = signing.signer_serial;
-  const Bytes wire = protocol::sign_feed_item(item, signing.signer);
-  {
-    sql::Use q(*st.insert_feed);
-    q->bind(1, schema::log_key((*head)->aid, item.seq));
-    q->bind(2, ByteView(wire));
-    if (Status s = q->run(); !s) return s.error();
-  }
-  const protocol::Hash hash = protocol::feed_item_hash(wire);
-  sql::Use q(*st.update_feed_head);
-  q->bind(1, (*head)->aid);
-  q->bind(2, i64(item.seq));
-  q->bind(3, ByteView(hash));
-  if (Status s = q->run(); !s) return s.error();
-  return item.seq;
+  protocol::ChainState feed = (*head)->feed;
+  Result<Bytes> wire =
+      store_feed_item((*head)->aid, authority, feed, std::move(item), now_ms, signing);
+  if (!wire) return wire.error();
+  if (Status s = write_feed_head((*head)->aid, feed); !s) return s.error();
+  return feed.last_seq;
 }
 
 // Rebuilds the search index from the engine's records when a write happened since it was

@@ -2,8 +2,8 @@
 // store_checkpoint.cpp, docs/audit.md): a notice that extends the held checkpoint is held; one
 // that does not (a rewritten history, a skipped or shrunk checkpoint, a checkpoint that does not
 // verify) is still stored in the feed, the last good checkpoint is kept, and a fork is recorded
-// with the evidence until an operator resolves it. The migrations from 4 (to 6) keep a version 4 file's
-// feed, national ids and links.
+// with the evidence until an operator resolves it. The migrations from version 4 keep a version 4
+// file's feed, national ids and links.
 #include <catch2/catch.hpp>
 
 #include <optional>
