@@ -12,7 +12,10 @@
 #   7. everything arrives at the index: `aegis status` of each node, counts at the index;
 #   8. the shielded children's whereabouts are not in the index's database files;
 #   9. the national ids the index assigned, back at each authority through the signed feed;
-#  10. every daemon stopped with SIGTERM, exit codes checked.
+#  10. practitioners search through their own authority's daemon: a child known to two areas
+#      (both records' contacts), a shielded child (only "contact the shielding authority"), a
+#      search by postcode that cannot find her; the owner's access notice; the audit log;
+#  11. every daemon stopped with SIGTERM, exit codes checked.
 # Everything is written under $AEGIS_DEMO_DIR (default: a new directory in /tmp), kept afterwards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,7 +72,9 @@ ls -l keys/*.key
 
 # One directory per node: its config (paths relative to it) and its data directory. The index
 # listens on a port that was free a moment ago.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+query_port=$(free_port)
 for a in "${authorities[@]}"; do
   mkdir -p -m 700 "$a"
   cat > "$a/aegis.toml" <<TOML
@@ -88,6 +93,7 @@ matching_key_file = "../keys/matching.key"
 [sync]
 index_endpoint = "tcp://127.0.0.1:$port"
 index_id = "national"
+index_query_endpoint = "tcp://127.0.0.1:$query_port"   # where \`aegis search\` goes
 
 [[inbox]]                  # school files (DfE Common Transfer File) dropped here are imported
 dir = "inbox/ctf"
@@ -110,6 +116,11 @@ root_public_key = "../keys/root.pub"
 
 [sync]
 listen = "tcp://127.0.0.1:$port"
+query_listen = "tcp://127.0.0.1:$query_port"
+
+[shield_contacts]          # what a shielded child's answer says to do instead
+kent = "Kent shield team, 03000 000010"
+leeds = "Leeds shield team, 03000 000011"
 TOML
 kent=(--config kent/aegis.toml)
 
@@ -201,13 +212,12 @@ synced || die "the index did not catch up within 60 s (see */aegisd.log)"
 for a in "${authorities[@]}"; do run "$aegis" --config "$a/aegis.toml" status; echo; done
 run "$aegis" --config index/aegis.toml status
 echo
-echo "At the index (index/data/index.db): per authority, envelopes stored and records held"
+echo "At the index (index/data/index.db): per authority, the signed envelopes stored as received"
+echo "(the current records are the status above; the index merges their rows into its records"
+echo "table in batches, so that table can lag behind)"
 run sqlite3 -column -header index/data/index.db \
   "SELECT a.authority_id AS authority, a.applied_seq AS applied,
-          (SELECT count(*) FROM envelopes e WHERE e.id >> 40 = a.aid) AS envelopes,
-          (SELECT count(*) FROM records r WHERE r.aid = a.aid AND r.deleted = 0) AS live,
-          (SELECT count(*) FROM records r WHERE r.aid = a.aid AND r.shielded = 1) AS shielded,
-          (SELECT count(*) FROM records r WHERE r.aid = a.aid AND r.deleted = 1) AS deleted
+          (SELECT count(*) FROM envelopes e WHERE e.id >> 40 = a.aid) AS envelopes
    FROM authorities a ORDER BY a.authority_id"
 
 step "8. The shielded children's whereabouts are not in the index's database"
@@ -236,15 +246,38 @@ for a in "${authorities[@]}"; do
     "SELECT n.record_id, n.national_id, n.feed_seq FROM national_ids n ORDER BY n.record_id"
 done
 echo
-echo "Sofia Brennan is known to Leeds and Manchester (same name, date of birth, NHS number):"
-run sqlite3 -column -header index/data/index.db \
-  "SELECT a.authority_id AS authority, r.record_id, r.national_id, r.last_seq
-   FROM records r JOIN authorities a ON a.aid = r.aid
-   WHERE r.record_id IN ('leeds-0002', 'manchester-0002')"
-echo "The index holds both records, each with the national id it assigned. Matching the same"
-echo "child across areas (NHS number first, then name, date of birth and postcode) comes next."
+echo "Sofia Brennan is known to Leeds (leeds-0002) and Manchester (manchester-0002): both"
+echo "authorities were sent the same national id for her above. One child, one national id: the"
+echo "index resolved the two records (NHS number, then name, date of birth and postcode) and told"
+echo "each authority who else knows her."
 
-step "10. Every daemon stopped with SIGTERM"
+step "10. A practitioner asks: who else is involved with this child, and how do I reach them?"
+ask=(--config manchester/aegis.toml search --user m.okoro --role practitioner --purpose safeguarding)
+run "$aegis" "${ask[@]}" --given Sofia --family Brennan --dob 2016-02-11
+echo
+echo "A shielded child (Kent's Noah Whitfield): identity and the shield team's route, nothing else."
+run "$aegis" "${ask[@]}" --given Noah --family Whitfield --dob 2017-11-02 --json > noah.json
+cat noah.json; echo
+for secret in "Refuge Close" "CT1 9ZZ" "07700 900999" "St Dunstan"; do
+  grep -q "$secret" noah.json && die "LEAK: '$secret' in the answer about a shielded child"
+done
+echo "(no address, phone or school of his in the answer)"
+echo
+echo "The same search with his postcode finds nobody: a search cannot confirm where he lives."
+run "$aegis" "${ask[@]}" --given Noah --family Whitfield --dob 2017-11-02 --postcode "CT1 9ZZ"
+echo
+echo "Leeds is told that Manchester looked at its record of Sofia (who, when, why):"
+for _ in $(seq 50); do
+  "$aegis" --config leeds/aegis.toml notices 2>/dev/null | grep -q m.okoro && break
+  sleep 0.2
+done
+run "$aegis" --config leeds/aegis.toml notices
+echo
+echo "Every query is in the index's tamper-evident audit log (who, purpose, records returned;"
+echo "never the search terms):"
+run "$aegis" --config index/aegis.toml audit verify
+
+step "11. Every daemon stopped with SIGTERM"
 for node in "${authorities[@]}" index; do
   kill -TERM "${pids[$node]}"
   rc=0; wait "${pids[$node]}" || rc=$?
