@@ -181,6 +181,7 @@ void IndexNode::send(const std::string& routing_id, const protocol::Message& m) 
 void IndexNode::refuse(const transport::Incoming& in, std::string_view code,
                        const std::string& detail) {
   log::warning("refused", {{"authority", in.authority_id}, {"code", code}, {"detail", detail}});
+  ++refused_messages_;
   send(in.routing_id, protocol::make_refused(code, detail));
 }
 
@@ -456,6 +457,7 @@ nlohmann::ordered_json IndexNode::status(std::uint64_t now_ms) {
   }
   nlohmann::ordered_json out = {{"listen", server_ ? server_->endpoint() : config_.sync->listen},
                                 {"refused_connections", refused_connections_},
+                                {"refused_messages", refused_messages_},
                                 {"batches", batches_},
                                 {"transactions", transactions_}};
   if (auto t = store_.totals(); t)

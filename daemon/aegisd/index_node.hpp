@@ -124,6 +124,7 @@ class IndexNode final : public Role {
   std::uint64_t next_retention_ms_ = 0;  // the daily retention job: first tick, then every 24 h
   index::AuditPolicy audit_policy_;     // from [audit]
   std::uint64_t refused_connections_ = 0;
+  std::uint64_t refused_messages_ = 0;  // messages answered Refused (refuse()) since start
   std::uint64_t batches_ = 0;       // Pushes applied
   std::uint64_t transactions_ = 0;  // group commits that applied them
 };

@@ -92,6 +92,10 @@ void add_index(metrics::Snapshot& s, const Json& status) {
   s.add("aegis_refused_connections_total", Kind::counter,
         "connections refused at the CURVE/ZAP handshake since start",
         number(status, "refused_connections"));
+  s.add("aegis_refused_messages_total", Kind::counter,
+        "messages refused on admitted connections (malformed, out of order, not authorised) "
+        "since start",
+        number(status, "refused_messages"));
   s.add("aegis_live_records", Kind::gauge, "records not deleted, all authorities",
         number(totals, "live_records"));
   s.add("aegis_national_ids", Kind::gauge, "national child ids in use (not merged or retired)",

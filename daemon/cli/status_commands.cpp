@@ -84,7 +84,8 @@ std::string human(const nlohmann::ordered_json& s) {
                       number(p, "national_ids"), rejection(p)});
   } else {
     out += "listening on " + text(s, "listen") + ", refused connections " +
-           number(s, "refused_connections") + "\n";
+           number(s, "refused_connections") + ", refused messages " +
+           number(s, "refused_messages") + "\n";
     rows.push_back({"authority", "connection", "applied", "records", "rejections", "feed",
                     "feed acked", "last rejection"});
     for (const auto& p : peers)

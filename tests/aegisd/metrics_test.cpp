@@ -46,6 +46,7 @@ Json index_status() {
     "role": "index", "id": "national", "version": "0.1.0", "started_ms": 1700000000000,
     "trust_version": 2, "trust_expires_ms": 1800000000000,
     "refused_connections": 4,
+    "refused_messages": 6,
     "totals": {"authorities": 3, "envelopes": 1000, "live_records": 900, "rejections": 7,
                "feed_items": 950},
     "peers": [{"peer": "kent", "connection": "connected"},
@@ -146,6 +147,7 @@ TEST_CASE("metrics: an index's families carry its status and counts") {
   CHECK(sample(text, "aegis_changes_rejected_total{reason=\"bad_signature\"}") == "5");
   CHECK(sample(text, "aegis_changes_rejected_total{reason=\"chain_broken\"}") == "2");
   CHECK(sample(text, "aegis_refused_connections_total") == "4");
+  CHECK(sample(text, "aegis_refused_messages_total") == "6");
   CHECK(sample(text, "aegis_live_records") == "900");
   CHECK(sample(text, "aegis_national_ids") == "880");
   CHECK(sample(text, "aegis_feed_items") == "950");

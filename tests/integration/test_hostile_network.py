@@ -157,6 +157,9 @@ def test(c):
     expect(r[-2], "handshake", "reconnecting", result="succeeded")
     expect(r[-1], "welcome", "hello after the drop", applied_seq=2)
     h.log(f"{len(malformed) + 1} malformed messages refused; the oversized frame dropped the connection")
+    refused_messages = c.index.status()["refused_messages"]
+    h.check(refused_messages >= len(malformed) + 1,
+            f"index status counts the refused messages: {refused_messages}")
     h.check(kent_stored(c) == [1, 2], f"after the malformed frames: {kent_stored(c)}")
 
     # Strangers: fresh keys no certificate names.
