@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +17,16 @@ namespace aegis::bench {
 [[noreturn]] inline void die(const std::string& what) {
   std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
   std::exit(1);
+}
+
+// A benchmark's working directory: `dir` when given, else a new one named after the benchmark
+// and this process under the system's temporary directory; created either way.
+inline std::filesystem::path work_dir(std::filesystem::path dir, const std::string& name) {
+  if (dir.empty())
+    dir = std::filesystem::temp_directory_path() /
+          ("aegis-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 class RawDb {

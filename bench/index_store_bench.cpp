@@ -259,10 +259,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) die("sodium_init");
   Options opt = parse(argc, argv);
-  if (opt.dir.empty())
-    opt.dir = std::filesystem::temp_directory_path() /
-              ("aegis-index-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(opt.dir);
+  opt.dir = bench::work_dir(opt.dir, "index-bench");
   const auto index_file = opt.dir / "index.db";
   const auto naive_file = opt.dir / "naive.db";
   std::filesystem::remove(index_file);

@@ -182,9 +182,7 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) die("sodium_init");
   Options opt = parse(argc, argv);
   const bool own_dir = opt.dir.empty();
-  if (own_dir)
-    opt.dir = std::filesystem::temp_directory_path() / ("aegis-limits-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(opt.dir);
+  opt.dir = aegis::bench::work_dir(opt.dir, "limits");
   const double append = sqlite_insert_rate(opt.dir / "append.db", opt.rows, opt.bytes, false);
   const double random = sqlite_insert_rate(opt.dir / "random.db", opt.rows, opt.bytes, true);
   for (const char* f : {"append.db", "random.db"})

@@ -101,10 +101,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) die("sodium_init");
   Options opt = parse(argc, argv);
-  if (opt.dir.empty())
-    opt.dir = std::filesystem::temp_directory_path() /
-              ("aegis-national-load-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(opt.dir);
+  opt.dir = bench::work_dir(opt.dir, "national-load");
   const auto file = opt.dir / "index.db";
   std::filesystem::remove(file);
 
