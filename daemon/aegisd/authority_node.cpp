@@ -97,10 +97,11 @@ AuthorityNode::AuthorityNode(const config::Config& config, const keys::Identity&
   if (auto state = store_.sync_state(sync_.index_id); state) saved_acked_ = state->acked_seq;
   if (auto ok = store_.record_trust_version(trust_->version()); !ok)
     throw std::runtime_error("store: " + ok.error().message());
+  // Imports and the retention job both sign: the serial is needed with or without an inbox.
+  auto serial = node::certificate_serial(config);
+  if (!serial) throw std::runtime_error(serial.error().message);
+  serial_ = *serial;
   if (!config.inbox.empty()) {
-    auto serial = node::certificate_serial(config);
-    if (!serial) throw std::runtime_error(serial.error().message);
-    serial_ = *serial;
     inbox_.emplace(watched_dirs(config));
     for (const inbox::WatchedDir& w : inbox_->dirs())
       log::info("inbox", {{"dir", w.dir.string()},
@@ -172,7 +173,8 @@ void AuthorityNode::on_monitor() {
 }
 
 void AuthorityNode::on_message() {
-  while (client_) {
+  const std::uint64_t turn_ends = steady_ms() + kMaxTurnMs;  // role.hpp
+  while (client_ && steady_ms() < turn_ends) {
     std::optional<transport::Incoming> in = client_->receive();
     if (!in) return;
     now_ms_ = now_ms();  // per message: a steady stream keeps this loop going

@@ -120,6 +120,9 @@ void IndexNode::on_monitor() {
 }
 
 void IndexNode::on_message() {
+  // A drain keeps the socket readable for minutes: the queries, the admin socket and ZAP get
+  // their turn every kMaxTurnMs (role.hpp).
+  const std::uint64_t turn_ends = steady_ms() + kMaxTurnMs;
   std::vector<Received> next = receive_waiting();
   while (!next.empty()) {
     // Stage 1 of `next` beside stage 2 of the group before it: decode and verify on the verify
@@ -139,6 +142,7 @@ void IndexNode::on_message() {
     // the time the messages were read, the time they were verified at.
     now_ms_ = received_ms;
     for (Received& r : next) handle(r);
+    if (steady_ms() >= turn_ends) break;
     next = receive_waiting();
   }
   apply_pending();

@@ -50,7 +50,10 @@ void QueryService::watches(std::vector<Watch>& out) {
 }
 
 void QueryService::on_message() {
-  while (std::optional<transport::Incoming> in = server_->receive()) {
+  const std::uint64_t turn_ends = steady_ms() + kMaxTurnMs;  // role.hpp: a flood starves nothing
+  while (steady_ms() < turn_ends) {
+    std::optional<transport::Incoming> in = server_->receive();
+    if (!in) return;
     protocol::Bytes reply =
         in->single_frame
             ? handle(in->authority_id, in->payload, now_ms())

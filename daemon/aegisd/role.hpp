@@ -15,6 +15,11 @@
 
 namespace aegis::daemon {
 
+// The longest a socket handler keeps the event loop before returning to it (a steady stream of
+// messages would otherwise starve the admin socket, ZAP handshakes and ticks); the socket is
+// still readable, so the loop comes straight back to it.
+inline constexpr std::uint64_t kMaxTurnMs = 200;
+
 // One thing to poll: a ZeroMQ socket (socket != nullptr) or a file descriptor.
 struct Watch {
   void* socket = nullptr;

@@ -45,6 +45,10 @@ def feeds_acked(c):
 def test(c):
     kent, leeds = c.authority("kent"), c.authority("leeds")
     c.start_all()
+    # Every daemon runs its own daily job at start (an authority without an inbox too).
+    for node in (c.index, kent, leeds):
+        node.wait_log(r"retention day=")
+        h.check("retention_postponed" not in node.log_text(), f"{node.name}: job postponed")
     kent.add(h.child_record("K-1", family=CANARY, dob=DOB, nhs=NHS))
     kent.add(h.child_record("K-2", given="Oliver", dob="2016-07-01"))
     leeds.add(h.child_record("L-1", family=CANARY, dob=DOB, nhs=NHS, street="4 Station Road",
