@@ -64,6 +64,8 @@ struct Edge {
 struct Node {
   MatchRecord rec;
   std::string key;                  // ref_key(rec.ref)
+  std::vector<std::uint64_t> keys;  // blocking_keys(rec), sorted, while attached (kept: a
+                                    // block that overflows asks them of every member's partners)
   std::vector<Edge> edges;
   std::uint32_t slot = kNone;       // national id slot
   bool live = false;
@@ -331,8 +333,8 @@ struct Resolver::State {
 
   // True when a and b still share a block no larger than the cap.
   bool share_small_block(std::uint32_t a, std::uint32_t b) const {
-    const auto x = blocking_keys(nodes[a].rec);
-    const auto y = blocking_keys(nodes[b].rec);
+    const std::vector<std::uint64_t>& x = nodes[a].keys;
+    const std::vector<std::uint64_t>& y = nodes[b].keys;
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < x.size() && j < y.size()) {
@@ -357,7 +359,7 @@ struct Resolver::State {
     for (std::uint32_t x : members) {
       for (const Edge& e : nodes[x].edges) {
         if (x >= e.other) continue;
-        const auto other_keys = blocking_keys(nodes[e.other].rec);
+        const std::vector<std::uint64_t>& other_keys = nodes[e.other].keys;
         if (std::binary_search(other_keys.begin(), other_keys.end(), key) &&
             !share_small_block(x, e.other)) {
           lost.emplace_back(x, e.other);
@@ -382,7 +384,8 @@ struct Resolver::State {
   // --- records -------------------------------------------------------------------------
 
   void attach(std::uint32_t n) {
-    const std::vector<std::uint64_t> keys = blocking_keys(nodes[n].rec);
+    nodes[n].keys = blocking_keys(nodes[n].rec);
+    const std::vector<std::uint64_t>& keys = nodes[n].keys;
     for (std::uint64_t k : keys) {
       if (blocks.add(k, n) == cap() + 1) block_overflowed(k);
     }
@@ -412,7 +415,9 @@ struct Resolver::State {
       if (e.outcome == Outcome::link) dirty.push_back(e.other);
     }
     node.edges.clear();
-    for (std::uint64_t k : blocking_keys(node.rec)) {
+    const std::vector<std::uint64_t> keys = std::move(node.keys);
+    node.keys.clear();
+    for (std::uint64_t k : keys) {
       if (blocks.remove(k, n) == cap()) block_shrank(k);
     }
     dirty.push_back(n);
