@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness as h  # noqa: E402
 
-KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "16"))
+KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "40"))
 BATCH = 20            # records per writer commit run (each record its own transaction)
 MAX_DELAY_S = 1.5     # a kill comes 0..MAX_DELAY_S after the previous restart
 

@@ -38,9 +38,10 @@ def _default_bin(*parts):
     return os.path.join(os.environ.get("AEGIS_BUILD_DIR", os.path.join(SOURCE_DIR, "build")), *parts)
 
 
-AEGIS = os.environ.get("AEGIS_BIN") or _default_bin("daemon", "cli", "aegis")
-AEGISD = os.environ.get("AEGISD_BIN") or os.path.join(os.path.dirname(AEGIS), "..", "aegisd",
-                                                       "aegisd")
+# Absolute: daemons and the CLI run with each node's directory as their working directory.
+AEGIS = os.path.abspath(os.environ.get("AEGIS_BIN") or _default_bin("daemon", "cli", "aegis"))
+AEGISD = os.path.abspath(os.environ.get("AEGISD_BIN") or
+                         os.path.join(os.path.dirname(AEGIS), "..", "aegisd", "aegisd"))
 
 INDEX_ID = "national"
 INDEX_SERIAL = 1
