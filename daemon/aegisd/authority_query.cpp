@@ -205,7 +205,7 @@ protocol::QueryMessage AuthorityNode::ask_index(const protocol::Bytes& message,
       return std::move(*m);
     if (auto* r = std::get_if<protocol::QueryRefused>(&*m);
         r && (r->query_id == id || r->query_id == protocol::QueryId{}))
-      throw AdminError(r->code, "the index refused the query: " + r->detail);
+      throw AdminError(r->code, "the index refused the request (" + r->code + "): " + r->detail);
   }
 }
 
