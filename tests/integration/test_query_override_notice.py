@@ -73,7 +73,8 @@ def test(c):
     h.check(seen[0]["record_id"] == "K-3" and seen[0]["viewer_authority_id"] == "leeds" and
             seen[0]["user_id"] == "cp-0007" and seen[0]["reason"] == REASON and
             seen[0]["role"] == "child_protection_override", f"notice: {seen[0]}")
-    h.check("override" in kent.aegis("notices").stdout, "readable notices list")
+    listed = kent.aegis("notices").stdout
+    h.check("override" in listed and REASON in listed, f"readable notices list: {listed}")
 
     # Kent's own user opens its own record with Kent's key (no notice to itself).
     mine = json.loads(override(kent, poppy_id, *POPPY).stdout)["records"][0]
