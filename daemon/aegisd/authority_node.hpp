@@ -50,7 +50,8 @@ class AuthorityNode final : public Role {
   void identity_changed(std::uint64_t serial, std::uint64_t now_ms) override;
   void nudge(std::uint64_t now_ms) override;
   void stop(std::uint64_t now_ms) override;
-  // search: a practitioner's query, signed and sent to the index (authority_query.cpp).
+  // search: a practitioner's query, signed and sent to the index; override: the same for a
+  // break-glass request (authority_query.cpp).
   void add_admin(Admin& admin) override;
 
  private:
@@ -128,7 +129,12 @@ class AuthorityNode final : public Role {
   std::uint64_t queries_sent_ = 0;
   // Signs `request`'s query and asks the index; the Answer, or AdminError with the refusal.
   protocol::Answer search(const nlohmann::json& request);
-  protocol::Answer ask_index(const protocol::Bytes& message, const protocol::QueryId& id);
+  // Signs `request`'s OverrideRequest and asks the index; its OverrideAnswer, or AdminError.
+  protocol::OverrideAnswer override_child(const nlohmann::json& request);
+  // The query or override fields common to both requests (user, role, purpose, criteria).
+  protocol::Query query_of(const nlohmann::json& request);
+  // Sends `message` and waits for the answer naming `id` (QueryAnswer or OverrideAnswer).
+  protocol::QueryMessage ask_index(const protocol::Bytes& message, const protocol::QueryId& id);
 };
 
 }  // namespace aegis::daemon

@@ -5,6 +5,10 @@
 // answer (at most kQueryTimeoutMs; the event loop waits with it).
 //   {"cmd":"search","user":U,"role":R,"purpose":P,"given":G,"family":F,"dob":"YYYY-MM-DD",
 //    "postcode":PC?,"nhs":N?,"upn":N?,"uln":N?}  -> {"answer": hex of the encoded Answer}
+//   {"cmd":"override","user":U,"role":R,"purpose":P,"given":G,"family":F,"dob":"YYYY-MM-DD",
+//    "national_id":ID,"reason":TEXT}  -> {"answer": hex of the encoded OverrideAnswer}
+// (override: break-glass, docs/query.md rule 6; the sealed blobs come back as the index holds
+// them: the daemon opens nothing, `aegis override` / `aegis shield open` do.)
 // Refusals: bad_request (a field), not_configured, unavailable (no answer in time), or the
 // index's QueryRefused code (stale, replayed, not_authorised, unavailable...).
 #include <sys/random.h>
@@ -80,9 +84,14 @@ void AuthorityNode::add_admin(Admin& admin) {
     const protocol::Answer answer = search(request);
     return ordered_json{{"answer", protocol::to_hex(protocol::encode_answer(answer))}};
   });
+  admin.on_request("override", [this](const json& request) {
+    const protocol::OverrideAnswer answer = override_child(request);
+    return ordered_json{
+        {"answer", protocol::to_hex(protocol::encode_override_answer(answer))}};
+  });
 }
 
-protocol::Answer AuthorityNode::search(const json& request) {
+protocol::Query AuthorityNode::query_of(const json& request) {
   now_ms_ = now_ms();
   protocol::Query q;
   q.authority_id = config_.subject_id;
@@ -102,6 +111,11 @@ protocol::Answer AuthorityNode::search(const json& request) {
   std::optional<protocol::Date> date = protocol::Date::parse(dob);
   if (!date) throw AdminError("bad_request", "\"dob\": '" + dob + "' is not a date YYYY-MM-DD");
   q.criteria.date_of_birth = *date;
+  return q;
+}
+
+protocol::Answer AuthorityNode::search(const json& request) {
+  protocol::Query q = query_of(request);
   if (std::string pc = text_field(request, "postcode", false); !pc.empty())
     q.criteria.postcode = pc;
   // Identifier tokens, made here with the matching key: the identifier never leaves.
@@ -127,10 +141,32 @@ protocol::Answer AuthorityNode::search(const json& request) {
   log::info("query_sent", {{"user", q.user_id},
                            {"role", protocol::user_role_name(q.role)},
                            {"purpose", protocol::query_purpose_name(q.purpose)}});
-  return ask_index(message, q.query_id);
+  protocol::QueryMessage answer = ask_index(message, q.query_id);
+  if (auto* a = std::get_if<protocol::QueryAnswer>(&answer)) return std::move(a->answer);
+  throw AdminError("failed", "the index answered the query with an override answer");
 }
 
-protocol::Answer AuthorityNode::ask_index(const protocol::Bytes& message,
+protocol::OverrideAnswer AuthorityNode::override_child(const json& request) {
+  protocol::OverrideRequest o;
+  o.query = query_of(request);
+  o.national_id = text_field(request, "national_id", true);
+  o.reason = text_field(request, "reason", true);
+  // What the index would refuse is refused here, naming the field (a role other than
+  // child_protection_override too).
+  if (auto back = protocol::decode_override_body(protocol::encode_override_body(o)); !back)
+    throw AdminError("bad_request", back.error().message());
+  const protocol::Bytes message = protocol::encode_query_message(
+      protocol::OverrideRequestMessage{protocol::sign_override(o, identity_)});
+  // Who broke the glass and why it is logged at the index and told to the owner; here only who.
+  log::warning("override_sent", {{"user", o.query.user_id},
+                                 {"purpose", protocol::query_purpose_name(o.query.purpose)}});
+  protocol::QueryMessage answer = ask_index(message, o.query.query_id);
+  if (auto* a = std::get_if<protocol::OverrideAnswerMessage>(&answer))
+    return std::move(a->answer);
+  throw AdminError("failed", "the index answered the override with a search answer");
+}
+
+protocol::QueryMessage AuthorityNode::ask_index(const protocol::Bytes& message,
                                           const protocol::QueryId& id) {
   if (sync_.index_query_endpoint.empty())
     throw AdminError("not_configured", "sync.index_query_endpoint is not set in " +
@@ -164,10 +200,12 @@ protocol::Answer AuthorityNode::ask_index(const protocol::Bytes& message,
       continue;
     }
     if (auto* a = std::get_if<protocol::QueryAnswer>(&*m); a && a->answer.query_id == id)
-      return std::move(a->answer);
+      return std::move(*m);
+    if (auto* a = std::get_if<protocol::OverrideAnswerMessage>(&*m); a && a->answer.query_id == id)
+      return std::move(*m);
     if (auto* r = std::get_if<protocol::QueryRefused>(&*m);
         r && (r->query_id == id || r->query_id == protocol::QueryId{}))
-      throw AdminError(r->code, "the index refused the query: " + r->detail);
+      throw AdminError(r->code, "the index refused the request (" + r->code + "): " + r->detail);
   }
 }
 

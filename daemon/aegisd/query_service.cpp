@@ -80,8 +80,8 @@ protocol::Bytes QueryService::handle(const std::string& authority, protocol::Byt
   if (!m) return refuse(authority, {}, "protocol_error", m.error().message());
   if (const auto* q = std::get_if<protocol::QueryRequest>(&*m))
     return answer(authority, q->query, now_ms);
-  if (std::holds_alternative<protocol::OverrideRequestMessage>(*m))
-    return refuse(authority, {}, "not_supported", "override is not answered by this index yet");
+  if (const auto* o = std::get_if<protocol::OverrideRequestMessage>(&*m))
+    return answer_override(authority, o->request, now_ms);
   return refuse(authority, {}, "protocol_error",
                 std::string(protocol::query_message_name(*m)) + " is not sent by an authority");
 }
@@ -119,8 +119,57 @@ protocol::Bytes QueryService::answer(const std::string& authority,
   return protocol::encode_query_message(protocol::QueryAnswer{std::move(done->answer)});
 }
 
+// An override (break-glass, docs/query.md rule 6): the checks of a query (the verified request's
+// inner query names the asker), then IndexStore::answer_override.
+protocol::Bytes QueryService::answer_override(const std::string& authority,
+                                              protocol::ByteView signed_request,
+                                              std::uint64_t now_ms) {
+  protocol::Result<protocol::OverrideRequest> o =
+      protocol::verify_override(signed_request, *trust_, now_ms);
+  if (!o)
+    return refuse(authority, {}, std::string(protocol::errc_name(o.error().code)),
+                  o.error().detail);
+  const protocol::Query& q = o->query;
+  if (q.authority_id != authority)
+    return refuse(authority, q.query_id, "not_authorised",
+                  "override.query.authority_id '" + q.authority_id +
+                      "' is not the authority certified for this connection");
+  if (!protocol::query_fresh(q.time_ms, now_ms))
+    return refuse(authority, q.query_id, "stale",
+                  "override.query.time_ms is more than 5 minutes from the index's clock");
+  if (!replays_.first_seen(authority, q.query_id, q.time_ms, now_ms))
+    return refuse(authority, q.query_id, "replayed",
+                  "override.query.query_id was already answered");
+  auto done = store_.answer_override(*o, now_ms, signing_);
+  if (!done) {
+    switch (done.error().code) {
+      case index::IndexErrc::not_found:
+        return refuse(authority, q.query_id, "not_found", done.error().detail);
+      case index::IndexErrc::invalid_argument:
+        return refuse(authority, q.query_id, "invalid_field", done.error().detail);
+      default:
+        log::error("override_audit_failed", {{"authority", authority},
+                                             {"detail", done.error().message()}});
+        return refuse(authority, q.query_id, "unavailable",
+                      "the override could not be audited; nothing is answered unaudited");
+    }
+  }
+  ++overrides_answered_;
+  // Who broke the glass and how much was sent; never the child, never the reason.
+  log::warning("override_answered", {{"authority", authority},
+                                     {"user", q.user_id},
+                                     {"purpose", protocol::query_purpose_name(q.purpose)},
+                                     {"records", done->answer.records.size()},
+                                     {"audit_index", done->audit_index}});
+  if (!done->feeds.empty()) feeds_advanced_(done->feeds);
+  return protocol::encode_query_message(protocol::OverrideAnswerMessage{std::move(done->answer)});
+}
+
 nlohmann::ordered_json QueryService::status() {
-  return {{"listen", server_->endpoint()}, {"answered", answered_}, {"refused", refused_}};
+  return {{"listen", server_->endpoint()},
+          {"answered", answered_},
+          {"overrides_answered", overrides_answered_},
+          {"refused", refused_}};
 }
 
 }  // namespace aegis::daemon

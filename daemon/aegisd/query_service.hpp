@@ -5,6 +5,10 @@
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
 //   the window (replayed) -> IndexStore::answer_query (search, answer, and in ONE transaction
 //   the audit entry and the owners' access notices) -> QueryAnswer.
+// Per OverrideRequest the same checks (on its inner query) -> IndexStore::answer_override (the
+// child's records, sealed ones as stored; in ONE transaction the audit entry marked for
+// investigation and the owners' override notices) -> OverrideAnswer; an unknown child is
+// `not_found`, a child that is not shielded `invalid_field`.
 // Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; an
 // audit write that fails is `unavailable`: nothing is answered unaudited.
 // Runs on the daemon's event loop, with the index store (docs/query.md, "Where it runs").
@@ -73,6 +77,8 @@ class QueryService {
                          std::string code, std::string detail);
   protocol::Bytes answer(const std::string& authority, protocol::ByteView signed_query,
                          std::uint64_t now_ms);
+  protocol::Bytes answer_override(const std::string& authority,
+                                  protocol::ByteView signed_request, std::uint64_t now_ms);
 
   const config::Config& config_;
   index::IndexStore& store_;
@@ -83,6 +89,7 @@ class QueryService {
   std::unique_ptr<transport::IndexServer> server_;
   ReplayGuard replays_;
   std::uint64_t answered_ = 0;
+  std::uint64_t overrides_answered_ = 0;
   std::map<std::string, std::uint64_t> refused_;  // by code
 };
 

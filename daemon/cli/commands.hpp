@@ -22,6 +22,7 @@ void add_retention_commands(CLI::App& app,
                             const GlobalOptions& g);  // retention run|status|consent (either role)
 void add_sar_commands(CLI::App& app, const GlobalOptions& g);  // sar ID (either role)
 void add_search_commands(CLI::App& app, const GlobalOptions& g);  // search, notices (authority)
+void add_override_commands(CLI::App& app, const GlobalOptions& g);  // override, shield open
 
 // One request to this node's running aegisd over its admin socket; its result, or a failure
 // naming the daemon's error code (exit 1; not_running when no daemon answers).

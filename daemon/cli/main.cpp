@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add_retention_commands(app, g);
   add_sar_commands(app, g);
   add_search_commands(app, g);
+  add_override_commands(app, g);
 
   try {
     app.parse(argc, argv);

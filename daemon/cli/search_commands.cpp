@@ -5,7 +5,8 @@
 //             printed here (contacts and involvements per record; a shielded child as identity
 //             and "contact the shielding authority").
 //   notices — the access and override notices this authority received in its feed: who
-//             (authority, user, role) saw which of its records, when and why.
+//             (authority, user, role) saw which of its records, when and why (an override's
+//             reason too: kind "override").
 #include "aegis/protocol/bytes.hpp"
 #include "aegis/protocol/query.hpp"
 #include "commands.hpp"
@@ -128,7 +129,7 @@ void notices(const GlobalOptions& g, std::size_t limit) {
   if (!list) fail_store(list.error());
   ordered_json items = ordered_json::array();
   std::vector<std::vector<std::string>> rows = {
-      {"feed", "when", "kind", "record", "viewer", "user", "role", "purpose"}};
+      {"feed", "when", "kind", "record", "viewer", "user", "role", "purpose", "reason"}};
   for (const store::ReceivedNotice& n : *list) {
     const std::string kind = n.override_notice ? "override" : "access";
     ordered_json item = {{"feed_seq", n.feed_seq},
@@ -144,7 +145,8 @@ void notices(const GlobalOptions& g, std::size_t limit) {
     rows.push_back({std::to_string(n.feed_seq), format_time(n.notice.time_ms), kind,
                     n.notice.record_id, n.notice.viewer_authority_id, n.notice.user_id,
                     std::string(protocol::user_role_name(n.notice.role)),
-                    std::string(protocol::query_purpose_name(n.notice.purpose))});
+                    std::string(protocol::query_purpose_name(n.notice.purpose)),
+                    n.override_notice ? n.notice.reason : std::string()});
     items.push_back(std::move(item));
   }
   print_result(g, {{"notices", items}},

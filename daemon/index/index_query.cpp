@@ -70,6 +70,22 @@ protocol::Hash criteria_digest(const protocol::QueryCriteria& criteria,
   return out;
 }
 
+// Remembers an authority's new feed head (the caller sends it its new items).
+void note_feed_head(std::vector<FeedHead>& feeds, const std::string& authority,
+                    std::uint64_t seq) {
+  auto head = std::find_if(feeds.begin(), feeds.end(),
+                           [&](const FeedHead& h) { return h.authority_id == authority; });
+  if (head == feeds.end()) feeds.push_back({authority, seq});
+  else head->feed_seq = seq;
+}
+
+// One live, not archived record of the child an override names, as stored.
+struct OverrideSource {
+  std::string authority_id;
+  std::string record_id;
+  protocol::RecordPayload payload;
+};
+
 }  // namespace
 
 Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& authority,
@@ -186,10 +202,7 @@ Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
       Result<std::uint64_t> seq = m.append_feed_item(r.authority_id, std::move(item), now_ms,
                                                      signing);
       if (!seq) return seq.error();
-      auto head = std::find_if(out.feeds.begin(), out.feeds.end(),
-                               [&](const FeedHead& h) { return h.authority_id == r.authority_id; });
-      if (head == out.feeds.end()) out.feeds.push_back({r.authority_id, *seq});
-      else head->feed_seq = *seq;
+      note_feed_head(out.feeds, r.authority_id, *seq);
     }
   }
   if (Status s = tx->commit(); !s) {
@@ -197,6 +210,128 @@ Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
     return s.error();
   }
   out.answer = std::move(answer).value();
+  return out;
+}
+
+Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideRequest& request,
+                                                     std::uint64_t now_ms,
+                                                     const IndexSigning& signing) {
+  Impl& m = *impl_;
+  const protocol::Query& query = request.query;
+  // The child's records, read in one read transaction (the national id followed through
+  // merges, as subject access does).
+  std::string national_id = request.national_id;
+  std::vector<OverrideSource> sources;
+  {
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "override: read child");
+    if (!tx) return tx.error();
+    for (int hops = 0; hops < 64; ++hops) {
+      Result<sql::Statement> q =
+          m.db.prepare("SELECT alias_of FROM national_ids WHERE national_id = ?1", "read alias");
+      if (!q) return q.error();
+      q->bind(1, national_id);
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row || q->is_null(0)) break;
+      national_id = q->text(0);
+    }
+    Result<sql::Statement> q = m.db.prepare(
+        "SELECT c.aid, a.authority_id, c.record_id, c.last_seq FROM current_records c "
+        "JOIN authorities a ON a.aid = c.aid "
+        "LEFT JOIN retention t ON t.aid = c.aid AND t.record_id = c.record_id "
+        "WHERE c.national_id = ?1 AND c.deleted = 0 AND t.aid IS NULL "
+        "ORDER BY c.shielded DESC, a.authority_id, c.record_id",
+        "override: records of the child");
+    if (!q) return q.error();
+    q->bind(1, national_id);
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row || sources.size() == protocol::kMaxAnswerRecords) break;
+      OverrideSource source{q->text(1), q->text(2), {}};
+      Result<protocol::RecordPayload> p =
+          m.read_payload(q->int64(0), source.record_id, static_cast<std::uint64_t>(q->int64(3)),
+                         "record " + source.authority_id + "/" + source.record_id);
+      if (!p) return p.error();
+      source.payload = std::move(*p);
+      sources.push_back(std::move(source));
+    }
+  }
+  if (sources.empty())
+    return index_error(IndexErrc::not_found,
+                       "override.national_id: no live record has this national id");
+  if (!sources.front().payload.shielded())  // shielded records come first
+    return index_error(IndexErrc::invalid_argument,
+                       "override.national_id: the child is not shielded; use search");
+
+  // The answer: identity as for a shielded child (no former names), the sealed blobs exactly
+  // as stored, the clear records as a search shows them.
+  protocol::OverrideAnswer answer;
+  answer.query_id = query.query_id;
+  answer.national_id = national_id;
+  const protocol::ChildIdentity& identity = sources.front().payload.identity;
+  answer.identity.name = identity.name;
+  answer.identity.gender = identity.gender;
+  answer.identity.date_of_birth = identity.date_of_birth;
+  for (const OverrideSource& s : sources) {
+    protocol::OverrideRecord r{s.authority_id, s.record_id, std::nullopt, std::nullopt};
+    if (const auto* blob = std::get_if<protocol::SealedBlob>(&s.payload.details))
+      r.sealed = *blob;
+    else
+      r.details = answerable_details(std::get<protocol::ChildDetails>(s.payload.details));
+    answer.records.push_back(std::move(r));
+  }
+  // Records that do not fit one answer are left out, the last (clear ones) first.
+  while (answer.records.size() > 1 &&
+         protocol::encode_override_answer(answer).size() > protocol::kMaxAnswerSize)
+    answer.records.pop_back();
+
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = protocol::AuditAction::override_shield;
+  entry.actor = query.user_id;
+  entry.authority_id = query.authority_id;
+  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  std::size_t sealed = 0;
+  for (const protocol::OverrideRecord& r : answer.records) {
+    entry.records.push_back({r.authority_id, r.record_id});
+    if (r.sealed) ++sealed;
+  }
+  entry.detail = std::string(kInvestigateMark) + "; role " +
+                 std::string(protocol::user_role_name(query.role)) + "; sealed " +
+                 std::to_string(sealed) + "; clear " +
+                 std::to_string(answer.records.size() - sealed) +
+                 "; reason in the owners' override_notice; query " +
+                 protocol::to_hex(query.query_id);
+
+  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit override");
+  if (!tx) return tx.error();
+  if (Status s = m.append_audit(entry); !s) return s.error();
+  Result<AuditLog> audit = AuditLog::prepare(m.db);
+  if (!audit) return audit.error();
+  Result<std::uint64_t> size = audit->size();
+  if (!size) return size.error();
+  AnsweredOverride out;
+  out.audit_index = *size - 1;
+  // Every owner of a record answered is told at once, with the reason; the asker's own
+  // records excepted (a feed never tells an authority of its own queries, PROTOCOL.md §13.2).
+  for (const protocol::OverrideRecord& r : answer.records) {
+    if (r.authority_id == query.authority_id) continue;
+    protocol::FeedItem item;
+    item.version = protocol::kNoticeFeedItemVersion;
+    item.kind = protocol::FeedKind::override_notice;
+    item.notice = {r.record_id, query.authority_id, query.user_id, query.role,
+                   query.purpose, query.time_ms, request.reason};
+    Result<std::uint64_t> seq =
+        m.append_feed_item(r.authority_id, std::move(item), now_ms, signing);
+    if (!seq) return seq.error();
+    note_feed_head(out.feeds, r.authority_id, *seq);
+  }
+  if (Status s = tx->commit(); !s) {
+    m.pending_synced = false;
+    return s.error();
+  }
+  out.answer = std::move(answer);
   return out;
 }
 

@@ -338,6 +338,18 @@ struct AnsweredQuery {
   std::vector<FeedHead> feeds;
 };
 
+// How an audit entry is marked for investigation (docs/audit.md): its detail starts with this
+// word. Every override entry is.
+inline constexpr std::string_view kInvestigateMark = "investigate";
+
+// An override answered (docs/query.md rule 6): the answer, its audit entry (action override,
+// marked for investigation), and the owning authorities whose feed got an override_notice.
+struct AnsweredOverride {
+  protocol::OverrideAnswer answer;
+  std::uint64_t audit_index = 0;
+  std::vector<FeedHead> feeds;
+};
+
 class IndexStore {
  public:
   // Creates a new database file, mode 0600 (refused with `exists` if the file is there).
@@ -460,6 +472,14 @@ class IndexStore {
   Result<AnsweredQuery> answer_query(const protocol::Query& query, const ShieldRoutes& routes,
                                      const protocol::ByteArray<32>& digest_key,
                                      std::uint64_t now_ms, const IndexSigning& signing);
+  // Answers a verified OverrideRequest (the caller checked signature, freshness, replay): the
+  // live, not archived records of the child (national id followed through merges), shielded
+  // ones as their SealedBlob exactly as stored, clear ones as a search shows them; in ONE
+  // transaction the audit entry (action override, detail starting "investigate") and an
+  // override_notice to each owning authority but the asker. not_found: no such live child;
+  // invalid_argument: the child is not shielded (use search). Any error: nothing written.
+  Result<AnsweredOverride> answer_override(const protocol::OverrideRequest& request,
+                                           std::uint64_t now_ms, const IndexSigning& signing);
 
   // ---- The audit log (docs/audit.md; index_audit.cpp) ----
   // The trust bundle the index now runs with (at start and at SIGHUP), in one transaction:

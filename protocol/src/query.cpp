@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "aegis/protocol/codec.hpp"
+#include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/signed.hpp"
 #include "aegis/protocol/sync.hpp"
@@ -30,6 +31,8 @@ inline constexpr std::size_t kChildFields = 5;
 inline constexpr std::size_t kRecordFields = 3;
 inline constexpr std::size_t kShieldContactFields = 2;
 inline constexpr std::size_t kNoticeFields = 6;  // + reason for an override_notice
+inline constexpr std::size_t kOverrideAnswerFields = 5;
+inline constexpr std::size_t kOverrideRecordFields = 4;
 
 // ---- Shared field readers -------------------------------------------------------------------
 
@@ -315,24 +318,99 @@ Answer read_answer(const Node& n) {
   return out;
 }
 
+// ---- Override answer ------------------------------------------------------------------------
+
+void write_override_answer(Writer& w, const OverrideAnswer& a) {
+  w.array(kOverrideAnswerFields);
+  w.uint(a.version);
+  w.bin(a.query_id);
+  w.str(a.national_id);
+  write_child_identity(w, a.identity);
+  w.array(static_cast<std::uint32_t>(a.records.size()));
+  for (const OverrideRecord& r : a.records) {
+    w.array(kOverrideRecordFields);
+    w.str(r.authority_id);
+    w.str(r.record_id);
+    if (r.details)
+      write_child_details(w, *r.details);
+    else
+      w.nil();
+    if (r.sealed)
+      write_sealed_blob(w, *r.sealed);
+    else
+      w.nil();
+  }
+}
+
+OverrideRecord read_override_record(const Node& n) {
+  OverrideRecord r;
+  DecodeContext& ctx = n.context();
+  ArrayNode a = read_struct(n, kOverrideRecordFields);
+  r.authority_id = read_authority_id(a.field(0, "authority_id"));
+  r.record_id = read_record_id(a.field(1, "record_id"));
+  Node details = a.field(2, "details");
+  Node sealed = a.field(3, "sealed");
+  if (ctx.failed()) return r;
+  if (details.is_nil() == sealed.is_nil()) {
+    n.fail(Errc::invalid_field, "exactly one of details and sealed");
+    return r;
+  }
+  if (!details.is_nil()) {
+    r.details = read_child_details(details);
+    if (!ctx.failed()) check_answer_details(ctx, details.path(), *r.details);
+  } else {
+    r.sealed = read_sealed_blob(sealed);
+  }
+  return r;
+}
+
+OverrideAnswer read_override_answer(const Node& n) {
+  OverrideAnswer out;
+  DecodeContext& ctx = n.context();
+  ArrayNode a = read_versioned_struct(n, kOverrideAnswerVersion, kOverrideAnswerFields);
+  out.query_id = a.field(1, "query_id").as_fixed_bin<kQueryIdSize>();
+  out.national_id = read_national_id(a.field(2, "national_id"));
+  Node identity = a.field(3, "identity");
+  out.identity = read_child_identity(identity);
+  if (!ctx.failed() && !out.identity.former_names.empty())
+    ctx.fail(Errc::invalid_field, identity.path() + ".former_names",
+             "must be empty: a shielded child's former names are not answered");
+  Node records_node = a.field(4, "records");
+  ArrayNode records = records_node.as_array(0, kMaxAnswerRecords);
+  std::set<std::pair<std::string, std::string>> seen;
+  bool any_sealed = false;
+  for (std::size_t i = 0; i < records.size() && !ctx.failed(); ++i) {
+    Node item = records.item(i);
+    OverrideRecord r = read_override_record(item);
+    if (!ctx.failed() && !seen.insert({r.authority_id, r.record_id}).second)
+      item.fail(Errc::invalid_field, "the same record twice");
+    any_sealed = any_sealed || r.sealed.has_value();
+    out.records.push_back(std::move(r));
+  }
+  if (!ctx.failed() && !any_sealed)
+    records_node.fail(Errc::invalid_field,
+                      "holds no sealed record: an override answers a shielded child only");
+  return out;
+}
+
 DecodeLimits answer_limits(std::size_t max_input) {
   DecodeLimits limits;
   limits.max_input = max_input;
   limits.max_array = kMaxInvolvements;  // the longest list of an answer
   limits.max_str = kMaxReasonLen;
-  limits.max_bin = kMaxQuerySize;
+  limits.max_bin = kMaxEnvelopeSize;    // a sealed blob's ciphertext (an override answer)
   return limits;
 }
 
 // ---- Messages -------------------------------------------------------------------------------
 
 enum class Type : std::uint8_t { query_request = 1, query_answer = 2, override_request = 3,
-                                 query_refused = 4 };
-inline constexpr std::uint64_t kLastType = 4;
+                                 query_refused = 4, override_answer = 5 };
+inline constexpr std::uint64_t kLastType = 5;
 static_assert(std::variant_size_v<QueryMessage> == kLastType);
-inline constexpr std::array<std::size_t, kLastType + 1> kFieldCount = {0, 1, 1, 1, 3};
+inline constexpr std::array<std::size_t, kLastType + 1> kFieldCount = {0, 1, 1, 1, 3, 1};
 inline constexpr std::array<std::string_view, kLastType + 1> kNames = {
-    "", "query_request", "query_answer", "override_request", "query_refused"};
+    "", "query_request", "query_answer", "override_request", "query_refused", "override_answer"};
 
 std::uint64_t type_of(const QueryMessage& m) noexcept { return m.index() + 1; }
 
@@ -346,6 +424,7 @@ struct FieldWriter {
     w.str(m.code);
     w.str(m.detail);
   }
+  void operator()(const OverrideAnswerMessage& m) { write_override_answer(w, m.answer); }
 };
 
 QueryMessage read_fields(const ArrayNode& a, Type type) {
@@ -363,6 +442,8 @@ QueryMessage read_fields(const ArrayNode& a, Type type) {
       m.detail = a.field(4, "detail").as_str(kMaxDetailLen);
       return m;
     }
+    case Type::override_answer:
+      return OverrideAnswerMessage{read_override_answer(a.field(2, "answer"))};
   }
   return QueryRequest{};  // unreachable: the caller checked the type
 }
@@ -446,6 +527,17 @@ Bytes encode_answer(const Answer& a) {
 Result<Answer> decode_answer(ByteView bytes) {
   return decode_canonical<Answer>(bytes, answer_limits(kMaxAnswerSize), "answer", read_answer,
                                   encode_answer);
+}
+
+Bytes encode_override_answer(const OverrideAnswer& a) {
+  Writer w;
+  write_override_answer(w, a);
+  return w.take();
+}
+
+Result<OverrideAnswer> decode_override_answer(ByteView bytes) {
+  return decode_canonical<OverrideAnswer>(bytes, answer_limits(kMaxAnswerSize), "override_answer",
+                                          read_override_answer, encode_override_answer);
 }
 
 Result<Query> verify_query(ByteView wire, const Trust& trust, std::uint64_t now_ms) {

@@ -151,3 +151,84 @@ TEST_CASE("query service: the replay guard forgets ids after twice the window", 
   CHECK(g.first_seen("kent", id, 1000, 1000 + 2 * kQueryFreshnessMs + 1));
   CHECK(g.size() == 1);
 }
+
+// ---- Overrides (break-glass, docs/query.md rule 6): the same checks on the inner query, then
+// IndexStore::answer_override; refusal codes for a child that is not shielded or unknown.
+
+namespace {
+
+struct OverrideServiceFixture : ServiceFixture {
+  OverrideServiceFixture() {
+    ChildRecord noah = aegis::test::sample_shielded_child("Y:1");
+    apply("york", {york.upsert(noah)});
+    auto r = store.record("york", "Y:1");
+    REQUIRE(r.ok());
+    REQUIRE(r->has_value());
+    o.query = q;
+    o.query.query_id = QueryId{5, 5};
+    o.query.user_id = "cp-0007";
+    o.query.role = UserRole::child_protection_override;
+    o.national_id = *(*r)->national_id;
+    o.reason = "Section 47 enquiry: child missing since Friday";
+  }
+  Bytes override_request(const OverrideRequest& request, std::uint8_t seed_byte = kKentSeed) {
+    return encode_query_message(
+        OverrideRequestMessage{sign_override(request, SeedSigner(seed(seed_byte)))});
+  }
+  Chain york = Chain::york();
+  OverrideRequest o;
+};
+
+}  // namespace
+
+TEST_CASE("query service: an override is answered with the sealed record, york's feed pumped",
+          "[query_service][override]") {
+  OverrideServiceFixture f;
+  const QueryMessage m = f.send("kent", f.override_request(f.o));
+  const auto* a = std::get_if<OverrideAnswerMessage>(&m);
+  INFO(f.refusal(m));
+  REQUIRE(a != nullptr);
+  CHECK(a->answer.query_id == f.o.query.query_id);
+  REQUIRE(a->answer.records.size() == 1);
+  CHECK(a->answer.records[0].sealed.has_value());
+  CHECK(f.advanced == std::vector<std::string>{"york"});
+  CHECK(f.service.status()["overrides_answered"] == 1);
+  CHECK(f.service.status()["answered"] == 0);
+}
+
+TEST_CASE("query service: an override is refused replayed, stale, or from another connection",
+          "[query_service][override]") {
+  OverrideServiceFixture f;
+  CHECK(f.refusal(f.send("leeds", f.override_request(f.o))) == "not_authorised");
+  CHECK(f.refusal(f.send("kent", f.override_request(f.o),
+                         kNowMs + kQueryFreshnessMs + 1)) == "stale");
+  CHECK(f.refusal(f.send("kent", f.override_request(f.o))) == "answered");
+  CHECK(f.refusal(f.send("kent", f.override_request(f.o), kNowMs + 1000)) == "replayed");
+  // A query id answered as a search is not answered again as an override.
+  f.q.query_id = QueryId{6, 6};
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "answered");
+  f.o.query.query_id = f.q.query_id;
+  CHECK(f.refusal(f.send("kent", f.override_request(f.o))) == "replayed");
+  CHECK(f.service.status()["overrides_answered"] == 1);
+}
+
+TEST_CASE("query service: an override by another role, a child not shielded or unknown is "
+          "refused with its code", "[query_service][override]") {
+  OverrideServiceFixture f;
+  OverrideRequest practitioner = f.o;
+  practitioner.query.role = UserRole::practitioner;
+  CHECK(f.refusal(f.send("kent", f.override_request(practitioner))) == "invalid_field");
+  OverrideRequest clear = f.o;
+  clear.query.query_id = QueryId{7};
+  auto amelia = f.store.record("kent", "K:1");
+  REQUIRE(amelia.ok());
+  clear.national_id = *(**amelia).national_id;
+  CHECK(f.refusal(f.send("kent", f.override_request(clear))) == "invalid_field");
+  OverrideRequest unknown = f.o;
+  unknown.query.query_id = QueryId{8};
+  unknown.national_id = "0V5K8Q2MZ7H4R9TA";
+  CHECK(f.refusal(f.send("kent", f.override_request(unknown))) == "not_found");
+  CHECK(f.refusal(f.send("kent", f.override_request(f.o, kLeedsSeed))) == "bad_signature");
+  CHECK(f.service.status()["overrides_answered"] == 0);
+  CHECK(f.advanced.empty());
+}

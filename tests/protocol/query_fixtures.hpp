@@ -90,6 +90,23 @@ inline Answer sample_answer() {
   return a;
 }
 
+// The answer to sample_override(): york's shielded record Y-7, sealed to the envelope fixtures'
+// recipients (the kent fixture key 0x11 and the shield officer's), and leeds's clear record.
+inline OverrideAnswer sample_override_answer() {
+  OverrideAnswer a;
+  a.query_id = query_id(0xB0);
+  a.national_id = "0V5K8Q2MZ7H4R9TA";
+  const ChildRecord shielded = sample_shielded_child("Y-7");
+  a.identity = shielded.identity;
+  a.identity.former_names.clear();
+  const RecordPayload payload = envelope_fixtures::payload_for(shielded, "york");
+  OverrideRecord sealed{"york", "Y-7", std::nullopt, std::get<SealedBlob>(payload.details)};
+  const AnswerRecord clear = sample_answer_record();
+  a.records = {sealed, OverrideRecord{clear.authority_id, clear.record_id, clear.details,
+                                      std::nullopt}};
+  return a;
+}
+
 inline AccessNotice sample_notice() {
   return AccessNotice{"L:42", "kent", "kent.sw.0042", UserRole::practitioner,
                       QueryPurpose::safeguarding, kNowMs - 1000, ""};

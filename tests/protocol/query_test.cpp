@@ -3,6 +3,8 @@
 // decoder enforces, each refused with its code and field path.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <string>
 
 #include "aegis/protocol/codec.hpp"
@@ -13,6 +15,8 @@
 
 using namespace aegis::protocol;
 using namespace aegis::test::query_fixtures;
+using aegis::test::envelope_fixtures::kIndexSeed;
+using aegis::test::envelope_fixtures::kOfficerSeed;
 using aegis::test::starts_with;
 namespace envelope_fixtures = aegis::test::envelope_fixtures;
 
@@ -321,13 +325,71 @@ TEST_CASE("query messages: round trips", "[query]") {
       QueryRequest{wire}, QueryAnswer{sample_answer()},
       OverrideRequestMessage{
           sign_override(sample_override(), aegis::test::SeedSigner(aegis::test::seed(kKentSeed)))},
-      QueryRefused{query_id(0xA0), "stale", "query.time_ms: 6 minutes from the index's clock"}};
+      QueryRefused{query_id(0xA0), "stale", "query.time_ms: 6 minutes from the index's clock"},
+      OverrideAnswerMessage{sample_override_answer()}};
   for (const QueryMessage& m : messages) {
     auto back = decode_query_message(encode_query_message(m));
     REQUIRE(back.ok());
     CHECK(*back == m);
   }
   CHECK(query_message_name(messages[3]) == "query_refused");
+  CHECK(query_message_name(messages[4]) == "override_answer");
+}
+
+TEST_CASE("override answer: round trip, the sealed blob byte-equal", "[query]") {
+  const OverrideAnswer a = sample_override_answer();
+  const Bytes bytes = encode_override_answer(a);
+  auto back = decode_override_answer(bytes);
+  REQUIRE(back.ok());
+  CHECK(*back == a);
+  // The blob travels exactly as the owner sealed it: its encoding is inside the answer's.
+  const Bytes blob = encode_sealed_blob(*a.records[0].sealed);
+  CHECK(std::search(bytes.begin(), bytes.end(), blob.begin(), blob.end()) != bytes.end());
+  // The shield officer's key opens it; the index's does not (it is no recipient).
+  auto opened = open_details(*back->records[0].sealed, "york", "Y-7",
+                             aegis::test::SeedKeyAgreement(aegis::test::seed(kOfficerSeed)));
+  REQUIRE(opened.ok());
+  CHECK(opened->shield.has_value());
+  auto refused = open_details(*back->records[0].sealed, "york", "Y-7",
+                              aegis::test::SeedKeyAgreement(aegis::test::seed(kIndexSeed)));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::not_a_recipient);
+}
+
+TEST_CASE("override answer: refusals name the field", "[query]") {
+  auto error_of = [](const OverrideAnswer& a) {
+    auto r = decode_override_answer(encode_override_answer(a));
+    REQUIRE_FALSE(r.ok());
+    return r.error();
+  };
+  OverrideAnswer a = sample_override_answer();
+  a.records.erase(a.records.begin());
+  check(error_of(a), Errc::invalid_field, "override_answer.records");
+  a = sample_override_answer();
+  a.records[1].sealed = a.records[0].sealed;
+  check(error_of(a), Errc::invalid_field, "override_answer.records[1]");
+  a = sample_override_answer();
+  a.records[0].sealed.reset();
+  check(error_of(a), Errc::invalid_field, "override_answer.records[0]");
+  a = sample_override_answer();
+  a.records[1].details->nhs_number = "9434765919";
+  check(error_of(a), Errc::invalid_field, "override_answer.records[1].details.nhs_number");
+  a = sample_override_answer();
+  a.records[1].details->involvements.back().consent = false;
+  check(error_of(a), Errc::invalid_field, "override_answer.records[1].details.involvements");
+  a = sample_override_answer();
+  a.identity.former_names.push_back(a.identity.name);
+  check(error_of(a), Errc::invalid_field, "override_answer.identity.former_names");
+  a = sample_override_answer();
+  a.records.push_back(a.records[0]);
+  check(error_of(a), Errc::invalid_field, "override_answer.records[2]");
+  a = sample_override_answer();
+  a.records[0].sealed->nonce = {};
+  a.records[0].sealed->ciphertext.resize(3);
+  check(error_of(a), Errc::invalid_field, "override_answer.records[0].sealed");
+  a = sample_override_answer();
+  a.national_id = "short";
+  check(error_of(a), Errc::invalid_field, "override_answer.national_id");
 }
 
 TEST_CASE("query messages: refusals", "[query]") {
@@ -345,7 +407,7 @@ TEST_CASE("query messages: refusals", "[query]") {
     return w.take();
   };
   check(error_of(raw(2, 1, 1)), Errc::unknown_version, "query_message.version");
-  check(error_of(raw(1, 5, 1)), Errc::invalid_field, "query_message.type");
+  check(error_of(raw(1, 6, 1)), Errc::invalid_field, "query_message.type");
   check(error_of(raw(1, 0, 1)), Errc::invalid_field, "query_message.type");
   CHECK(error_of(raw(1, 1, 2)).code == Errc::malformed);
   check(error_of(encode_query_message(QueryRefused{query_id(1), "Bad Code", ""})),

@@ -76,6 +76,22 @@ inline json answer_json(const Answer& a) {
           {"children", children}};
 }
 
+inline json override_answer_json(const OverrideAnswer& a) {
+  json records = json::array();
+  for (const OverrideRecord& r : a.records)
+    records.push_back({{"authority_id", r.authority_id},
+                       {"record_id", r.record_id},
+                       {"details_hex", r.details ? json(to_hex(encode_child_details(*r.details)))
+                                                 : json(nullptr)},
+                       {"sealed_hex", r.sealed ? json(to_hex(encode_sealed_blob(*r.sealed)))
+                                               : json(nullptr)}});
+  return {{"version", a.version},
+          {"query_id_hex", hex_of(a.query_id)},
+          {"national_id", a.national_id},
+          {"identity_hex", to_hex(encode_child_identity(a.identity))},
+          {"records", records}};
+}
+
 inline json notice_json(const FeedItem& f) {
   json out = {{"version", f.version},
               {"authority_id", f.authority_id},
@@ -98,6 +114,9 @@ struct MessageJson {
   }
   json operator()(const QueryRefused& m) const {
     return {{"query_id_hex", hex_of(m.query_id)}, {"code", m.code}, {"detail", m.detail}};
+  }
+  json operator()(const OverrideAnswerMessage& m) const {
+    return {{"answer", override_answer_json(m.answer)}};
   }
 };
 

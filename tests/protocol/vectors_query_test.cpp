@@ -48,6 +48,8 @@ Decoded decode(const std::string& object, const Bytes& bytes, const Trust& trust
     });
   } else if (object == "answer") {
     take(decode_answer(bytes), answer_json, encode_answer);
+  } else if (object == "override_answer") {
+    take(decode_override_answer(bytes), override_answer_json, encode_override_answer);
   } else if (object == "query_message") {
     take(decode_query_message(bytes), message_json, encode_query_message);
   } else if (object == "feed_item_body") {

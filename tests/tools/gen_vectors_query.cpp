@@ -41,6 +41,11 @@ Result<json> decode_object(const std::string& object, ByteView bytes, const Trus
     if (!v) return v.error();
     return answer_json(*v);
   }
+  if (object == "override_answer") {
+    auto v = decode_override_answer(bytes);
+    if (!v) return v.error();
+    return override_answer_json(*v);
+  }
   if (object == "query_message") {
     auto v = decode_query_message(bytes);
     if (!v) return v.error();
@@ -100,6 +105,12 @@ json valid_cases(const Trust& trust) {
   capped.query_id = query_id(0xA0);
   capped.capped = true;
   add("answer: capped, no child", "answer", encode_answer(capped));
+  add("override answer: york's sealed record and leeds's clear record", "override_answer",
+      encode_override_answer(sample_override_answer()));
+  OverrideAnswer only_sealed = sample_override_answer();
+  only_sealed.records.pop_back();
+  add("override answer: only the sealed record", "override_answer",
+      encode_override_answer(only_sealed));
   add("message: QueryRequest", "query_message",
       encode_query_message(QueryRequest{signed_query(sample_query())}));
   add("message: QueryAnswer", "query_message",
@@ -109,6 +120,8 @@ json valid_cases(const Trust& trust) {
           sign_override(sample_override(), SeedSigner(seed(kKentSeed)))}));
   add("message: QueryRefused", "query_message",
       encode_query_message(QueryRefused{query_id(0xA0), "stale", "query.time_ms: too old"}));
+  add("message: OverrideAnswer", "query_message",
+      encode_query_message(OverrideAnswerMessage{sample_override_answer()}));
   add("feed item body: access_notice for leeds", "feed_item_body",
       encode_feed_item_body(make_notice_item(1, false)));
   add("feed item body: override_notice for leeds", "feed_item_body",
@@ -219,6 +232,44 @@ json invalid_cases(const Trust& trust) {
       answer_with([](Answer& a) { a.children.push_back(a.children[0]); }), Errc::invalid_field);
   add("answer: version 2", "answer", answer_with([](Answer& a) { a.version = 2; }),
       Errc::unknown_version);
+  auto override_answer_with = [](const std::function<void(OverrideAnswer&)>& change) {
+    OverrideAnswer a = sample_override_answer();
+    change(a);
+    return encode_override_answer(a);
+  };
+  add("override answer: no sealed record (the child is not shielded)", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records.erase(a.records.begin()); }),
+      Errc::invalid_field);
+  add("override answer: no record", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records.clear(); }), Errc::invalid_field);
+  add("override answer: a record with both details and sealed", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records[0].details = ChildDetails{}; }),
+      Errc::invalid_field);
+  add("override answer: a record with neither details nor sealed", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records[1].details.reset(); }),
+      Errc::invalid_field);
+  add("override answer: a clear record's address", "override_answer",
+      override_answer_with([](OverrideAnswer& a) {
+        a.records[1].details->address = aegis::test::sample_child().details.address;
+      }),
+      Errc::invalid_field);
+  add("override answer: former names", "override_answer",
+      override_answer_with([](OverrideAnswer& a) {
+        a.identity.former_names = aegis::test::sample_child().identity.former_names;
+        if (a.identity.former_names.empty()) a.identity.former_names.push_back(a.identity.name);
+      }),
+      Errc::invalid_field);
+  add("override answer: the same record twice", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records.push_back(a.records[0]); }),
+      Errc::invalid_field);
+  add("override answer: a sealed blob with no recipient", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.records[0].sealed->recipients.clear(); }),
+      Errc::invalid_field);
+  add("override answer: version 2", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.version = 2; }), Errc::unknown_version);
+  add("override answer: a bad national id", "override_answer",
+      override_answer_with([](OverrideAnswer& a) { a.national_id = "0V5K8Q2MZ7H4R9TU"; }),
+      Errc::invalid_field);
   auto raw_message = [](std::uint64_t version, std::uint64_t type) {
     Writer w;
     w.array(3);
@@ -228,7 +279,7 @@ json invalid_cases(const Trust& trust) {
     return w.take();
   };
   add("message: version 2", "query_message", raw_message(2, 1), Errc::unknown_version);
-  add("message: type 5", "query_message", raw_message(1, 5), Errc::invalid_field);
+  add("message: type 6", "query_message", raw_message(1, 6), Errc::invalid_field);
   add("message: QueryRefused with an upper-case code", "query_message",
       encode_query_message(QueryRefused{query_id(1), "Stale", ""}), Errc::invalid_field);
   Bytes truncated = encode_query_message(QueryRefused{query_id(1), "stale", ""});

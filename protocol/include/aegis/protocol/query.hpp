@@ -11,8 +11,11 @@
 //   AnswerBody   = [ version, query_id, capped, [ AnswerChild, ... ] ]
 //   AnswerChild  = [ national_id, identity, shielded, [ [authority_id, route], ... ],
 //                    [ [authority_id, record_id, details], ... ] ]
+//   OverrideAnswerBody = [ version, query_id, national_id, identity, [ OverrideRecord, ... ] ]
+//   OverrideRecord     = [ authority_id, record_id, details | nil, sealed | nil ]
 //   QueryMessage = [ version, type, fields... ]   (1 QueryRequest, 2 QueryAnswer,
-//                                                  3 OverrideRequest, 4 QueryRefused)
+//                                                  3 OverrideRequest, 4 QueryRefused,
+//                                                  5 OverrideAnswer)
 #pragma once
 
 #include <cstdint>
@@ -27,6 +30,7 @@
 #include "aegis/protocol/match.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/result.hpp"
+#include "aegis/protocol/seal.hpp"
 #include "aegis/protocol/trust_bundle.hpp"
 
 namespace aegis::protocol {
@@ -36,6 +40,7 @@ inline constexpr std::string_view kDomainOverride = "AEGIS-OVERRIDE-V1";
 inline constexpr std::uint64_t kQueryVersion = 1;           // QueryBody
 inline constexpr std::uint64_t kOverrideVersion = 1;        // OverrideBody
 inline constexpr std::uint64_t kAnswerVersion = 1;          // AnswerBody
+inline constexpr std::uint64_t kOverrideAnswerVersion = 1;  // OverrideAnswerBody
 inline constexpr std::uint64_t kQueryMessageVersion = 1;    // the query socket's messages
 
 inline constexpr std::size_t kQueryIdSize = 16;             // random, chosen by the authority
@@ -136,6 +141,29 @@ struct Answer {
   bool operator==(const Answer&) const = default;
 };
 
+// One record of the child an override names (PROTOCOL.md §16.7): exactly one of `details` and
+// `sealed`. A shielded record carries its SealedBlob exactly as the owner sealed it (to itself
+// and the shield officers: the index cannot open it); a clear record of the same child carries
+// what a search shows of it (contacts and involvements, as an AnswerRecord's details).
+struct OverrideRecord {
+  std::string authority_id;
+  std::string record_id;
+  std::optional<ChildDetails> details;  // a clear record
+  std::optional<SealedBlob> sealed;     // a shielded record
+  bool operator==(const OverrideRecord&) const = default;
+};
+
+// The index's answer to an OverrideRequest: the child's identity (no former names, as for a
+// shielded child in an Answer) and its records, at least one of them sealed.
+struct OverrideAnswer {
+  std::uint64_t version = kOverrideAnswerVersion;
+  QueryId query_id{};                // the override's query.query_id
+  std::string national_id;           // the child named (after following merges)
+  ChildIdentity identity;
+  std::vector<OverrideRecord> records;  // 1..kMaxAnswerRecords, distinct, one or more sealed
+  bool operator==(const OverrideAnswer&) const = default;
+};
+
 // The data of feed kinds 5 (access_notice) and 6 (override_notice): someone of another
 // authority saw this authority's record (docs/query.md rule 8).
 struct AccessNotice {
@@ -161,6 +189,9 @@ Bytes sign_override(const OverrideRequest& o, const Signer& authority);
 
 Bytes encode_answer(const Answer& a);
 Result<Answer> decode_answer(ByteView bytes);
+
+Bytes encode_override_answer(const OverrideAnswer& a);
+Result<OverrideAnswer> decode_override_answer(ByteView bytes);
 
 // Verifies a signed query as the index receives it: structure, the signer's certificate (role
 // authority, subject = authority_id, unrevoked, valid now and at time_ms), the signature. The
@@ -204,11 +235,18 @@ struct QueryRefused {
   bool operator==(const QueryRefused&) const = default;
 };
 
-using QueryMessage = std::variant<QueryRequest, QueryAnswer, OverrideRequestMessage, QueryRefused>;
+// index → authority: the answer to an override (query_id is the override's).
+struct OverrideAnswerMessage {
+  OverrideAnswer answer;
+  bool operator==(const OverrideAnswerMessage&) const = default;
+};
+
+using QueryMessage = std::variant<QueryRequest, QueryAnswer, OverrideRequestMessage, QueryRefused,
+                                  OverrideAnswerMessage>;
 
 Bytes encode_query_message(const QueryMessage& m);
 Result<QueryMessage> decode_query_message(ByteView bytes);
-// "query_request", "query_answer", "override_request", "query_refused".
+// "query_request", "query_answer", "override_request", "query_refused", "override_answer".
 std::string_view query_message_name(const QueryMessage& m) noexcept;
 
 }  // namespace aegis::protocol
