@@ -1,7 +1,9 @@
 // The index's query service (see query_service.hpp).
 #include "query_service.hpp"
 
+#include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/crypto.hpp"
+#include "aegis/protocol/signed.hpp"
 #include "clock.hpp"
 #include "log.hpp"
 #include "socket_limits.hpp"
@@ -10,6 +12,16 @@ namespace aegis::daemon {
 namespace {
 
 constexpr std::string_view kDomainAuditDigestKey = "AEGIS-AUDIT-DIGEST-KEY-V1";
+
+// The query a signed query claims to be, read without verifying it (for the audit entry of its
+// refusal only: who it says asked); nullopt when it does not even decode.
+std::optional<protocol::Query> claimed_query(protocol::ByteView signed_query) {
+  protocol::Result<protocol::Signed> s = protocol::decode_signed(signed_query, "query");
+  if (!s) return std::nullopt;
+  protocol::Result<protocol::Query> q = protocol::decode_query_body(s->body);
+  if (!q) return std::nullopt;
+  return std::move(q).value();
+}
 
 }  // namespace
 
@@ -67,6 +79,35 @@ protocol::Bytes QueryService::refuse(const std::string& authority, const protoco
                                                                std::move(detail)});
 }
 
+protocol::Bytes QueryService::refuse_audited(const std::string& authority,
+                                             const std::optional<protocol::Query>& query,
+                                             bool verified, std::string code, std::string detail,
+                                             std::uint64_t now_ms) {
+  // Who asked as far as known, why it was refused; never the criteria (docs/audit.md).
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = protocol::AuditAction::query_refused;
+  entry.actor = query ? query->user_id : "unknown";
+  entry.authority_id = authority;  // authenticated: the connection's certified authority
+  entry.detail = "code " + code;
+  if (query) {
+    entry.purpose = std::string(protocol::query_purpose_name(query->purpose));
+    entry.detail += "; role " + std::string(protocol::user_role_name(query->role)) + "; query " +
+                    protocol::to_hex(query->query_id);
+    if (query->authority_id != authority) entry.detail += "; names authority " + query->authority_id;
+    if (!verified) entry.detail += "; unverified";
+  }
+  if (auto audited = store_.append_audit(entry); !audited) {
+    // The refusal stands (nothing is answered); the failure is for the operator.
+    log::error("query_refusal_audit_failed", {{"authority", authority}, {"code", code},
+                                              {"detail", audited.error().message()}});
+  } else {
+    ++refusals_audited_;
+  }
+  return refuse(authority, verified ? query->query_id : protocol::QueryId{}, std::move(code),
+                std::move(detail));
+}
+
 protocol::Bytes QueryService::handle(const std::string& authority, protocol::ByteView payload,
                                      std::uint64_t now_ms) {
   if (authority.empty() ||
@@ -85,19 +126,24 @@ protocol::Bytes QueryService::handle(const std::string& authority, protocol::Byt
 
 protocol::Bytes QueryService::answer(const std::string& authority,
                                      protocol::ByteView signed_query, std::uint64_t now_ms) {
+  // Every refusal from here is audited: the connection is authenticated and the message is a
+  // query (docs/audit.md, "Refused queries").
   protocol::Result<protocol::Query> q = protocol::verify_query(signed_query, *trust_, now_ms);
   if (!q)
-    return refuse(authority, {}, std::string(protocol::errc_name(q.error().code)),
-                  q.error().detail);
+    return refuse_audited(authority, claimed_query(signed_query), false,
+                          std::string(protocol::errc_name(q.error().code)), q.error().detail,
+                          now_ms);
   if (q->authority_id != authority)
-    return refuse(authority, q->query_id, "not_authorised",
-                  "query.authority_id '" + q->authority_id +
-                      "' is not the authority certified for this connection");
+    return refuse_audited(authority, *q, true, "not_authorised",
+                          "query.authority_id '" + q->authority_id +
+                              "' is not the authority certified for this connection",
+                          now_ms);
   if (!protocol::query_fresh(q->time_ms, now_ms))
-    return refuse(authority, q->query_id, "stale",
-                  "query.time_ms is more than 5 minutes from the index's clock");
+    return refuse_audited(authority, *q, true, "stale",
+                          "query.time_ms is more than 5 minutes from the index's clock", now_ms);
   if (!replays_.first_seen(authority, q->query_id, q->time_ms, now_ms))
-    return refuse(authority, q->query_id, "replayed", "query.query_id was already answered");
+    return refuse_audited(authority, *q, true, "replayed", "query.query_id was already answered",
+                          now_ms);
   auto done = store_.answer_query(*q, config_.shield_contacts, digest_key_, now_ms, signing_);
   if (!done) {
     log::error("query_audit_failed", {{"authority", authority},
@@ -117,7 +163,10 @@ protocol::Bytes QueryService::answer(const std::string& authority,
 }
 
 nlohmann::ordered_json QueryService::status() {
-  return {{"listen", server_->endpoint()}, {"answered", answered_}, {"refused", refused_}};
+  return {{"listen", server_->endpoint()},
+          {"answered", answered_},
+          {"refused", refused_},
+          {"refusals_audited", refusals_audited_}};
 }
 
 }  // namespace aegis::daemon

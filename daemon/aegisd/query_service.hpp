@@ -5,8 +5,11 @@
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
 //   the window (replayed) -> IndexStore::answer_query (search, answer, and in ONE transaction
 //   the audit entry and the owners' access notices) -> QueryAnswer.
-// Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; an
-// audit write that fails is `unavailable`: nothing is answered unaudited.
+// Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; a query
+// refused after its message decoded as a QueryRequest (signature, certificate, wrong
+// connection, stale, replayed) also gets a query_refused audit entry (docs/audit.md, "Refused
+// queries"); undecodable messages are counted only. An audit write that fails for an answer is
+// `unavailable`: nothing is answered unaudited.
 // Runs on the daemon's event loop, with the index store (docs/query.md, "Where it runs").
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +75,11 @@ class QueryService {
   void on_message();
   protocol::Bytes refuse(const std::string& authority, const protocol::QueryId& id,
                          std::string code, std::string detail);
+  // refuse, after a query_refused audit entry: `query` is the verified query (`verified`), or
+  // what the signed query claims (not verified), or nullopt when it does not decode.
+  protocol::Bytes refuse_audited(const std::string& authority,
+                                 const std::optional<protocol::Query>& query, bool verified,
+                                 std::string code, std::string detail, std::uint64_t now_ms);
   protocol::Bytes answer(const std::string& authority, protocol::ByteView signed_query,
                          std::uint64_t now_ms);
 
@@ -84,6 +93,7 @@ class QueryService {
   ReplayGuard replays_;
   std::uint64_t answered_ = 0;
   std::map<std::string, std::uint64_t> refused_;  // by code
+  std::uint64_t refusals_audited_ = 0;
 };
 
 }  // namespace aegis::daemon
