@@ -280,3 +280,37 @@ TEST_CASE("search index: after a failed write it is built again and answers as t
   CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
   require_same_answers(f.store);
 }
+
+TEST_CASE("search index: an operator's link moves the records at once",
+          "[index][query][search]") {
+  IndexFixture f;
+  Chain kent = Chain::kent(), leeds = Chain::leeds();
+  // One Amelia without identifiers at each authority, another home: a pair for review.
+  ChildRecord k = child("k-1"), l = child("l-1");
+  for (ChildRecord* r : {&k, &l}) {
+    r->details.nhs_number.reset();
+    r->identity.name.middle.clear();
+  }
+  l.details.address = Address{{"40 Distant Avenue", "Leeds"}, "LS6 2QQ"};
+  f.apply("kent", {kent.upsert(k)});
+  f.apply("leeds", {leeds.upsert(l)});
+  QueryCriteria c;
+  c.given = k.identity.name.given;
+  c.family = k.identity.name.family;
+  c.date_of_birth = k.identity.date_of_birth;
+  auto kept = [&] { return search(f.store, c, IndexStore::SearchIndexUse::kept); };
+  REQUIRE(kept().children.size() == 2);
+  auto pairs = f.store.review_list(1);
+  REQUIRE(pairs.ok());
+  REQUIRE(pairs->size() == 1);
+  auto linked = f.store.decide(OperatorDecision{aegis::resolve::DecisionKind::link,
+                                                pairs->front().id, "op.alice", "same child"},
+                               kNowMs, f.signing);
+  INFO((linked ? std::string() : linked.error().message()));
+  REQUIRE(linked.ok());
+  REQUIRE(linked->change.records_moved > 0);  // another record than a changed one moved
+  const SearchResult one = kept();
+  REQUIRE(one.children.size() == 1);
+  CHECK(one.children[0].hits.size() == 2);
+  CHECK(text(one) == text(search(f.store, c, IndexStore::SearchIndexUse::rebuilt)));
+}
