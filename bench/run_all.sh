@@ -8,11 +8,13 @@
 #
 #   --size ci   (default) a scaled-down run, about 15-25 minutes on a quiet 2-core machine:
 #               national load of 200,000 children, sync with 100,000 records at the index,
-#               a 20,000-pupil import, resolution at 10,000 and 100,000 children.
+#               a 20,000-pupil import, resolution at 10,000 and 100,000 children, queries at
+#               an index of 100,000 children.
 #   --size full the issue's sizes: national load of 11,000,000 children, sync with 1,000,000
 #               records at the index, a 300,000-pupil import, resolution at 100,000 and
-#               1,000,000 children (hours, and tens of GB in $TMPDIR).
-#   --size smoke  a few minutes, tiny sizes, no resolution run: checks this script and the
+#               1,000,000 children, queries at 1,000,000 (hours, and tens of GB in $TMPDIR).
+#   --size smoke  a few minutes, tiny sizes (queries at 10,000 children), no resolution run:
+#               checks this script and the
 #               report, its figures mean nothing.
 #   --out DIR   where the report goes (default bench/report); raw JSON and logs in DIR/raw.
 #   --no-build  use the binaries already in BUILD_DIR as they are.
@@ -37,14 +39,14 @@ case $size in
   ci)
     children=200000 limits=(--rows 200000 --messages 200000)
     sync=(--records 100000 --backlog 10000 --live 300 --seconds 10)
-    import=(--pupils 20000) resolve=(--quick) ;;
+    import=(--pupils 20000) resolve=(--quick) query_children=100000 queries=5000 ;;
   full)
     children=11000000 limits=(--rows 1000000 --messages 1000000)
-    sync=() import=() resolve=() ;;
+    sync=() import=() resolve=() query_children=1000000 queries=20000 ;;
   smoke)
     children=3000 limits=(--rows 20000 --messages 20000 --seconds 0.5)
     sync=(--records 3000 --backlog 500 --live 30 --seconds 3 --naive-runs 1)
-    import=(--pupils 500) resolve=() ;;
+    import=(--pupils 500) resolve=() query_children=10000 queries=2000 ;;
   *) echo "run_all: --size must be ci, full or smoke, not '$size'" >&2; exit 2 ;;
 esac
 raw=$out/raw
@@ -52,7 +54,7 @@ mkdir -p "$raw"
 rm -f "$raw"/*.json "$raw"/*.log "$out"/*.png "$out"/REPORT.md
 
 targets=(aegis aegisd aegis_sync_bench_tool aegis_import_bench_tool aegis_resolve_bench_tool
-         aegis_national_load_tool aegis_limits_tool)
+         aegis_national_load_tool aegis_limits_tool aegis_query_bench_tool)
 if [ $build_first = 1 ]; then
   echo "run_all: building ${targets[*]} in $build"
   cmake --build "$build" -j2 --target "${targets[@]}" >"$raw/build.log" 2>&1 ||
@@ -85,10 +87,7 @@ step import env BUILD_DIR="$build" python3 "$here/bench/import_bench.py" "${impo
 if [ "$size" != smoke ]; then
   step resolve env BUILD_DIR="$build" python3 "$here/bench/resolve_bench.py" "${resolve[@]}"
 fi
-# The query benchmark's slot: run when bench/query_bench.py exists (the query service's).
-if [ -f "$here/bench/query_bench.py" ]; then
-  step query env BUILD_DIR="$build" python3 "$here/bench/query_bench.py" --json "$raw/query.json"
-fi
+step query sh -c "'$build/bench/aegis_query_bench_tool' --children $query_children --queries $queries >'$raw/query.json'"
 echo "{\"load_end\": $(cut -d' ' -f1 /proc/loadavg), \"finished\": \"$(date -u +%FT%TZ)\"}" >"$raw/end.json"
 
 python3 "$here/bench/report.py" "$out"

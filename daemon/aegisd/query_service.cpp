@@ -1,7 +1,9 @@
 // The index's query service (see query_service.hpp).
 #include "query_service.hpp"
 
+#include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/crypto.hpp"
+#include "aegis/protocol/signed.hpp"
 #include "clock.hpp"
 #include "log.hpp"
 #include "socket_limits.hpp"
@@ -10,6 +12,16 @@ namespace aegis::daemon {
 namespace {
 
 constexpr std::string_view kDomainAuditDigestKey = "AEGIS-AUDIT-DIGEST-KEY-V1";
+
+// The query a signed query claims to be, read without verifying it (for the audit entry of its
+// refusal only: who it says asked); nullopt when it does not even decode.
+std::optional<protocol::Query> claimed_query(protocol::ByteView signed_query) {
+  protocol::Result<protocol::Signed> s = protocol::decode_signed(signed_query, "query");
+  if (!s) return std::nullopt;
+  protocol::Result<protocol::Query> q = protocol::decode_query_body(s->body);
+  if (!q) return std::nullopt;
+  return std::move(q).value();
+}
 
 }  // namespace
 
@@ -70,6 +82,35 @@ protocol::Bytes QueryService::refuse(const std::string& authority, const protoco
                                                                std::move(detail)});
 }
 
+protocol::Bytes QueryService::refuse_audited(const std::string& authority,
+                                             const std::optional<protocol::Query>& query,
+                                             bool verified, std::string code, std::string detail,
+                                             std::uint64_t now_ms) {
+  // Who asked as far as known, why it was refused; never the criteria (docs/audit.md).
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = protocol::AuditAction::query_refused;
+  entry.actor = query ? query->user_id : "unknown";
+  entry.authority_id = authority;  // authenticated: the connection's certified authority
+  entry.detail = "code " + code;
+  if (query) {
+    entry.purpose = std::string(protocol::query_purpose_name(query->purpose));
+    entry.detail += "; role " + std::string(protocol::user_role_name(query->role)) + "; query " +
+                    protocol::to_hex(query->query_id);
+    if (query->authority_id != authority) entry.detail += "; names authority " + query->authority_id;
+    if (!verified) entry.detail += "; unverified";
+  }
+  if (auto audited = store_.append_audit(entry); !audited) {
+    // The refusal stands (nothing is answered); the failure is for the operator.
+    log::error("query_refusal_audit_failed", {{"authority", authority}, {"code", code},
+                                              {"detail", audited.error().message()}});
+  } else {
+    ++refusals_audited_;
+  }
+  return refuse(authority, verified ? query->query_id : protocol::QueryId{}, std::move(code),
+                std::move(detail));
+}
+
 protocol::Bytes QueryService::handle(const std::string& authority, protocol::ByteView payload,
                                      std::uint64_t now_ms) {
   if (authority.empty() ||
@@ -86,21 +127,37 @@ protocol::Bytes QueryService::handle(const std::string& authority, protocol::Byt
                 std::string(protocol::query_message_name(*m)) + " is not sent by an authority");
 }
 
+// The checks of a verified request's query (`field` names it in the details): it names the
+// connection's authority, it is fresh, its id is new. A refusal is audited.
+std::optional<protocol::Bytes> QueryService::check_request(const std::string& authority,
+                                                           const protocol::Query& q,
+                                                           std::string_view field,
+                                                           std::uint64_t now_ms) {
+  const std::string f(field);
+  if (q.authority_id != authority)
+    return refuse_audited(authority, q, true, "not_authorised",
+                          f + ".authority_id '" + q.authority_id +
+                              "' is not the authority certified for this connection",
+                          now_ms);
+  if (!protocol::query_fresh(q.time_ms, now_ms))
+    return refuse_audited(authority, q, true, "stale",
+                          f + ".time_ms is more than 5 minutes from the index's clock", now_ms);
+  if (!replays_.first_seen(authority, q.query_id, q.time_ms, now_ms))
+    return refuse_audited(authority, q, true, "replayed", f + ".query_id was already answered",
+                          now_ms);
+  return std::nullopt;
+}
+
 protocol::Bytes QueryService::answer(const std::string& authority,
                                      protocol::ByteView signed_query, std::uint64_t now_ms) {
+  // Every refusal from here is audited: the connection is authenticated and the message is a
+  // query (docs/audit.md, "Refused queries").
   protocol::Result<protocol::Query> q = protocol::verify_query(signed_query, *trust_, now_ms);
   if (!q)
-    return refuse(authority, {}, std::string(protocol::errc_name(q.error().code)),
-                  q.error().detail);
-  if (q->authority_id != authority)
-    return refuse(authority, q->query_id, "not_authorised",
-                  "query.authority_id '" + q->authority_id +
-                      "' is not the authority certified for this connection");
-  if (!protocol::query_fresh(q->time_ms, now_ms))
-    return refuse(authority, q->query_id, "stale",
-                  "query.time_ms is more than 5 minutes from the index's clock");
-  if (!replays_.first_seen(authority, q->query_id, q->time_ms, now_ms))
-    return refuse(authority, q->query_id, "replayed", "query.query_id was already answered");
+    return refuse_audited(authority, claimed_query(signed_query), false,
+                          std::string(protocol::errc_name(q.error().code)), q.error().detail,
+                          now_ms);
+  if (auto refused = check_request(authority, *q, "query", now_ms)) return std::move(*refused);
   auto done = store_.answer_query(*q, config_.shield_contacts, digest_key_, now_ms, signing_);
   if (!done) {
     log::error("query_audit_failed", {{"authority", authority},
@@ -126,27 +183,20 @@ protocol::Bytes QueryService::answer_override(const std::string& authority,
                                               std::uint64_t now_ms) {
   protocol::Result<protocol::OverrideRequest> o =
       protocol::verify_override(signed_request, *trust_, now_ms);
-  if (!o)
-    return refuse(authority, {}, std::string(protocol::errc_name(o.error().code)),
-                  o.error().detail);
+  if (!o)  // audited as a refused query, by whom unknown: the request did not verify
+    return refuse_audited(authority, std::nullopt, false,
+                          std::string(protocol::errc_name(o.error().code)), o.error().detail,
+                          now_ms);
   const protocol::Query& q = o->query;
-  if (q.authority_id != authority)
-    return refuse(authority, q.query_id, "not_authorised",
-                  "override.query.authority_id '" + q.authority_id +
-                      "' is not the authority certified for this connection");
-  if (!protocol::query_fresh(q.time_ms, now_ms))
-    return refuse(authority, q.query_id, "stale",
-                  "override.query.time_ms is more than 5 minutes from the index's clock");
-  if (!replays_.first_seen(authority, q.query_id, q.time_ms, now_ms))
-    return refuse(authority, q.query_id, "replayed",
-                  "override.query.query_id was already answered");
+  if (auto refused = check_request(authority, q, "override.query", now_ms))
+    return std::move(*refused);
   auto done = store_.answer_override(*o, now_ms, signing_);
   if (!done) {
     switch (done.error().code) {
-      case index::IndexErrc::not_found:
-        return refuse(authority, q.query_id, "not_found", done.error().detail);
+      case index::IndexErrc::not_found:  // a break-glass attempt is audited, answered or not
+        return refuse_audited(authority, q, true, "not_found", done.error().detail, now_ms);
       case index::IndexErrc::invalid_argument:
-        return refuse(authority, q.query_id, "invalid_field", done.error().detail);
+        return refuse_audited(authority, q, true, "invalid_field", done.error().detail, now_ms);
       default:
         log::error("override_audit_failed", {{"authority", authority},
                                              {"detail", done.error().message()}});
@@ -169,7 +219,8 @@ nlohmann::ordered_json QueryService::status() {
   return {{"listen", server_->endpoint()},
           {"answered", answered_},
           {"overrides_answered", overrides_answered_},
-          {"refused", refused_}};
+          {"refused", refused_},
+          {"refusals_audited", refusals_audited_}};
 }
 
 }  // namespace aegis::daemon

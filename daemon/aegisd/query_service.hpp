@@ -9,8 +9,11 @@
 // child's records, sealed ones as stored; in ONE transaction the audit entry marked for
 // investigation and the owners' override notices) -> OverrideAnswer; an unknown child is
 // `not_found`, a child that is not shielded `invalid_field`.
-// Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; an
-// audit write that fails is `unavailable`: nothing is answered unaudited.
+// Anything refused is answered QueryRefused{query_id, code, detail}, logged and counted; a query
+// refused after its message decoded as a QueryRequest (signature, certificate, wrong
+// connection, stale, replayed) also gets a query_refused audit entry (docs/audit.md, "Refused
+// queries"); undecodable messages are counted only. An audit write that fails for an answer is
+// `unavailable`: nothing is answered unaudited.
 // Runs on the daemon's event loop, with the index store (docs/query.md, "Where it runs").
 #pragma once
 
@@ -18,7 +21,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -75,6 +80,14 @@ class QueryService {
   void on_message();
   protocol::Bytes refuse(const std::string& authority, const protocol::QueryId& id,
                          std::string code, std::string detail);
+  // refuse, after a query_refused audit entry: `query` is the verified query (`verified`), or
+  // what the signed query claims (not verified), or nullopt when it does not decode.
+  protocol::Bytes refuse_audited(const std::string& authority,
+                                 const std::optional<protocol::Query>& query, bool verified,
+                                 std::string code, std::string detail, std::uint64_t now_ms);
+  std::optional<protocol::Bytes> check_request(const std::string& authority,
+                                               const protocol::Query& q, std::string_view field,
+                                               std::uint64_t now_ms);
   protocol::Bytes answer(const std::string& authority, protocol::ByteView signed_query,
                          std::uint64_t now_ms);
   protocol::Bytes answer_override(const std::string& authority,
@@ -91,6 +104,7 @@ class QueryService {
   std::uint64_t answered_ = 0;
   std::uint64_t overrides_answered_ = 0;
   std::map<std::string, std::uint64_t> refused_;  // by code
+  std::uint64_t refusals_audited_ = 0;
 };
 
 }  // namespace aegis::daemon

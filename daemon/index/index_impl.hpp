@@ -196,13 +196,14 @@ struct IndexStore::Impl {
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
-  // Practitioner queries (index_query.cpp): bumped by every write that may change records or
-  // national ids; the search index is rebuilt from the engine when it was built at another one.
-  std::uint64_t generation = 0;
+  // Practitioner queries (index_query.cpp): the engine's live records filed for search, kept in
+  // step with the engine by the apply path (BatchWriter: each upsert, remove and national id
+  // the engine moves); null until a query needs it, and dropped whenever the engine is rebuilt
+  // or replaced or a write failed (then built again from the engine by the next query).
   std::unique_ptr<resolve::SearchIndex> search{};
-  std::uint64_t search_generation = 0;
-  // Rebuilds the resolver when stale and the search index when a write happened since it was
-  // built (each live record's MatchRecord under its national id).
+  // A search index of every live record of the engine (each one's stored payload decoded).
+  Result<std::unique_ptr<resolve::SearchIndex>> build_search();
+  // Rebuilds the resolver when stale, and builds the search index when there is none.
   Status refresh_search();
   // Appends `item` to `authority`'s feed inside the open write transaction (its head read and
   // written now); returns the new feed head (index_query.cpp).

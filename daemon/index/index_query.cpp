@@ -104,20 +104,10 @@ Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& auth
   return feed.last_seq;
 }
 
-// Rebuilds the search index from the engine's records when a write happened since it was
-// built: each live record's MatchRecord (its stored payload decoded) under its national id.
-Status IndexStore::Impl::refresh_search() {
+// Each live record's MatchRecord (its stored payload decoded) under its national id, inside
+// the caller's read transaction.
+Result<std::unique_ptr<resolve::SearchIndex>> IndexStore::Impl::build_search() {
   Impl& m = *this;
-  if (m.resolver_stale) {
-    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
-    if (!tx) return tx.error();
-    if (Status s = m.sync_pending(); !s) return s;
-    if (Status s = m.rebuild_resolver(); !s) return s;
-  }
-  if (m.search && m.search_generation == m.generation) return protocol::Ok{};
-  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
-  if (!tx) return tx.error();
-  if (Status s = m.sync_pending(); !s) return s;
   auto fresh = std::make_unique<resolve::SearchIndex>();
   for (const std::vector<resolve::RecordRef>& cluster : m.resolver->partition()) {
     for (const resolve::RecordRef& ref : cluster) {
@@ -135,9 +125,47 @@ Status IndexStore::Impl::refresh_search() {
       fresh->upsert(match_record(ref, *p), *nid);
     }
   }
-  m.search = std::move(fresh);
-  m.search_generation = m.generation;
+  return fresh;
+}
+
+Status IndexStore::Impl::refresh_search() {
+  Impl& m = *this;
+  if (m.resolver_stale) {
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
+    if (!tx) return tx.error();
+    if (Status s = m.sync_pending(); !s) return s;
+    if (Status s = m.rebuild_resolver(); !s) return s;
+  }
+  if (m.search) return protocol::Ok{};
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
+  if (!tx) return tx.error();
+  if (Status s = m.sync_pending(); !s) return s;
+  Result<std::unique_ptr<resolve::SearchIndex>> built = m.build_search();
+  if (!built) return built.error();
+  m.search = std::move(built).value();
   return protocol::Ok{};
+}
+
+Result<IndexStore::SearchFound> IndexStore::search(const protocol::QueryCriteria& criteria,
+                                                   SearchIndexUse use) {
+  Impl& m = *impl_;
+  // Reads (each in its own read transaction; this thread is the only writer).
+  if (Status s = m.refresh_search(); !s) return s.error();
+  const resolve::MatchConfig& config = m.resolver->config();
+  SearchFound out;
+  if (use == SearchIndexUse::kept) {
+    out.result = m.search->search(criteria, config, resolve::Weights(config));
+  } else {
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
+    if (!tx) return tx.error();
+    if (Status s = m.sync_pending(); !s) return s.error();
+    Result<std::unique_ptr<resolve::SearchIndex>> built = m.build_search();
+    if (!built) return built.error();
+    out.result = (*built)->search(criteria, config, resolve::Weights(config));
+  }
+  for (const resolve::SearchChild& c : out.result.children)
+    if (!c.hits.empty()) out.records[c.national_id] = m.resolver->cluster_of(c.hits.front().ref);
+  return out;
 }
 
 Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
@@ -146,17 +174,13 @@ Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
                                                std::uint64_t now_ms,
                                                const IndexSigning& signing) {
   Impl& m = *impl_;
-  // Reads (each in its own read transaction; this thread is the only writer, so nothing
-  // changes before the write transaction below).
-  if (Status s = m.refresh_search(); !s) return s.error();
-  const resolve::MatchConfig& config = m.resolver->config();
-  const resolve::SearchResult found =
-      m.search->search(query.criteria, config, resolve::Weights(config));
-  std::map<std::string, std::vector<resolve::RecordRef>> all_records;
-  for (const resolve::SearchChild& c : found.children)
-    if (!c.hits.empty()) all_records[c.national_id] = m.resolver->cluster_of(c.hits.front().ref);
+  // Reads (this thread is the only writer, so nothing changes before the write transaction
+  // below).
+  Result<SearchFound> found = search(query.criteria);
+  if (!found) return found.error();
+  const std::map<std::string, std::vector<resolve::RecordRef>>& all_records = found->records;
   Result<protocol::Answer> answer =
-      answer_from_store(*this, query.query_id, found, all_records, routes);
+      answer_from_store(*this, query.query_id, found->result, all_records, routes);
   if (!answer) return answer.error();
 
   // The audit entry: every record whose child was shown (a shielded child's identity too).

@@ -64,6 +64,7 @@
 #include "index/verify_batch.hpp"
 #include "resolve/features.hpp"
 #include "resolve/resolver.hpp"
+#include "resolve/search.hpp"
 
 namespace aegis::index {
 
@@ -480,6 +481,20 @@ class IndexStore {
   // invalid_argument: the child is not shielded (use search). Any error: nothing written.
   Result<AnsweredOverride> answer_override(const protocol::OverrideRequest& request,
                                            std::uint64_t now_ms, const IndexSigning& signing);
+
+  // The search step of answer_query alone (no answer, no audit entry, nothing written), for
+  // tests and benchmarks: in the search index the store keeps in step with its engine (`kept`),
+  // or in one built from the engine's records now (`rebuilt`, thrown away after; the kept one
+  // is left as it is). The two answer alike: tests/index/search_index_test.cpp.
+  enum class SearchIndexUse { kept, rebuilt };
+  struct SearchFound {
+    resolve::SearchResult result;
+    // Every record the engine holds of each child found, by national id (a shielded record
+    // elsewhere that did not match still shields the child): answer_from_store's input.
+    std::map<std::string, std::vector<resolve::RecordRef>> records;
+  };
+  Result<SearchFound> search(const protocol::QueryCriteria& criteria,
+                             SearchIndexUse use = SearchIndexUse::kept);
 
   // ---- The audit log (docs/audit.md; index_audit.cpp) ----
   // The trust bundle the index now runs with (at start and at SIGHUP), in one transaction:

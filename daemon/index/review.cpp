@@ -164,9 +164,9 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision, std:
   Status audited =
       change ? m.append_audit(review_audit_entry(out.decision)) : Status(change.error());
   Status committed = audited ? tx->commit() : audited;
-  ++m.generation;
   if (!committed) {
     m.resolver_stale = true;
+    m.search.reset();
     m.pending_synced = false;
     return committed.error();
   }
@@ -185,9 +185,9 @@ Result<ResolveAllResult> IndexStore::resolve_all(std::uint64_t now_ms,
   const MintScope mint(m.mint_source, signing.national_id_bits);
   Result<ResolutionChange> change = m.apply_resolve_all(now_ms, signing);
   Status committed = change ? tx->commit() : Status(change.error());
-  ++m.generation;
   if (!committed) {
     m.resolver_stale = true;
+    m.search.reset();
     m.pending_synced = false;
     return committed.error();
   }

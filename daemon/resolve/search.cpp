@@ -76,6 +76,20 @@ bool SearchIndex::remove(const RecordRef& ref) {
   return true;
 }
 
+bool SearchIndex::set_national_id(const RecordRef& ref, const std::string& national_id) {
+  auto it = by_ref_.find(ref);
+  if (it == by_ref_.end()) return false;
+  Entry& e = entries_[it->second];
+  if (e.national_id == national_id) return true;
+  if (!e.record.clear) {
+    auto count = shielded_records_.find(e.national_id);
+    if (--count->second == 0) shielded_records_.erase(count);
+    ++shielded_records_[national_id];
+  }
+  e.national_id = national_id;
+  return true;
+}
+
 SearchResult SearchIndex::search(const protocol::QueryCriteria& criteria,
                                  const MatchConfig& config, const Weights& weights,
                                  const SearchOptions& options) const {

@@ -3,7 +3,9 @@
 // keys (no comparator of its own). A SearchIndex holds the MatchRecord of every live record
 // with the child (national id) it belongs to, filed under its blocking keys; a search builds
 // the MatchRecord the criteria describe, scores the records sharing a key with it, and keeps
-// those the engine would at least review. Pure and in memory; one writer at a time.
+// those the engine would at least review. Pure and in memory; one writer at a time. Kept in
+// step with the engine change by change (upsert, remove, set_national_id): docs/query.md,
+// "Where it runs".
 #pragma once
 
 #include <cstddef>
@@ -58,6 +60,9 @@ class SearchIndex {
   void upsert(const MatchRecord& r, const std::string& national_id);
   // Removes a record; false when it is not held.
   bool remove(const RecordRef& ref);
+  // Files a held record under another child (the engine merged or split its cluster); false
+  // when it is not held. Its match fields and blocking keys stay as they are.
+  bool set_national_id(const RecordRef& ref, const std::string& national_id);
   std::size_t size() const { return by_ref_.size(); }
 
   // The children matching `criteria`. With a shield-hidden field in the criteria, no child with

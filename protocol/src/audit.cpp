@@ -50,7 +50,8 @@ AuditRecordRef read_record_ref(const Node& n) {
 
 bool needs_authority(AuditAction a) {
   return a == AuditAction::query || a == AuditAction::enrolment ||
-         a == AuditAction::revocation || a == AuditAction::purge;
+         a == AuditAction::revocation || a == AuditAction::purge ||
+         a == AuditAction::query_refused;
 }
 
 AuditEntry read_entry(const Node& n) {
@@ -62,7 +63,7 @@ AuditEntry read_entry(const Node& n) {
   const std::uint64_t code = action.as_uint(UINT8_MAX);
   if (ctx.failed()) return e;
   if (code < static_cast<std::uint64_t>(AuditAction::query) ||
-      code > static_cast<std::uint64_t>(AuditAction::purge)) {
+      code > static_cast<std::uint64_t>(AuditAction::query_refused)) {
     action.fail(Errc::invalid_field, "unknown action " + std::to_string(code));
     return e;
   }
@@ -78,6 +79,8 @@ AuditEntry read_entry(const Node& n) {
   ArrayNode list = records.as_array(0, kMaxAuditRecords);
   for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i)
     e.records.push_back(read_record_ref(list.item(i)));
+  if (!ctx.failed() && e.action == AuditAction::query_refused && !e.records.empty())
+    records.fail(Errc::invalid_field, "must be empty for action query_refused");
   Node digest = a.field(7, "query_digest");
   if (!digest.is_nil()) e.query_digest = digest.as_fixed_bin<kHashSize>();
   if (!ctx.failed() && e.action == AuditAction::query && !e.query_digest)
@@ -115,6 +118,7 @@ std::string_view audit_action_name(AuditAction a) noexcept {
     case AuditAction::enrolment: return "enrolment";
     case AuditAction::revocation: return "revocation";
     case AuditAction::purge: return "purge";
+    case AuditAction::query_refused: return "query_refused";
   }
   return "unknown";
 }

@@ -1,7 +1,9 @@
 // The index's query service (daemon/aegisd/query_service.*): what it answers and what it refuses
 // before anything is searched — the connection's authority must be the query's, the signature
 // and certificate must verify, the query must be fresh (5 min) and its id new; other messages
-// are refused by name. QueryService::handle is driven directly (no socket traffic), on a real
+// are refused by name; a query refused after its connection was authenticated leaves a
+// query_refused audit entry (who as far as known, the code, never the criteria), undecodable
+// bytes only a count. QueryService::handle is driven directly (no socket traffic), on a real
 // index store in a TempDir.
 #include <catch2/catch.hpp>
 
@@ -55,6 +57,37 @@ struct ServiceFixture : IndexFixture {
   std::string refusal(const QueryMessage& m) {
     const auto* r = std::get_if<QueryRefused>(&m);
     return r ? r->code : "answered";
+  }
+  // Every audit entry, in order, read from the file as another process would.
+  std::vector<AuditEntry> audit() {
+    RawDb raw(file);
+    std::vector<AuditEntry> out;
+    if (raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'audit_entries'") == 0)
+      return out;  // created by the first append
+    const auto n = raw.scalar("SELECT count(*) FROM audit_entries");
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto e = decode_audit_entry(
+          raw.blob("SELECT entry FROM audit_entries WHERE idx = " + std::to_string(i)));
+      REQUIRE(e.ok());
+      out.push_back(*e);
+    }
+    return out;
+  }
+  // The one audit entry a refusal left: query_refused, no records, no digest, no criteria.
+  AuditEntry refused_entry() {
+    const std::vector<AuditEntry> all = audit();
+    REQUIRE(all.size() == 1);
+    const AuditEntry& e = all.front();
+    CHECK(e.action == AuditAction::query_refused);
+    CHECK(e.timestamp_ms != 0);
+    CHECK(e.records.empty());
+    CHECK_FALSE(e.query_digest);
+    const std::string bytes = aegis::protocol::to_hex(encode_audit_entry(e));
+    for (const std::string& value : {q.criteria.given, q.criteria.family})
+      CHECK(bytes.find(aegis::protocol::to_hex(Bytes(value.begin(), value.end()))) ==
+            std::string::npos);
+    CHECK(e.detail.find(q.criteria.date_of_birth.to_string()) == std::string::npos);
+    return e;
   }
 
   Chain kent = Chain::kent(), leeds = Chain::leeds();
@@ -231,4 +264,105 @@ TEST_CASE("query service: an override by another role, a child not shielded or u
   CHECK(f.refusal(f.send("kent", f.override_request(f.o, kLeedsSeed))) == "bad_signature");
   CHECK(f.service.status()["overrides_answered"] == 0);
   CHECK(f.advanced.empty());
+  // Every refusal after the connection was authenticated is audited: a break-glass attempt
+  // leaves a trace whether it was answered or not.
+  CHECK(f.service.status()["refusals_audited"] == 4);
+}
+
+TEST_CASE("query service: a stale query is audited as refused, without its criteria",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + kQueryFreshnessMs + 1)) == "stale");
+  const AuditEntry e = f.refused_entry();
+  CHECK(e.actor == "pr-0042");
+  CHECK(e.authority_id == "kent");
+  CHECK(e.purpose == "safeguarding");
+  CHECK(e.detail == "code stale; role practitioner; query " + to_hex(f.q.query_id));
+  CHECK(f.service.status()["refusals_audited"] == 1);
+}
+
+TEST_CASE("query service: a replayed query is audited as refused after its answer",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "answered");
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + 1000)) == "replayed");
+  const std::vector<AuditEntry> all = f.audit();
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].action == AuditAction::query);
+  CHECK(all[1].action == AuditAction::query_refused);
+  CHECK(all[1].detail.rfind("code replayed; ", 0) == 0);
+  CHECK(all[1].records.empty());
+}
+
+TEST_CASE("query service: a bad signature is audited with the user it claims, unverified",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q, kLeedsSeed))) == "bad_signature");
+  const AuditEntry e = f.refused_entry();
+  CHECK(e.actor == "pr-0042");
+  CHECK(e.authority_id == "kent");
+  CHECK(e.detail == "code bad_signature; role practitioner; query " + to_hex(f.q.query_id) +
+                        "; unverified");
+}
+
+TEST_CASE("query service: a query that is not even signed is audited with an unknown actor",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  const std::string code =
+      f.refusal(f.send("kent", encode_query_message(QueryRequest{Bytes{0x93, 0x01}})));
+  CHECK(code != "answered");
+  const AuditEntry e = f.refused_entry();
+  CHECK(e.actor == "unknown");
+  CHECK(e.authority_id == "kent");
+  CHECK(e.purpose.empty());
+  CHECK(e.detail == "code " + code);
+}
+
+TEST_CASE("query service: a query sent on another authority's connection is audited there",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("leeds", f.request(f.q))) == "not_authorised");
+  const AuditEntry e = f.refused_entry();
+  CHECK(e.authority_id == "leeds");  // the authenticated connection, not what the query names
+  CHECK(e.actor == "pr-0042");
+  CHECK(e.detail.find("names authority kent") != std::string::npos);
+  CHECK(e.detail.find("unverified") == std::string::npos);
+}
+
+TEST_CASE("query service: a revoked signer's query is audited as refused",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  f.q.signer_serial = kKentRevokedSerial;
+  CHECK(f.refusal(f.send("kent", f.request(f.q, kKentRevokedSeed))) == "revoked_signer");
+  CHECK(f.refused_entry().detail.rfind("code revoked_signer; ", 0) == 0);
+}
+
+TEST_CASE("query service: junk and a connection without an active certificate are not audited",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", Bytes{0x01, 0x02})) == "protocol_error");
+  CHECK(f.refusal(f.send("kent", encode_query_message(QueryAnswer{}))) == "protocol_error");
+  CHECK(f.refusal(f.send("nowhere", f.request(f.q))) == "not_authorised");
+  CHECK(f.refusal(f.send("", f.request(f.q))) == "not_authorised");
+  CHECK(f.audit().empty());
+  CHECK(f.service.status()["refused"]["protocol_error"] == 2);
+  CHECK(f.service.status()["refused"]["not_authorised"] == 2);
+  CHECK(f.service.status()["refusals_audited"] == 0);
+}
+
+TEST_CASE("query service: a refusal whose audit write fails is still refused",
+          "[query_service][audit]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + kQueryFreshnessMs + 1)) == "stale");
+  REQUIRE(f.audit().size() == 1);
+  {
+    RawDb raw(f.file);
+    raw.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  f.q.query_id[0] = 8;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + kQueryFreshnessMs + 1)) == "stale");
+  CHECK(f.service.status()["refusals_audited"] == 1);
+  CHECK(f.service.status()["refused"]["stale"] == 2);
+  CHECK(f.audit().size() == 1);
 }

@@ -54,6 +54,13 @@ inline std::vector<AuditEntry> sample_entries() {
   return {query, override_shield, review, enrolment, revocation};
 }
 
+// A refused query (action 7): the connection's authority, the user id the query named, the
+// refusal code; no records, no digest (after the sample entries: their roots stay as they are).
+inline AuditEntry sample_refused_entry() {
+  return {kNowMs - kDayMs + 6000, AuditAction::query_refused, "user:kent/4711", "kent",
+          "safeguarding", {}, std::nullopt, "code stale; role practitioner; query 0707"};
+}
+
 // An entry written field by field, so a test can break exactly one rule.
 struct RawEntry {
   std::uint64_t version = kAuditEntryVersion;

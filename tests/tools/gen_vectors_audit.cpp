@@ -67,6 +67,7 @@ json valid_audit() {
   json entries = json::array();
   for (const AuditEntry& e : sample_entries())
     entries.push_back(entry_json(std::string(audit_action_name(e.action)), e));
+  entries.push_back(entry_json("query_refused", sample_refused_entry()));
   const auto leaves = sample_leaves();
   json roots = json::array();
   for (std::uint64_t n = 0; n <= leaves.size(); ++n)
@@ -139,7 +140,7 @@ json invalid_audit() {
                                   Errc::malformed, "audit_entry"));
   entries.push_back(invalid_entry("action 0", raw([](RawEntry& r) { r.action = 0; }),
                                   Errc::invalid_field, "audit_entry.action"));
-  entries.push_back(invalid_entry("action 7", raw([](RawEntry& r) { r.action = 7; }),
+  entries.push_back(invalid_entry("action 8", raw([](RawEntry& r) { r.action = 8; }),
                                   Errc::invalid_field, "audit_entry.action"));
   entries.push_back(invalid_entry("empty actor", raw([](RawEntry& r) { r.actor.clear(); }),
                                   Errc::invalid_field, "audit_entry.actor"));
@@ -175,6 +176,27 @@ json invalid_audit() {
                                     r.action = static_cast<std::uint64_t>(AuditAction::revocation);
                                     r.authority_id.reset();
                                     r.query_digest.reset();
+                                  }),
+                                  Errc::invalid_field, "audit_entry.authority_id"));
+  const auto refused = static_cast<std::uint64_t>(AuditAction::query_refused);
+  entries.push_back(invalid_entry("query_refused with records",
+                                  raw([&](RawEntry& r) {
+                                    r.action = refused;
+                                    r.query_digest.reset();
+                                  }),
+                                  Errc::invalid_field, "audit_entry.records"));
+  entries.push_back(invalid_entry("query_refused with a digest",
+                                  raw([&](RawEntry& r) {
+                                    r.action = refused;
+                                    r.records.clear();
+                                  }),
+                                  Errc::invalid_field, "audit_entry.query_digest"));
+  entries.push_back(invalid_entry("query_refused without authority",
+                                  raw([&](RawEntry& r) {
+                                    r.action = refused;
+                                    r.records.clear();
+                                    r.query_digest.reset();
+                                    r.authority_id.reset();
                                   }),
                                   Errc::invalid_field, "audit_entry.authority_id"));
   entries.push_back(invalid_entry("detail of 1025 bytes",

@@ -42,6 +42,7 @@ enum class AuditAction : std::uint8_t {
   enrolment = 4,        // a certificate entered the trust the index runs with
   revocation = 5,       // a certificate left it (revoked, or removed from the bundle)
   purge = 6,            // retention erased a record's personal data (records = that record)
+  query_refused = 7,    // a query refused after its connection was authenticated (no records)
 };
 std::string_view audit_action_name(AuditAction a) noexcept;
 

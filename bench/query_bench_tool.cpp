@@ -1,0 +1,373 @@
+// The query benchmark (issue 6, "Performance"; bench/README.md, "Queries"): name + date of birth
+// searches at an index holding N synthetic children, from 8 concurrent client threads, through
+// the real path of the index's query service — verify_query (certificate, signature) and
+// IndexStore::answer_query (search, answer, and in one write transaction the audit entry and
+// the owners' access notices). The index store is one SQLite writer connection used by one
+// thread at a time (aegisd serves queries on its event loop), so the clients' calls are
+// serialised by a mutex, as the loop serialises them; latency is what a client sees (its wait
+// for the lock included), the service time what one query costs inside it.
+//
+//   aegis_query_bench_tool --children N [--authorities A] [--queries Q] [--clients C]
+//                          [--dir DIR] [--keep]
+//
+// Setup, untimed but reported: N children (bench::synthetic_child; every 20th also recorded by
+// a second authority) signed by A authorities and applied by apply_batches in groups of 4096;
+// the search index built by the first search. Then, Q queries each (a child's exact name and
+// date of birth, the asker a random authority):
+//   unaudited  verify_query + IndexStore::search + answer_from_store: the same answer, no write;
+//   audited    verify_query + IndexStore::answer_query: the real path.
+// The ratio audited / unaudited queries/s is the issue's "audit append must not halve query
+// throughput". The raw limit, same run: single-row SQLite commits/s (WAL, synchronous=FULL, a
+// 300-byte row per transaction) in the same directory: every audited query is one commit.
+// Prints one JSON object (stdout) and progress (stderr).
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sodium.h>
+#include <sys/resource.h>
+
+#include "aegis/keys/keys.hpp"
+#include "aegis/protocol/envelope.hpp"
+#include "aegis/protocol/query.hpp"
+#include "bench_identity.hpp"
+#include "bench_record.hpp"
+#include "bench_sqlite.hpp"
+#include "index/answer.hpp"
+#include "index/index_store.hpp"
+
+using namespace aegis;
+using bench::Clock;
+using bench::die;
+using bench::mix;
+using bench::seconds_since;
+using protocol::Bytes;
+
+namespace {
+
+constexpr std::size_t kPush = 1024;   // envelopes per Push (protocol::kMaxBatch)
+constexpr std::size_t kGroup = 4096;  // envelopes per apply_batches group (aegisd's limit)
+
+struct Options {
+  std::uint64_t children = 10'000;
+  std::size_t authorities = 150;
+  std::size_t queries = 5'000;
+  std::size_t clients = 8;
+  std::filesystem::path dir;
+  bool keep = false;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--children") o.children = std::stoull(value());
+    else if (a == "--authorities") o.authorities = std::stoull(value());
+    else if (a == "--queries") o.queries = std::stoull(value());
+    else if (a == "--clients") o.clients = std::stoull(value());
+    else if (a == "--dir") o.dir = value();
+    else if (a == "--keep") o.keep = true;
+    else die("unknown option " + a);
+  }
+  if (o.children < 1 || o.children >= 90'000'000 || o.authorities < 2 || o.authorities > 999 ||
+      o.queries < 1 || o.clients < 1 || o.clients > 64)
+    die("need 1 <= --children < 9*10^7, 2 <= --authorities <= 999, --queries >= 1, "
+        "1 <= --clients <= 64");
+  return o;
+}
+
+struct Authority {
+  std::string id;
+  std::uint64_t serial = 0;
+  keys::Identity key;
+  protocol::ChainState head;
+  std::vector<Bytes> unsent;  // signed, not applied yet
+};
+
+// Latencies in seconds -> the q-quantile in milliseconds.
+double quantile_ms(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k] * 1000.0;
+}
+
+struct Run {
+  double seconds = 0;
+  std::vector<double> latency, service;  // per query: as the client saw it, inside the lock
+  std::uint64_t children_returned = 0;
+};
+
+// `clients` threads take the next query until `count` are done; `one` (called under the lock)
+// answers query i and returns how many children it returned.
+template <class One>
+Run run_clients(std::size_t clients, std::size_t count, One one) {
+  Run out;
+  out.latency.resize(count);
+  out.service.resize(count);
+  std::mutex store_lock;
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> returned{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < clients; ++c)
+    threads.emplace_back([&] {
+      for (std::size_t i = next++; i < count; i = next++) {
+        const auto asked = Clock::now();
+        std::lock_guard<std::mutex> held(store_lock);
+        const auto served = Clock::now();
+        returned += one(i);
+        out.service[i] = seconds_since(served);
+        out.latency[i] = seconds_since(asked);
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  out.seconds = seconds_since(start);
+  out.children_returned = returned;
+  return out;
+}
+
+std::string json_of(const Run& r, std::size_t count) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "{\"qps\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"service_p50_ms\": %.3f, "
+                "\"service_p99_ms\": %.3f, \"children_per_answer\": %.2f}",
+                static_cast<double>(count) / r.seconds, quantile_ms(r.latency, 0.50),
+                quantile_ms(r.latency, 0.99), quantile_ms(r.service, 0.50),
+                quantile_ms(r.service, 0.99),
+                static_cast<double>(r.children_returned) / static_cast<double>(count));
+  return buf;
+}
+
+// The raw limit: single-row commits/s into a fresh file beside the index (WAL, synchronous=FULL
+// as the index store runs), for about 2 seconds or `max_rows` rows.
+double commit_limit(const std::filesystem::path& dir, std::size_t max_rows) {
+  const auto file = dir / "commit-limit.db";
+  std::filesystem::remove(file);
+  double rate = 0;
+  {
+    bench::RawDb db(file);
+    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
+    sqlite3_stmt* begin = db.prepare("BEGIN");
+    sqlite3_stmt* insert = db.prepare("INSERT INTO t (body) VALUES (?1)");
+    sqlite3_stmt* commit = db.prepare("COMMIT");
+    const std::vector<unsigned char> body(300, 0x5a);
+    const auto t = Clock::now();
+    std::size_t n = 0;
+    while (n < max_rows && (n < 100 || seconds_since(t) < 2.0)) {
+      db.run(begin);
+      sqlite3_bind_blob(insert, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+      db.run(insert);
+      db.run(commit);
+      ++n;
+    }
+    rate = static_cast<double>(n) / seconds_since(t);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+  return rate;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) die("sodium_init");
+  Options opt = parse(argc, argv);
+  opt.dir = bench::work_dir(opt.dir, "query");
+  const auto file = opt.dir / "index.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+
+  // The trust domain (fixed seeds, as the national load's).
+  std::vector<Authority> authorities;
+  std::vector<protocol::Certificate> certs;
+  for (std::size_t a = 0; a < opt.authorities; ++a) {
+    char id[32];
+    std::snprintf(id, sizeof id, "la%03zu", a + 1);
+    authorities.push_back({id, a + 1, bench::identity(id, protocol::Role::authority, 0x21), {},
+                           {}});
+    certs.push_back(bench::certificate(a + 1, authorities.back().key));
+  }
+  const keys::Identity index_key = bench::identity("index", protocol::Role::index, 0x13);
+  const std::uint64_t index_serial = 9999;
+  certs.push_back(bench::certificate(index_serial, index_key));
+  const protocol::Trust trust = bench::trust_of(certs);
+  static const keys::MatchingKey matching =
+      keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{0x50}).value();
+  std::uint64_t id_counter = 0;
+  const index::IndexSigning signing{index_key, index_serial, [&id_counter] {
+                                      index::NationalIdBits b{};
+                                      std::uint64_t x = mix(++id_counter);
+                                      for (std::size_t i = 0; i < b.size(); ++i, x >>= 8)
+                                        b[i] = static_cast<std::uint8_t>(x);
+                                      return b;
+                                    }};
+  {
+    auto created = index::IndexStore::create(file, bench::kNowMs);
+    if (!created) die("create: " + created.error().message());
+  }
+  auto opened = index::IndexStore::open(file);
+  if (!opened) die("open: " + opened.error().message());
+  std::optional<index::IndexStore> store(std::move(opened).value());
+
+  // Setup: child n at authority n % A (version 0); every 20th also at the next one (version 1).
+  auto t = Clock::now();
+  std::uint64_t records = 0;
+  auto sign = [&](Authority& au, std::uint64_t n, std::uint64_t version) {
+    const protocol::ChildRecord r =
+        bench::synthetic_child(n, version, bench::record_id(version, n));
+    protocol::Envelope e;
+    e.authority_id = au.id;
+    e.seq = au.head.last_seq + 1;
+    e.prev_hash = au.head.last_hash;
+    e.timestamp_ms = bench::kNowMs - bench::kDayMs;
+    e.signer_serial = au.serial;
+    e.op = protocol::Operation::upsert;
+    e.record_id = r.record_id;
+    e.payload = bench::clear_payload(r, matching);
+    Bytes wire = protocol::sign_envelope(e, au.key);
+    au.head = {e.seq, protocol::envelope_hash(wire)};
+    au.unsent.push_back(std::move(wire));
+    ++records;
+  };
+  // Applies every authority's unsent envelopes: Pushes of kPush, groups of kGroup.
+  auto apply_unsent = [&] {
+    std::vector<index::IndexStore::Push> group;
+    std::size_t in_group = 0;
+    std::vector<std::vector<Bytes>> pushes;
+    pushes.reserve(kGroup);  // at most kGroup Pushes per group: &back() stays valid
+    auto flush = [&] {
+      if (group.empty()) return;
+      auto r = store->apply_batches(group, trust, bench::kNowMs, signing);
+      if (!r) die("apply: " + r.error().message());
+      for (const index::ApplyResult& x : *r)
+        if (x.rejection) die("apply: a Push was rejected");
+      group.clear();
+      pushes.clear();
+      in_group = 0;
+    };
+    for (Authority& au : authorities) {
+      for (std::size_t from = 0; from < au.unsent.size(); from += kPush) {
+        const std::size_t to = std::min(au.unsent.size(), from + kPush);
+        if (in_group + (to - from) > kGroup) flush();
+        pushes.emplace_back(std::make_move_iterator(au.unsent.begin() + static_cast<long>(from)),
+                            std::make_move_iterator(au.unsent.begin() + static_cast<long>(to)));
+        group.push_back({au.id, &pushes.back(), nullptr});
+        in_group += to - from;
+      }
+      au.unsent.clear();
+    }
+    flush();
+  };
+  std::uint64_t applied = 0;
+  for (std::uint64_t n = 0; n < opt.children; ++n) {
+    sign(authorities[n % opt.authorities], n, 0);
+    if (n % 20 == 7) sign(authorities[(n + 1) % opt.authorities], n, 1);
+    if (records - applied >= 100'000 || n + 1 == opt.children) {
+      applied = records;
+      apply_unsent();
+      std::fprintf(stderr, "query_bench: %llu records loaded (%.0f s)\n",
+                   static_cast<unsigned long long>(records), seconds_since(t));
+    }
+  }
+  if (auto merged = store->merge_states(); !merged) die("merge: " + merged.error().message());
+  const double load_seconds = seconds_since(t);
+
+  // The queries, signed by their askers (untimed: each authority signs its own).
+  std::vector<Bytes> signed_queries;
+  signed_queries.reserve(opt.queries);
+  for (std::size_t i = 0; i < opt.queries; ++i) {
+    const std::uint64_t n = mix(i ^ 0x9e11) % opt.children;
+    const protocol::ChildRecord child = bench::synthetic_child(n, 0, "q");
+    const Authority& asker = authorities[mix(i) % opt.authorities];
+    protocol::Query q;
+    q.authority_id = asker.id;
+    q.signer_serial = asker.serial;
+    for (std::size_t b = 0; b < q.query_id.size(); ++b)
+      q.query_id[b] = static_cast<std::uint8_t>(mix(i + b) >> 8);
+    q.time_ms = bench::kNowMs;
+    q.user_id = "bench-practitioner";
+    q.criteria.given = child.identity.name.given;
+    q.criteria.family = child.identity.name.family;
+    q.criteria.date_of_birth = child.identity.date_of_birth;
+    signed_queries.push_back(protocol::sign_query(q, asker.key));
+  }
+
+  // The search index: built by the first search (what a rebuild after every write used to
+  // cost the next query).
+  t = Clock::now();
+  {
+    auto first = protocol::verify_query(signed_queries[0], trust, bench::kNowMs);
+    if (!first) die("verify_query: " + first.error().message());
+    if (auto found = store->search(first->criteria); !found)
+      die("search: " + found.error().message());
+  }
+  const double search_index_seconds = seconds_since(t);
+  std::fprintf(stderr, "query_bench: search index built in %.2f s\n", search_index_seconds);
+
+  const index::ShieldRoutes routes;
+  const protocol::ByteArray<32> digest_key{0x42};
+  auto verified = [&](std::size_t i) {
+    auto q = protocol::verify_query(signed_queries[i], trust, bench::kNowMs);
+    if (!q) die("verify_query: " + q.error().message());
+    return std::move(q).value();
+  };
+  auto unaudited = [&](std::size_t i) -> std::uint64_t {
+    const protocol::Query q = verified(i);
+    auto found = store->search(q.criteria);
+    if (!found) die("search: " + found.error().message());
+    auto answer = index::answer_from_store(*store, q.query_id, found->result, found->records,
+                                           routes);
+    if (!answer) die("answer: " + answer.error().message());
+    return answer->children.size();
+  };
+  auto audited = [&](std::size_t i) -> std::uint64_t {
+    auto done = store->answer_query(verified(i), routes, digest_key, bench::kNowMs, signing);
+    if (!done) die("answer_query: " + done.error().message());
+    return done->answer.children.size();
+  };
+  run_clients(opt.clients, std::min<std::size_t>(opt.queries, 200), unaudited);  // warm up
+  const Run plain = run_clients(opt.clients, opt.queries, unaudited);
+  std::fprintf(stderr, "query_bench: unaudited %.0f queries/s\n",
+               static_cast<double>(opt.queries) / plain.seconds);
+  const Run real = run_clients(opt.clients, opt.queries, audited);
+  std::fprintf(stderr, "query_bench: audited %.0f queries/s\n",
+               static_cast<double>(opt.queries) / real.seconds);
+  auto audit_size = store->audit_size();
+  if (!audit_size) die("audit_size: " + audit_size.error().message());
+  const double commits = commit_limit(opt.dir, opt.queries * 4);
+
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::uintmax_t bytes = 0;
+  for (const char* suffix : {"", "-wal"})
+    if (std::error_code ec; std::filesystem::exists(file.string() + suffix, ec))
+      bytes += std::filesystem::file_size(file.string() + suffix);
+  const double real_qps = static_cast<double>(opt.queries) / real.seconds;
+  const double plain_qps = static_cast<double>(opt.queries) / plain.seconds;
+  std::printf(
+      "{\"children\": %llu, \"records\": %llu, \"authorities\": %zu, \"clients\": %zu, "
+      "\"queries\": %zu, \"load_seconds\": %.1f, \"search_index_seconds\": %.2f, "
+      "\"unaudited\": %s, \"audited\": %s, \"audit_ratio\": %.3f, \"audit_entries\": %llu, "
+      "\"commit_limit\": %.1f, \"audited_vs_commit_limit\": %.3f, \"peak_rss_mib\": %.0f, "
+      "\"db_mib\": %.0f, \"serialised\": true}\n",
+      static_cast<unsigned long long>(opt.children), static_cast<unsigned long long>(records),
+      opt.authorities, opt.clients, opt.queries, load_seconds, search_index_seconds,
+      json_of(plain, opt.queries).c_str(), json_of(real, opt.queries).c_str(),
+      real_qps / plain_qps, static_cast<unsigned long long>(*audit_size), commits,
+      real_qps / commits, static_cast<double>(ru.ru_maxrss) / 1024.0,
+      static_cast<double>(bytes) / 1048576.0);
+  store.reset();  // closed (its WAL checkpointed) before its directory goes
+  if (!opt.keep) std::filesystem::remove_all(opt.dir);
+  return *audit_size >= opt.queries ? 0 : 1;
+}
