@@ -679,14 +679,17 @@ class Cluster:
 
     def caught_up(self, names=None, feed=False):
         """True when the index has applied every named authority's outbox tail and (feed)
-        each of them holds a national id for each of its live records."""
+        each of them holds, for each of its live records, the national id the index holds now
+        (a later change can move an applied record to another id: the feed then brings it)."""
         applied = self.index.applied()
         for n in names or list(self.authorities):
             a = self.authority(n)
             if applied.get(n, 0) != a.outbox_tail():
                 return False
-            if feed and len(a.national_ids()) != len(a.record_ids()):
-                return False
+            if feed:
+                mine, theirs = a.national_ids(), self.index.national_ids(n)
+                if any(mine.get(r) is None or mine[r] != theirs.get(r) for r in a.record_ids()):
+                    return False
         return True
 
     def wait_synced(self, names=None, timeout=SYNC_TIMEOUT, feed=True):
