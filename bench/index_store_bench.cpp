@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "aegis/keys/keys.hpp"
+#include "bench_cli.hpp"
 #include "bench_identity.hpp"
 #include "bench_record.hpp"
 #include "bench_sqlite.hpp"
@@ -233,24 +234,17 @@ double raw_verify_rate() {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--records") o.records = std::stoull(value());
-    else if (a == "--batches") o.batches = std::stoi(value());
-    else if (a == "--batch-size") o.batch_size = std::stoi(value());
-    else if (a == "--threads") o.threads = static_cast<unsigned>(std::stoul(value()));
-    else if (a == "--checkpoint-frames") o.checkpoint_frames = std::stoi(value());
-    else if (a == "--cache-mib") o.cache_mib = std::stoi(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else die("unknown option " + a);
-  }
-  if (o.records < 3 || o.batches < 1 || o.batch_size < 2 || o.batch_size > 1024)
-    die("need --records >= 3, --batches >= 1, 2 <= --batch-size <= 1024");
+  bench::parse_options(argc, argv, "index apply_batch against a naive insert", [&](CLI::App& a) {
+    a.add_option("--records", o.records)
+        ->check(CLI::Range(std::uint64_t{3}, std::uint64_t{1'000'000'000}));
+    a.add_option("--batches", o.batches, "per authority")->check(CLI::PositiveNumber);
+    a.add_option("--batch-size", o.batch_size)->check(CLI::Range(2, 1024));
+    a.add_option("--threads", o.threads, "verify threads (0: the store's default)");
+    a.add_option("--checkpoint-frames", o.checkpoint_frames, "-1: the store's default");
+    a.add_option("--cache-mib", o.cache_mib, "-1: the store's default");
+    a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
+    a.add_flag("--keep", o.keep, "keep the work directory");
+  });
   return o;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bench_cli.hpp"
 #include "bench_record.hpp"
 #include "bench_sqlite.hpp"
 
@@ -158,21 +159,13 @@ double zmq_rate(std::uint64_t messages, std::size_t bytes, bool curve) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--rows") o.rows = std::stoull(value());
-    else if (a == "--messages") o.messages = std::stoull(value());
-    else if (a == "--bytes") o.bytes = std::stoull(value());
-    else if (a == "--seconds") o.seconds = std::stod(value());
-    else if (a == "--dir") o.dir = value();
-    else die("unknown option " + a);
-  }
-  if (o.rows < 1 || o.messages < 1 || o.bytes < 1 || o.seconds <= 0)
-    die("need --rows, --messages, --bytes >= 1 and --seconds > 0");
+  aegis::bench::parse_options(argc, argv, "the machine's raw limits", [&](CLI::App& a) {
+    a.add_option("--rows", o.rows)->check(CLI::PositiveNumber);
+    a.add_option("--messages", o.messages)->check(CLI::PositiveNumber);
+    a.add_option("--bytes", o.bytes)->check(CLI::PositiveNumber);
+    a.add_option("--seconds", o.seconds)->check(CLI::PositiveNumber);
+    a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
+  });
   return o;
 }
 

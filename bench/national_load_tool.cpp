@@ -34,6 +34,7 @@
 
 #include "aegis/keys/keys.hpp"
 #include "aegis/protocol/envelope.hpp"
+#include "bench_cli.hpp"
 #include "bench_identity.hpp"
 #include "bench_record.hpp"
 #include "index/index_store.hpp"
@@ -77,22 +78,16 @@ struct Authority {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--children") o.children = std::stoull(value());
-    else if (a == "--authorities") o.authorities = std::stoull(value());
-    else if (a == "--chunk") o.chunk = std::stoull(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else die("unknown option " + a);
-  }
-  if (o.children < 1 || o.children >= 100'000'000 || o.authorities < 2 || o.authorities > 999 ||
-      o.chunk < kGroup)
-    die("need 1 <= --children < 10^8, 2 <= --authorities <= 999, --chunk >= 4096");
+  bench::parse_options(argc, argv, "the national initial load at the index", [&](CLI::App& a) {
+    a.add_option("--children", o.children)
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{99'999'999}));
+    a.add_option("--authorities", o.authorities)
+        ->check(CLI::Range(std::size_t{2}, std::size_t{999}));
+    a.add_option("--chunk", o.chunk, "envelopes signed, then applied, at a time")
+        ->check(CLI::Range(std::uint64_t{kGroup}, std::uint64_t{100'000'000}));
+    a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
+    a.add_flag("--keep", o.keep, "keep the work directory");
+  });
   return o;
 }
 

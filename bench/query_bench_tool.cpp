@@ -37,6 +37,7 @@
 #include "aegis/keys/keys.hpp"
 #include "aegis/protocol/envelope.hpp"
 #include "aegis/protocol/query.hpp"
+#include "bench_cli.hpp"
 #include "bench_identity.hpp"
 #include "bench_record.hpp"
 #include "bench_sqlite.hpp"
@@ -66,24 +67,17 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--children") o.children = std::stoull(value());
-    else if (a == "--authorities") o.authorities = std::stoull(value());
-    else if (a == "--queries") o.queries = std::stoull(value());
-    else if (a == "--clients") o.clients = std::stoull(value());
-    else if (a == "--dir") o.dir = value();
-    else if (a == "--keep") o.keep = true;
-    else die("unknown option " + a);
-  }
-  if (o.children < 1 || o.children >= 90'000'000 || o.authorities < 2 || o.authorities > 999 ||
-      o.queries < 1 || o.clients < 1 || o.clients > 64)
-    die("need 1 <= --children < 9*10^7, 2 <= --authorities <= 999, --queries >= 1, "
-        "1 <= --clients <= 64");
+  bench::parse_options(argc, argv, "query latency and throughput at the index",
+                       [&](CLI::App& a) {
+    a.add_option("--children", o.children)
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{89'999'999}));
+    a.add_option("--authorities", o.authorities)
+        ->check(CLI::Range(std::size_t{2}, std::size_t{999}));
+    a.add_option("--queries", o.queries)->check(CLI::PositiveNumber);
+    a.add_option("--clients", o.clients)->check(CLI::Range(std::size_t{1}, std::size_t{64}));
+    a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
+    a.add_flag("--keep", o.keep, "keep the work directory");
+  });
   return o;
 }
 
