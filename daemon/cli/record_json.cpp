@@ -415,4 +415,16 @@ protocol::Result<json, JsonError> parse_json_text(const std::string& text) {
   return j;
 }
 
+nlohmann::ordered_json notice_to_json(const protocol::AccessNotice& n, bool override_notice) {
+  nlohmann::ordered_json j = {{"kind", override_notice ? "override" : "access"},
+                              {"record_id", n.record_id},
+                              {"viewer_authority_id", n.viewer_authority_id},
+                              {"user_id", n.user_id},
+                              {"role", protocol::user_role_name(n.role)},
+                              {"purpose", protocol::query_purpose_name(n.purpose)},
+                              {"time_ms", n.time_ms}};
+  if (override_notice) j["reason"] = n.reason;
+  return j;
+}
+
 }  // namespace aegis::cli

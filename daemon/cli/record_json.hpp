@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/record.hpp"
 #include "aegis/protocol/result.hpp"
 
@@ -32,6 +33,10 @@ nlohmann::ordered_json record_to_json(const protocol::ChildRecord& r);
 // prints of another authority's record, docs/store.md §12).
 nlohmann::ordered_json contacts_to_json(const std::vector<protocol::Contact>& contacts);
 nlohmann::ordered_json involvements_to_json(const std::vector<protocol::Involvement>& list);
+
+// An access or override notice (feed kinds 5 and 6, docs/query.md rule 8) as `aegis notices`
+// and the subject access export show it: who, when, why; the reason of an override.
+nlohmann::ordered_json notice_to_json(const protocol::AccessNotice& n, bool override_notice);
 
 // Parses JSON text strictly (a duplicate key is an error, unlike plain nlohmann::json::parse).
 protocol::Result<nlohmann::json, JsonError> parse_json_text(const std::string& text);

@@ -3,9 +3,11 @@
 // deleted too) with its identity and clear details, sealed parts listed as "sealed for
 // authority X", the linkage history, the feed items sent about the records and every audit
 // entry naming them. At an authority, ID is a record id: the record, its retention state,
-// national id and "also known to" links, and its envelopes' metadata. The file holds personal
+// national id and "also known to" links, its envelopes' metadata, and the access and override
+// notices the index sent about it (who looked, when, why). The file holds personal
 // data: written mode 0600, atomically (never half-written); an existing file is refused.
 #include <filesystem>
+#include <limits>
 
 #include "commands.hpp"
 #include "index_common.hpp"
@@ -103,6 +105,13 @@ ordered_json authority_export(store::Store& s, const std::string& record_id) {
   if (!elsewhere) fail_store(elsewhere.error());
   auto live = s.get(record_id);
   if (!live && live.error().code != store::StoreErrc::not_found) fail_store(live.error());
+  // Who looked at this record elsewhere: the access and override notices the index sent.
+  auto notices = s.notices(std::numeric_limits<std::size_t>::max());
+  if (!notices) fail_store(notices.error());
+  ordered_json accessed = ordered_json::array();
+  for (const store::ReceivedNotice& n : *notices)
+    if (n.notice.record_id == record_id)
+      accessed.push_back(notice_to_json(n.notice, n.override_notice));
 
   ordered_json list = ordered_json::array();
   for (const store::OutboxEntry& e : *envelopes)
@@ -132,8 +141,7 @@ ordered_json authority_export(store::Store& s, const std::string& record_id) {
             {"purged", time_json(state->purged_ms)}}},
           {"also_known_to", std::move(known)},
           {"envelopes", std::move(list)},
-          // Access notices (feed kinds 5 and 6) are not stored by the authority yet.
-          {"access_notices", ordered_json::array()}};
+          {"access_notices", std::move(accessed)}};
 }
 
 // A readable document: one "key: value" line per scalar, nested values indented under their key.

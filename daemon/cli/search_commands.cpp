@@ -132,16 +132,8 @@ void notices(const GlobalOptions& g, std::size_t limit) {
       {"feed", "when", "kind", "record", "viewer", "user", "role", "purpose", "reason"}};
   for (const store::ReceivedNotice& n : *list) {
     const std::string kind = n.override_notice ? "override" : "access";
-    ordered_json item = {{"feed_seq", n.feed_seq},
-                         {"received_ms", n.received_ms},
-                         {"kind", kind},
-                         {"record_id", n.notice.record_id},
-                         {"viewer_authority_id", n.notice.viewer_authority_id},
-                         {"user_id", n.notice.user_id},
-                         {"role", protocol::user_role_name(n.notice.role)},
-                         {"purpose", protocol::query_purpose_name(n.notice.purpose)},
-                         {"time_ms", n.notice.time_ms}};
-    if (n.override_notice) item["reason"] = n.notice.reason;
+    ordered_json item = {{"feed_seq", n.feed_seq}, {"received_ms", n.received_ms}};
+    item.update(notice_to_json(n.notice, n.override_notice));
     rows.push_back({std::to_string(n.feed_seq), format_time(n.notice.time_ms), kind,
                     n.notice.record_id, n.notice.viewer_authority_id, n.notice.user_id,
                     std::string(protocol::user_role_name(n.notice.role)),

@@ -75,6 +75,13 @@ def test(c):
             seen[0]["role"] == "child_protection_override", f"notice: {seen[0]}")
     listed = kent.aegis("notices").stdout
     h.check("override" in listed and REASON in listed, f"readable notices list: {listed}")
+    # Subject access at kent: the record's export says who broke the glass, when and why.
+    sar_file = os.path.join(c.dir, "kent-K-3.sar.json")
+    kent.aegis("sar", "K-3", "--output", sar_file)
+    with open(sar_file, encoding="utf-8") as f:
+        accessed = json.load(f)["access_notices"]
+    h.check([(n["kind"], n["viewer_authority_id"], n["reason"]) for n in accessed] ==
+            [("override", "leeds", REASON)], f"kent's subject access: {accessed}")
 
     # Kent's own user opens its own record with Kent's key (no notice to itself).
     mine = json.loads(override(kent, poppy_id, *POPPY).stdout)["records"][0]
