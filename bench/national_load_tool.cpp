@@ -101,21 +101,12 @@ int main(int argc, char** argv) {
   std::filesystem::remove(file);
 
   // Setup, untimed: the trust domain and who records which child.
+  bench::NationalDomain domain = bench::national_domain(opt.authorities);
   std::vector<Authority> authorities;
-  std::vector<protocol::Certificate> certs;
-  for (std::size_t a = 0; a < opt.authorities; ++a) {
-    char id[32];
-    std::snprintf(id, sizeof id, "la%03zu", a + 1);
-    authorities.push_back({id, a + 1, bench::identity(id, protocol::Role::authority, 0x21), {},
-                           {}, {}, 0});
-    certs.push_back(bench::certificate(a + 1, authorities.back().key));
-  }
-  const keys::Identity index_key = bench::identity("index", protocol::Role::index, 0x13);
-  const std::uint64_t index_serial = 9999;
-  certs.push_back(bench::certificate(index_serial, index_key));
-  const protocol::Trust trust = bench::trust_of(certs);
-  static const keys::MatchingKey matching =
-      keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{0x50}).value();
+  for (std::size_t a = 0; a < opt.authorities; ++a)
+    authorities.push_back(
+        {domain.authority_ids[a], a + 1, std::move(domain.authority_keys[a]), {}, {}, {}, 0});
+  const protocol::Trust& trust = domain.trust;
   std::uint64_t envelopes = 0;
   for (std::uint64_t n = 0; n < opt.children; ++n) {
     const std::size_t home = mix(n ^ 0x5eed) % opt.authorities;
@@ -134,13 +125,8 @@ int main(int argc, char** argv) {
   if (!opened) die("open: " + opened.error().message());
   std::optional<index::IndexStore> store(std::move(opened).value());
   std::uint64_t id_counter = 0;
-  const index::IndexSigning signing{index_key, index_serial, [&id_counter] {
-                                      index::NationalIdBits b{};
-                                      std::uint64_t x = mix(++id_counter);
-                                      for (std::size_t i = 0; i < b.size(); ++i, x >>= 8)
-                                        b[i] = static_cast<std::uint8_t>(x);
-                                      return b;
-                                    }};
+  const index::IndexSigning signing{domain.index_key, bench::kIndexSerial,
+                                    bench::counted_national_ids(id_counter)};
 
   struct Push {
     std::size_t authority;
@@ -159,21 +145,8 @@ int main(int argc, char** argv) {
         Push p{a, {}};
         while (p.envelopes.size() < kPush && budget > 0 && au.signed_count < au.children.size()) {
           const std::size_t i = au.signed_count++;
-          const protocol::ChildRecord r =
-              bench::synthetic_child(au.children[i], static_cast<std::uint64_t>(au.copies[i]),
-                                     bench::record_id(static_cast<std::uint64_t>(au.copies[i]),
-                                                      au.children[i]));
-          protocol::Envelope e;
-          e.authority_id = au.id;
-          e.seq = au.head.last_seq + 1;
-          e.prev_hash = au.head.last_hash;
-          e.timestamp_ms = bench::kNowMs - bench::kDayMs;
-          e.signer_serial = au.serial;
-          e.op = protocol::Operation::upsert;
-          e.record_id = r.record_id;
-          e.payload = bench::clear_payload(r, matching);
-          Bytes wire = protocol::sign_envelope(e, au.key);
-          au.head = {e.seq, protocol::envelope_hash(wire)};
+          Bytes wire = bench::sign_child_upsert(au.id, au.serial, au.key, au.head, au.children[i],
+                                                static_cast<std::uint64_t>(au.copies[i]));
           p.envelopes.push_back(std::move(wire));
           --budget;
         }

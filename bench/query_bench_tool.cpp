@@ -183,29 +183,15 @@ int main(int argc, char** argv) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
 
   // The trust domain (fixed seeds, as the national load's).
+  bench::NationalDomain domain = bench::national_domain(opt.authorities);
   std::vector<Authority> authorities;
-  std::vector<protocol::Certificate> certs;
-  for (std::size_t a = 0; a < opt.authorities; ++a) {
-    char id[32];
-    std::snprintf(id, sizeof id, "la%03zu", a + 1);
-    authorities.push_back({id, a + 1, bench::identity(id, protocol::Role::authority, 0x21), {},
-                           {}});
-    certs.push_back(bench::certificate(a + 1, authorities.back().key));
-  }
-  const keys::Identity index_key = bench::identity("index", protocol::Role::index, 0x13);
-  const std::uint64_t index_serial = 9999;
-  certs.push_back(bench::certificate(index_serial, index_key));
-  const protocol::Trust trust = bench::trust_of(certs);
-  static const keys::MatchingKey matching =
-      keys::MatchingKey::from_seed(1, protocol::ByteArray<32>{0x50}).value();
+  for (std::size_t a = 0; a < opt.authorities; ++a)
+    authorities.push_back(
+        {domain.authority_ids[a], a + 1, std::move(domain.authority_keys[a]), {}, {}});
+  const protocol::Trust& trust = domain.trust;
   std::uint64_t id_counter = 0;
-  const index::IndexSigning signing{index_key, index_serial, [&id_counter] {
-                                      index::NationalIdBits b{};
-                                      std::uint64_t x = mix(++id_counter);
-                                      for (std::size_t i = 0; i < b.size(); ++i, x >>= 8)
-                                        b[i] = static_cast<std::uint8_t>(x);
-                                      return b;
-                                    }};
+  const index::IndexSigning signing{domain.index_key, bench::kIndexSerial,
+                                    bench::counted_national_ids(id_counter)};
   {
     auto created = index::IndexStore::create(file, bench::kNowMs);
     if (!created) die("create: " + created.error().message());
@@ -218,20 +204,7 @@ int main(int argc, char** argv) {
   auto t = Clock::now();
   std::uint64_t records = 0;
   auto sign = [&](Authority& au, std::uint64_t n, std::uint64_t version) {
-    const protocol::ChildRecord r =
-        bench::synthetic_child(n, version, bench::record_id(version, n));
-    protocol::Envelope e;
-    e.authority_id = au.id;
-    e.seq = au.head.last_seq + 1;
-    e.prev_hash = au.head.last_hash;
-    e.timestamp_ms = bench::kNowMs - bench::kDayMs;
-    e.signer_serial = au.serial;
-    e.op = protocol::Operation::upsert;
-    e.record_id = r.record_id;
-    e.payload = bench::clear_payload(r, matching);
-    Bytes wire = protocol::sign_envelope(e, au.key);
-    au.head = {e.seq, protocol::envelope_hash(wire)};
-    au.unsent.push_back(std::move(wire));
+    au.unsent.push_back(bench::sign_child_upsert(au.id, au.serial, au.key, au.head, n, version));
     ++records;
   };
   // Applies every authority's unsent envelopes: Pushes of kPush, groups of kGroup.
