@@ -7,7 +7,6 @@
 # the index's audit entry is an override marked `investigate` and `aegis audit verify` passes;
 # Kent's own override opens with its own key. An override of a child that is not shielded, or
 # by another role, is refused with its code. No canary reaches the index's files or log.
-import glob
 import json
 import os
 import stat
@@ -15,7 +14,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
-from test_query_search_end_to_end import CANARIES, add_query_config  # noqa: E402
+from test_query_search_end_to_end import (  # noqa: E402
+    CANARIES, add_query_config, check_no_canary_at_index)
 
 REASON = "Section 47 enquiry: child missing, police request 2026/118"
 POPPY = ["--given", "Poppy", "--family", "Ashworth", "--dob", "2013-02-11"]
@@ -103,13 +103,7 @@ def test(c):
     c.index.aegis("audit", "verify")
 
     # Canaries: nowhere at the index (database, WAL, log).
-    files = [p for p in glob.glob(os.path.join(c.index.data, "*")) if os.path.isfile(p)]
-    files.append(c.index.log_path)
-    for path in files:
-        with open(path, "rb") as f:
-            data = f.read()
-        for canary in CANARIES:
-            h.check(canary.encode() not in data, f"{canary!r} in {path}")
+    check_no_canary_at_index(c)
 
 
 if __name__ == "__main__":

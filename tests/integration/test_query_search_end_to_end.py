@@ -44,6 +44,17 @@ def notices(a):
     return json.loads(a.aegis("--json", "notices").stdout)["notices"]
 
 
+def check_no_canary_at_index(c):
+    """No sealed field's canary in any of the index's files (database, WAL, shm) or its log."""
+    files = [p for p in glob.glob(os.path.join(c.index.data, "*")) if os.path.isfile(p)]
+    files.append(c.index.log_path)
+    for path in files:
+        with open(path, "rb") as f:
+            data = f.read()
+        for canary in CANARIES:
+            h.check(canary.encode() not in data, f"{canary!r} in {path}")
+
+
 def test(c):
     kent, leeds, manchester = c.authority("kent"), c.authority("leeds"), c.authority("manchester")
     add_query_config(c)
@@ -123,13 +134,7 @@ def test(c):
     c.index.aegis("audit", "verify")
 
     # Canaries: nowhere at the index (database, WAL, log) nor in any answer.
-    files = [p for p in glob.glob(os.path.join(c.index.data, "*")) if os.path.isfile(p)]
-    files.append(c.index.log_path)
-    for path in files:
-        with open(path, "rb") as f:
-            data = f.read()
-        for canary in CANARIES:
-            h.check(canary.encode() not in data, f"{canary!r} in {path}")
+    check_no_canary_at_index(c)
     for answer in answers:
         for canary in CANARIES:
             h.check(canary not in json.dumps(answer), f"{canary!r} in an answer")
