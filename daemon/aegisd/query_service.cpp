@@ -1,6 +1,8 @@
 // The index's query service (see query_service.hpp).
 #include "query_service.hpp"
 
+#include <algorithm>
+
 #include "aegis/protocol/audit.hpp"
 #include "aegis/protocol/crypto.hpp"
 #include "aegis/protocol/signed.hpp"
@@ -64,14 +66,43 @@ void QueryService::watches(std::vector<Watch>& out) {
 void QueryService::on_message() {
   const std::uint64_t turn_ends = steady_ms() + kMaxTurnMs;  // role.hpp: a flood starves nothing
   while (steady_ms() < turn_ends) {
-    std::optional<transport::Incoming> in = server_->receive();
-    if (!in) return;
-    protocol::Bytes reply =
-        in->single_frame
-            ? handle(in->authority_id, in->payload, now_ms())
-            : refuse(in->authority_id, {}, "protocol_error", "a message is one frame");
-    (void)server_->send(in->routing_id, reply);  // a peer gone is its loss: it asks again
+    // Everything waiting, up to kMaxGroup, is one group: one audit commit for its queries.
+    std::vector<transport::Incoming> group;
+    while (group.size() < kMaxGroup) {
+      std::optional<transport::Incoming> in = server_->receive();
+      if (!in) break;
+      group.push_back(std::move(*in));
+    }
+    if (group.empty()) return;
+    std::vector<protocol::Bytes> replies = handle(group, now_ms());
+    for (std::size_t i = 0; i < group.size(); ++i)
+      (void)server_->send(group[i].routing_id, replies[i]);  // a peer gone is its loss
   }
+}
+
+std::vector<protocol::Bytes> QueryService::handle(std::span<const transport::Incoming> messages,
+                                                  std::uint64_t now_ms) {
+  std::vector<protocol::Bytes> replies(messages.size());
+  std::vector<protocol::Query> queries;
+  std::vector<std::size_t> asked;  // the message of each admitted query
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    std::variant<protocol::Bytes, protocol::Query> r = admit(messages[i], now_ms);
+    if (auto* q = std::get_if<protocol::Query>(&r)) {
+      queries.push_back(std::move(*q));
+      asked.push_back(i);
+    } else {
+      replies[i] = std::move(std::get<protocol::Bytes>(r));
+    }
+  }
+  answer_group(queries, asked, replies, now_ms);
+  return replies;
+}
+
+protocol::Bytes QueryService::handle(const std::string& authority, protocol::ByteView payload,
+                                     std::uint64_t now_ms) {
+  const transport::Incoming in{{}, authority, protocol::Bytes(payload.begin(), payload.end()),
+                               true};
+  return std::move(handle(std::span(&in, 1), now_ms).front());
 }
 
 protocol::Bytes QueryService::refuse(const std::string& authority, const protocol::QueryId& id,
@@ -111,16 +142,18 @@ protocol::Bytes QueryService::refuse_audited(const std::string& authority,
                 std::move(detail));
 }
 
-protocol::Bytes QueryService::handle(const std::string& authority, protocol::ByteView payload,
-                                     std::uint64_t now_ms) {
+std::variant<protocol::Bytes, protocol::Query> QueryService::admit(
+    const transport::Incoming& in, std::uint64_t now_ms) {
+  const std::string& authority = in.authority_id;
+  if (!in.single_frame) return refuse(authority, {}, "protocol_error", "a message is one frame");
   if (authority.empty() ||
       !trust_->active_subject(authority, protocol::Role::authority, now_ms))
     return refuse(authority, {}, "not_authorised",
                   "the certificate of '" + authority + "' is not active");
-  protocol::Result<protocol::QueryMessage> m = protocol::decode_query_message(payload);
+  protocol::Result<protocol::QueryMessage> m = protocol::decode_query_message(in.payload);
   if (!m) return refuse(authority, {}, "protocol_error", m.error().message());
   if (const auto* q = std::get_if<protocol::QueryRequest>(&*m))
-    return answer(authority, q->query, now_ms);
+    return admit_query(authority, q->query, now_ms);
   if (const auto* o = std::get_if<protocol::OverrideRequestMessage>(&*m))
     return answer_override(authority, o->request, now_ms);
   return refuse(authority, {}, "protocol_error",
@@ -148,8 +181,8 @@ std::optional<protocol::Bytes> QueryService::check_request(const std::string& au
   return std::nullopt;
 }
 
-protocol::Bytes QueryService::answer(const std::string& authority,
-                                     protocol::ByteView signed_query, std::uint64_t now_ms) {
+std::variant<protocol::Bytes, protocol::Query> QueryService::admit_query(
+    const std::string& authority, protocol::ByteView signed_query, std::uint64_t now_ms) {
   // Every refusal from here is audited: the connection is authenticated and the message is a
   // query (docs/audit.md, "Refused queries").
   protocol::Result<protocol::Query> q = protocol::verify_query(signed_query, *trust_, now_ms);
@@ -158,22 +191,47 @@ protocol::Bytes QueryService::answer(const std::string& authority,
                           std::string(protocol::errc_name(q.error().code)), q.error().detail,
                           now_ms);
   if (auto refused = check_request(authority, *q, "query", now_ms)) return std::move(*refused);
-  auto done = store_.answer_query(*q, config_.shield_contacts, digest_key_, now_ms, signing_);
+  return std::move(q).value();
+}
+
+void QueryService::answer_group(const std::vector<protocol::Query>& queries,
+                                const std::vector<std::size_t>& asked,
+                                std::vector<protocol::Bytes>& replies, std::uint64_t now_ms) {
+  if (queries.empty()) return;
+  auto done =
+      store_.answer_queries(queries, config_.shield_contacts, digest_key_, now_ms, signing_);
   if (!done) {
-    log::error("query_audit_failed", {{"authority", authority},
+    log::error("query_audit_failed", {{"queries", queries.size()},
                                       {"detail", done.error().message()}});
-    return refuse(authority, q->query_id, "unavailable",
-                  "the query could not be audited; nothing is answered unaudited");
+    for (std::size_t k = 0; k < queries.size(); ++k)
+      replies[asked[k]] =
+          refuse(queries[k].authority_id, queries[k].query_id, "unavailable",
+                 "the query could not be audited; nothing is answered unaudited");
+    return;
   }
-  ++answered_;
-  // Who asked and what came back, never what was asked.
-  log::info("query_answered", {{"authority", authority},
-                               {"role", protocol::user_role_name(q->role)},
-                               {"purpose", protocol::query_purpose_name(q->purpose)},
-                               {"children", done->answer.children.size()},
-                               {"audit_index", done->audit_index}});
-  if (!done->feeds.empty()) feeds_advanced_(done->feeds);
-  return protocol::encode_query_message(protocol::QueryAnswer{std::move(done->answer)});
+  std::vector<index::FeedHead> feeds;  // each advanced feed once, at its newest item
+  for (std::size_t k = 0; k < queries.size(); ++k) {
+    const protocol::Query& q = queries[k];
+    index::AnsweredQuery& a = (*done)[k];
+    ++answered_;
+    // Who asked and what came back, never what was asked.
+    log::info("query_answered", {{"authority", q.authority_id},
+                                 {"role", protocol::user_role_name(q.role)},
+                                 {"purpose", protocol::query_purpose_name(q.purpose)},
+                                 {"children", a.answer.children.size()},
+                                 {"audit_index", a.audit_index},
+                                 {"group", queries.size()}});
+    for (const index::FeedHead& h : a.feeds) {
+      auto same = std::find_if(feeds.begin(), feeds.end(), [&](const index::FeedHead& f) {
+        return f.authority_id == h.authority_id;
+      });
+      if (same == feeds.end()) feeds.push_back(h);
+      else same->feed_seq = std::max(same->feed_seq, h.feed_seq);
+    }
+    replies[asked[k]] =
+        protocol::encode_query_message(protocol::QueryAnswer{std::move(a.answer)});
+  }
+  if (!feeds.empty()) feeds_advanced_(feeds);
 }
 
 // An override (break-glass, docs/query.md rule 6): the checks of a query (the verified request's

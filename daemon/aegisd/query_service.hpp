@@ -3,8 +3,10 @@
 // limits), on which authorities send their users' signed queries. Per QueryRequest:
 //   the sender (ZAP User-Id) must be the query's authority_id; verify_query (certificate,
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
-//   the window (replayed) -> IndexStore::answer_query (search, answer, and in ONE transaction
-//   the audit entry and the owners' access notices) -> QueryAnswer.
+//   the window (replayed) -> IndexStore::answer_queries (search, answer, and in ONE transaction
+//   the audit entry and the owners' access notices) -> QueryAnswer. The queries waiting on the
+//   socket (up to kMaxGroup) are answered together: one transaction, one fsync, for all their
+//   audit entries (a group commit); no answer is sent before that commit.
 // Per OverrideRequest the same checks (on its inner query) -> IndexStore::answer_override (the
 // child's records, sealed ones as stored; in ONE transaction the audit entry marked for
 // investigation and the owners' override notices) -> OverrideAnswer; an unknown child is
@@ -22,9 +24,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -72,12 +76,30 @@ class QueryService {
   nlohmann::ordered_json status();
   std::string endpoint() { return server_->endpoint(); }
 
-  // One message from `authority` (the ZAP User-Id), handled at now_ms: the reply's bytes.
+  // Messages received together (each from its connection's ZAP User-Id), handled at now_ms:
+  // the replies' bytes, in order. The queries among them that pass every check are answered
+  // as one group: one transaction (one fsync) for all their audit entries and notices
+  // (IndexStore::answer_queries; docs/query.md, "Group commit"). Overrides and refusals are
+  // handled one by one.
+  std::vector<protocol::Bytes> handle(std::span<const transport::Incoming> messages,
+                                      std::uint64_t now_ms);
+  // One message from `authority`, as handle above.
   protocol::Bytes handle(const std::string& authority, protocol::ByteView payload,
                          std::uint64_t now_ms);
 
+  // The most messages on_message takes into one group.
+  static constexpr std::size_t kMaxGroup = 64;
+
  private:
   void on_message();
+  // A message's reply now (a refusal, an override's answer), or its query verified and
+  // checked, to be answered with the group.
+  std::variant<protocol::Bytes, protocol::Query> admit(const transport::Incoming& in,
+                                                       std::uint64_t now_ms);
+  // Answers the admitted `queries` (from messages `asked`) as one group into `replies`.
+  void answer_group(const std::vector<protocol::Query>& queries,
+                    const std::vector<std::size_t>& asked, std::vector<protocol::Bytes>& replies,
+                    std::uint64_t now_ms);
   protocol::Bytes refuse(const std::string& authority, const protocol::QueryId& id,
                          std::string code, std::string detail);
   // refuse, after a query_refused audit entry: `query` is the verified query (`verified`), or
@@ -88,8 +110,10 @@ class QueryService {
   std::optional<protocol::Bytes> check_request(const std::string& authority,
                                                const protocol::Query& q, std::string_view field,
                                                std::uint64_t now_ms);
-  protocol::Bytes answer(const std::string& authority, protocol::ByteView signed_query,
-                         std::uint64_t now_ms);
+  // A QueryRequest's signed query verified and checked, or its (audited) refusal.
+  std::variant<protocol::Bytes, protocol::Query> admit_query(const std::string& authority,
+                                                             protocol::ByteView signed_query,
+                                                             std::uint64_t now_ms);
   protocol::Bytes answer_override(const std::string& authority,
                                   protocol::ByteView signed_request, std::uint64_t now_ms);
 

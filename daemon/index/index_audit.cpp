@@ -32,12 +32,10 @@ Status ensure_audit_tables(sql::Db& db) {
 
 }  // namespace
 
-Status IndexStore::Impl::append_audit(const protocol::AuditEntry& entry) {
+Result<std::uint64_t> IndexStore::Impl::append_audit(const protocol::AuditEntry& entry) {
   Result<AuditLog> audit = writable_audit(db);
   if (!audit) return audit.error();
-  Result<std::uint64_t> appended = audit->append(entry);
-  if (!appended) return appended.error();
-  return protocol::Ok{};
+  return audit->append(entry);
 }
 
 Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::uint64_t now_ms) {
@@ -55,9 +53,7 @@ Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::
 Result<std::uint64_t> IndexStore::append_audit(const protocol::AuditEntry& entry) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "append audit entry");
   if (!tx) return tx.error();
-  Result<AuditLog> audit = writable_audit(impl_->db);
-  if (!audit) return audit.error();
-  Result<std::uint64_t> index = audit->append(entry);
+  Result<std::uint64_t> index = impl_->append_audit(entry);
   if (!index) return index.error();
   if (Status s = tx->commit(); !s) return s.error();
   return index;

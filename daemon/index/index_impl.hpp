@@ -161,8 +161,9 @@ struct IndexStore::Impl {
   Result<std::vector<FeedHead>> send_checkpoint(AuditLog& audit, const StoredCheckpoint& made,
                                                 std::uint64_t now_ms, const IndexSigning& signing);
   // Appends `entry` to the audit log inside the caller's open write transaction, so the entry
-  // and the action it records commit (or roll back) together (index_audit.cpp).
-  Status append_audit(const protocol::AuditEntry& entry);
+  // and the action it records commit (or roll back) together (index_audit.cpp). Returns the
+  // entry's index in the log.
+  Result<std::uint64_t> append_audit(const protocol::AuditEntry& entry);
   // The engine rebuild_resolver makes (persisted ids and operator decisions restored, every live
   // record upserted at once), with the events that gives (none for a store resolved with the
   // same configuration).

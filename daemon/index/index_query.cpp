@@ -86,6 +86,37 @@ struct OverrideSource {
   protocol::RecordPayload payload;
 };
 
+// The audit entry of an answered query (rule 9): who, why, a keyed digest of the criteria,
+// every record whose child was shown (a shielded child's identity too).
+protocol::AuditEntry query_audit_entry(const protocol::Query& query,
+                                       const protocol::Answer& answer,
+                                       const std::map<std::string, std::vector<resolve::RecordRef>>&
+                                           all_records,
+                                       const protocol::ByteArray<32>& digest_key,
+                                       std::uint64_t now_ms) {
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = protocol::AuditAction::query;
+  entry.actor = query.user_id;
+  entry.authority_id = query.authority_id;
+  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  entry.query_digest = criteria_digest(query.criteria, digest_key);
+  std::set<resolve::RecordRef> shown;
+  for (const protocol::AnswerChild& child : answer.children) {
+    if (auto it = all_records.find(child.national_id); it != all_records.end())
+      shown.insert(it->second.begin(), it->second.end());
+  }
+  for (const resolve::RecordRef& r : shown) {
+    if (entry.records.size() == protocol::kMaxAuditRecords) break;
+    entry.records.push_back({r.authority_id, r.record_id});
+  }
+  entry.detail = "role " + std::string(protocol::user_role_name(query.role)) + "; fields " +
+                 fields_used(query.criteria) + "; children " +
+                 std::to_string(answer.children.size()) + (answer.capped ? " (capped)" : "") +
+                 "; query " + protocol::to_hex(query.query_id);
+  return entry;
+}
+
 }  // namespace
 
 Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& authority,
@@ -173,67 +204,60 @@ Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
                                                const protocol::ByteArray<32>& digest_key,
                                                std::uint64_t now_ms,
                                                const IndexSigning& signing) {
+  Result<std::vector<AnsweredQuery>> done =
+      answer_queries(std::span(&query, 1), routes, digest_key, now_ms, signing);
+  if (!done) return done.error();
+  return std::move(done->front());
+}
+
+Result<std::vector<AnsweredQuery>> IndexStore::answer_queries(
+    std::span<const protocol::Query> queries, const ShieldRoutes& routes,
+    const protocol::ByteArray<32>& digest_key, std::uint64_t now_ms,
+    const IndexSigning& signing) {
   Impl& m = *impl_;
-  // Reads (this thread is the only writer, so nothing changes before the write transaction
-  // below).
-  Result<SearchFound> found = search(query.criteria);
-  if (!found) return found.error();
-  const std::map<std::string, std::vector<resolve::RecordRef>>& all_records = found->records;
-  Result<protocol::Answer> answer =
-      answer_from_store(*this, query.query_id, found->result, all_records, routes);
-  if (!answer) return answer.error();
-
-  // The audit entry: every record whose child was shown (a shielded child's identity too).
-  protocol::AuditEntry entry;
-  entry.timestamp_ms = now_ms;
-  entry.action = protocol::AuditAction::query;
-  entry.actor = query.user_id;
-  entry.authority_id = query.authority_id;
-  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
-  entry.query_digest = criteria_digest(query.criteria, digest_key);
-  std::set<resolve::RecordRef> shown;
-  for (const protocol::AnswerChild& child : answer->children) {
-    if (auto it = all_records.find(child.national_id); it != all_records.end())
-      shown.insert(it->second.begin(), it->second.end());
+  // Reads first, every query's (this thread is the only writer, so nothing changes before the
+  // write transaction below).
+  std::vector<AnsweredQuery> out(queries.size());
+  std::vector<protocol::AuditEntry> entries;
+  entries.reserve(queries.size());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    Result<SearchFound> found = search(queries[i].criteria);
+    if (!found) return found.error();
+    Result<protocol::Answer> answer =
+        answer_from_store(*this, queries[i].query_id, found->result, found->records, routes);
+    if (!answer) return answer.error();
+    entries.push_back(query_audit_entry(queries[i], *answer, found->records, digest_key, now_ms));
+    out[i].answer = std::move(answer).value();
   }
-  for (const resolve::RecordRef& r : shown) {
-    if (entry.records.size() == protocol::kMaxAuditRecords) break;
-    entry.records.push_back({r.authority_id, r.record_id});
-  }
-  entry.detail = "role " + std::string(protocol::user_role_name(query.role)) + "; fields " +
-                 fields_used(query.criteria) + "; children " +
-                 std::to_string(answer->children.size()) + (answer->capped ? " (capped)" : "") +
-                 "; query " + protocol::to_hex(query.query_id);
 
-  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit query");
+  // One write transaction for them all (a group commit: one fsync however many queries).
+  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit queries");
   if (!tx) return tx.error();
-  if (Status s = m.append_audit(entry); !s) return s.error();
-  Result<AuditLog> audit = AuditLog::prepare(m.db);
-  if (!audit) return audit.error();
-  Result<std::uint64_t> size = audit->size();
-  if (!size) return size.error();
-  AnsweredQuery out;
-  out.audit_index = *size - 1;
-  // Rule 8: a notice per record returned in full, to its owner unless it asked.
-  for (const protocol::AnswerChild& child : answer->children) {
-    for (const protocol::AnswerRecord& r : child.records) {
-      if (r.authority_id == query.authority_id) continue;
-      protocol::FeedItem item;
-      item.version = protocol::kNoticeFeedItemVersion;
-      item.kind = protocol::FeedKind::access_notice;
-      item.notice = {r.record_id,  query.authority_id, query.user_id,
-                     query.role,   query.purpose,      query.time_ms, {}};
-      Result<std::uint64_t> seq = m.append_feed_item(r.authority_id, std::move(item), now_ms,
-                                                     signing);
-      if (!seq) return seq.error();
-      note_feed_head(out.feeds, r.authority_id, *seq);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    const protocol::Query& query = queries[i];
+    Result<std::uint64_t> index = m.append_audit(entries[i]);
+    if (!index) return index.error();
+    out[i].audit_index = *index;
+    // Rule 8: a notice per record returned in full, to its owner unless it asked.
+    for (const protocol::AnswerChild& child : out[i].answer.children) {
+      for (const protocol::AnswerRecord& r : child.records) {
+        if (r.authority_id == query.authority_id) continue;
+        protocol::FeedItem item;
+        item.version = protocol::kNoticeFeedItemVersion;
+        item.kind = protocol::FeedKind::access_notice;
+        item.notice = {r.record_id,  query.authority_id, query.user_id,
+                       query.role,   query.purpose,      query.time_ms, {}};
+        Result<std::uint64_t> seq =
+            m.append_feed_item(r.authority_id, std::move(item), now_ms, signing);
+        if (!seq) return seq.error();
+        note_feed_head(out[i].feeds, r.authority_id, *seq);
+      }
     }
   }
   if (Status s = tx->commit(); !s) {
     m.pending_synced = false;
     return s.error();
   }
-  out.answer = std::move(answer).value();
   return out;
 }
 
@@ -330,13 +354,10 @@ Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideReq
 
   Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit override");
   if (!tx) return tx.error();
-  if (Status s = m.append_audit(entry); !s) return s.error();
-  Result<AuditLog> audit = AuditLog::prepare(m.db);
-  if (!audit) return audit.error();
-  Result<std::uint64_t> size = audit->size();
-  if (!size) return size.error();
+  Result<std::uint64_t> index = m.append_audit(entry);
+  if (!index) return index.error();
   AnsweredOverride out;
-  out.audit_index = *size - 1;
+  out.audit_index = *index;
   // Every owner of a record answered is told at once, with the reason; the asker's own
   // records excepted (a feed never tells an authority of its own queries, PROTOCOL.md §13.2).
   for (const protocol::OverrideRecord& r : answer.records) {

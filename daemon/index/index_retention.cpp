@@ -346,7 +346,7 @@ Result<IndexRetentionRun> IndexStore::run_retention(protocol::Date today, std::u
     entry.authority_id = step.ref.authority_id;
     entry.purpose = "retention";
     entry.records = {{step.ref.authority_id, step.ref.record_id}};
-    if (Status a = m.append_audit(entry); !a) return a.error();
+    if (auto a = m.append_audit(entry); !a) return a.error();
     if (Status c = tx->commit(); !c) return c.error();
     run.purged.push_back(step.ref);
   }

@@ -45,6 +45,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -473,6 +474,15 @@ class IndexStore {
   Result<AnsweredQuery> answer_query(const protocol::Query& query, const ShieldRoutes& routes,
                                      const protocol::ByteArray<32>& digest_key,
                                      std::uint64_t now_ms, const IndexSigning& signing);
+  // answer_query for several queries at once, as a group commit: each searched and answered
+  // as answer_query does, then ONE write transaction holds every query's audit entry and
+  // notices (one fsync for all; docs/query.md, "Group commit"). The answers are in the order
+  // of `queries`; their audit entries too. An error: nothing is answered, nothing written.
+  Result<std::vector<AnsweredQuery>> answer_queries(std::span<const protocol::Query> queries,
+                                                    const ShieldRoutes& routes,
+                                                    const protocol::ByteArray<32>& digest_key,
+                                                    std::uint64_t now_ms,
+                                                    const IndexSigning& signing);
   // Answers a verified OverrideRequest (the caller checked signature, freshness, replay): the
   // live, not archived records of the child (national id followed through merges), shielded
   // ones as their SealedBlob exactly as stored, clear ones as a search shows them; in ONE

@@ -161,8 +161,9 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision, std:
       signing);
   // The decision is audited in its own transaction: who, which pair, link or separate (the
   // reason stays in the linkage history, not in the audit log).
-  Status audited =
-      change ? m.append_audit(review_audit_entry(out.decision)) : Status(change.error());
+  Status audited = protocol::Ok{};
+  if (!change) audited = change.error();
+  else if (auto a = m.append_audit(review_audit_entry(out.decision)); !a) audited = a.error();
   Status committed = audited ? tx->commit() : audited;
   if (!committed) {
     m.resolver_stale = true;

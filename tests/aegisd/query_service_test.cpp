@@ -7,6 +7,8 @@
 // index store in a TempDir.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <zmq.hpp>
 
 #include "../index/index_fixture.hpp"
@@ -364,5 +366,78 @@ TEST_CASE("query service: a refusal whose audit write fails is still refused",
   CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + kQueryFreshnessMs + 1)) == "stale");
   CHECK(f.service.status()["refusals_audited"] == 1);
   CHECK(f.service.status()["refused"]["stale"] == 2);
+  CHECK(f.audit().size() == 1);
+}
+
+TEST_CASE("query service: messages received together are answered as one group, in order",
+          "[query_service][group]") {
+  ServiceFixture f;
+  Query second = f.q;
+  second.query_id[0] = 5;
+  Query leeds_asks = f.q;
+  leeds_asks.authority_id = "leeds";
+  leeds_asks.signer_serial = kLeedsSerial;
+  leeds_asks.query_id[0] = 6;
+  using aegis::transport::Incoming;
+  const std::vector<Incoming> group{
+      {"c1", "kent", f.request(f.q), true},
+      {"c2", "kent", f.request(f.q), true},                       // the same id again
+      {"c3", "leeds", f.request(second), true},                   // kent's query, leeds's line
+      {"c4", "kent", Bytes{0x01, 0x02}, true},                    // junk
+      {"c5", "kent", f.request(second), false},                   // several frames
+      {"c6", "kent", f.request(second), true},
+      {"c7", "leeds", f.request(leeds_asks, kLeedsSeed), true}};
+  const std::vector<Bytes> replies = f.service.handle(group, kNowMs);
+  REQUIRE(replies.size() == group.size());
+  std::vector<std::string> codes;
+  for (const Bytes& r : replies) {
+    auto m = decode_query_message(r);
+    REQUIRE(m.ok());
+    codes.push_back(f.refusal(*m));
+  }
+  CHECK(codes == std::vector<std::string>{"answered", "replayed", "not_authorised",
+                                          "protocol_error", "protocol_error", "answered",
+                                          "answered"});
+  CHECK(std::get<QueryAnswer>(decode_query_message(replies[5]).value()).answer.query_id ==
+        second.query_id);
+  // The two audited refusals as they came, then the group's three answers in its order.
+  const std::vector<AuditEntry> audit = f.audit();
+  REQUIRE(audit.size() == 5);
+  CHECK(audit[0].action == AuditAction::query_refused);
+  CHECK(audit[1].action == AuditAction::query_refused);
+  for (std::size_t i = 2; i < 5; ++i) CHECK(audit[i].action == AuditAction::query);
+  CHECK(audit[2].detail.find(aegis::protocol::to_hex(f.q.query_id)) != std::string::npos);
+  CHECK(audit[3].detail.find(aegis::protocol::to_hex(second.query_id)) != std::string::npos);
+  CHECK(audit[4].authority_id == std::optional<std::string>("leeds"));
+  // Each advanced feed pumped once for the group (kent's two queries both told leeds).
+  std::vector<std::string> advanced = f.advanced;
+  std::sort(advanced.begin(), advanced.end());
+  CHECK(advanced == std::vector<std::string>{"kent", "leeds"});
+  CHECK(f.service.status()["answered"] == 3);
+}
+
+TEST_CASE("query service: a group whose audit commit fails is refused unavailable, every query",
+          "[query_service][group]") {
+  ServiceFixture f;
+  CHECK(f.refusal(f.send("kent", f.request(f.q))) == "answered");  // the audit tables exist
+  {
+    RawDb raw(f.file);
+    raw.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  Query a = f.q, b = f.q;
+  a.query_id[0] = 7;
+  b.query_id[0] = 8;
+  using aegis::transport::Incoming;
+  const std::vector<Incoming> group{{"c1", "kent", f.request(a), true},
+                                    {"c2", "kent", f.request(b), true}};
+  for (const Bytes& r : f.service.handle(group, kNowMs)) {
+    auto m = decode_query_message(r);
+    REQUIRE(m.ok());
+    CHECK(f.refusal(*m) == "unavailable");
+    CHECK(std::get<QueryRefused>(*m).detail.find("unaudited") != std::string::npos);
+  }
+  CHECK(f.service.status()["answered"] == 1);
+  CHECK(f.service.status()["refused"]["unavailable"] == 2);
   CHECK(f.audit().size() == 1);
 }

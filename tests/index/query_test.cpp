@@ -200,3 +200,71 @@ TEST_CASE("query: an audit write that fails answers nothing and writes nothing",
   CHECK(*f.store.audit_size() == *size);
   CHECK(f.verified_feed("leeds").size() == leeds_feed);  // no notice either
 }
+
+TEST_CASE("query: a group is answered in order, one audit entry each, in one transaction",
+          "[query][group]") {
+  QueryFixture f;
+  Query by_leeds = f.amelia_query("leeds");
+  by_leeds.query_id[0] = 2;
+  const std::vector<Query> group{f.amelia_query("kent"), f.noah_query(), by_leeds};
+  auto r = f.store.answer_queries(group, {{"york", "York shield team"}}, kDigestKey, kNowMs,
+                                  f.signing);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 3);
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    CHECK((*r)[i].answer.query_id == group[i].query_id);
+    CHECK((*r)[i].audit_index == i);  // entries in the group's order, one each
+    CHECK(f.audit_entry(i).authority_id == group[i].authority_id);
+  }
+  CHECK((*r)[1].answer.children.at(0).shielded);
+  // Each query notified the other owner: leeds of kent's search, kent of leeds's.
+  REQUIRE((*r)[0].feeds.size() == 1);
+  CHECK((*r)[0].feeds[0].authority_id == "leeds");
+  CHECK((*r)[1].feeds.empty());
+  REQUIRE((*r)[2].feeds.size() == 1);
+  CHECK((*r)[2].feeds[0].authority_id == "kent");
+  CHECK(f.notices("leeds").size() == 1);
+  CHECK(f.notices("kent").size() == 1);
+  CHECK(f.notices("york").empty());
+  auto report = f.store.verify_audit(f.trust);
+  REQUIRE(report.ok());
+  CHECK(report->intact());
+}
+
+TEST_CASE("query: an empty group answers nothing and writes nothing", "[query][group]") {
+  QueryFixture f;
+  auto r = f.store.answer_queries({}, {}, kDigestKey, kNowMs, f.signing);
+  REQUIRE(r.ok());
+  CHECK(r->empty());
+  CHECK(*f.store.audit_size() == 0);
+}
+
+TEST_CASE("query: a group whose second audit write fails answers none and writes none",
+          "[query][group]") {
+  QueryFixture f;
+  f.ask(f.noah_query());  // the audit tables exist from the first entry on (york: no notice)
+  REQUIRE(*f.store.audit_size() == 1);
+  {
+    RawDb raw(f.file);  // the second entry of the group fails, after the first's notice
+    raw.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries "
+             "WHEN (SELECT count(*) FROM audit_entries) >= 2 "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  Query by_leeds = f.amelia_query("leeds");
+  by_leeds.query_id[0] = 2;
+  const std::vector<Query> group{f.amelia_query("kent"), by_leeds};
+  auto r = f.store.answer_queries(group, {}, kDigestKey, kNowMs, f.signing);
+  REQUIRE_FALSE(r.ok());
+  CHECK(*f.store.audit_size() == 1);
+  CHECK(f.notices("leeds").empty());  // the first query's notice rolled back with it
+  CHECK(f.notices("kent").empty());
+  // The store goes on: once the fault is gone the same group is answered.
+  {
+    RawDb raw(f.file);
+    raw.exec("DROP TRIGGER no_audit");
+  }
+  auto again = f.store.answer_queries(group, {}, kDigestKey, kNowMs, f.signing);
+  REQUIRE(again.ok());
+  CHECK(*f.store.audit_size() == 3);
+  CHECK(f.notices("leeds").size() == 1);
+}
