@@ -66,9 +66,9 @@ void QueryService::watches(std::vector<Watch>& out) {
 void QueryService::on_message() {
   const std::uint64_t turn_ends = steady_ms() + kMaxTurnMs;  // role.hpp: a flood starves nothing
   while (steady_ms() < turn_ends) {
-    // Everything waiting, up to kMaxGroup, is one group: one audit commit for its queries.
+    // Everything waiting, up to kMaxQueryGroup, is one group: one audit commit for its queries.
     std::vector<transport::Incoming> group;
-    while (group.size() < kMaxGroup) {
+    while (group.size() < index::kMaxQueryGroup) {
       std::optional<transport::Incoming> in = server_->receive();
       if (!in) break;
       group.push_back(std::move(*in));

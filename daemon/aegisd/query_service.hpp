@@ -5,7 +5,7 @@
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
 //   the window (replayed) -> IndexStore::answer_queries (search, answer, and in ONE transaction
 //   the audit entry and the owners' access notices) -> QueryAnswer. The queries waiting on the
-//   socket (up to kMaxGroup) are answered together: one transaction, one fsync, for all their
+//   socket (up to index::kMaxQueryGroup) are answered together: one transaction, one fsync, for all their
 //   audit entries (a group commit); no answer is sent before that commit.
 // Per OverrideRequest the same checks (on its inner query) -> IndexStore::answer_override (the
 // child's records, sealed ones as stored; in ONE transaction the audit entry marked for
@@ -86,9 +86,6 @@ class QueryService {
   // One message from `authority`, as handle above.
   protocol::Bytes handle(const std::string& authority, protocol::ByteView payload,
                          std::uint64_t now_ms);
-
-  // The most messages on_message takes into one group.
-  static constexpr std::size_t kMaxGroup = 64;
 
  private:
   void on_message();

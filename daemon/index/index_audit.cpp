@@ -11,12 +11,6 @@ namespace aegis::index {
 
 namespace {
 
-// The audit log inside an open write transaction, its tables created on first use.
-Result<AuditLog> writable_audit(sql::Db& db) {
-  if (Status s = AuditLog::create_tables(db); !s) return s.error();
-  return AuditLog::prepare(db);
-}
-
 // The audit log for reading: a store that never logged anything gets its (empty) tables first,
 // in a short write transaction of their own.
 Status ensure_audit_tables(sql::Db& db) {
@@ -32,8 +26,13 @@ Status ensure_audit_tables(sql::Db& db) {
 
 }  // namespace
 
+Result<AuditLog> IndexStore::Impl::writable_audit() {
+  if (Status s = AuditLog::create_tables(db); !s) return s.error();
+  return AuditLog::prepare(db);
+}
+
 Result<std::uint64_t> IndexStore::Impl::append_audit(const protocol::AuditEntry& entry) {
-  Result<AuditLog> audit = writable_audit(db);
+  Result<AuditLog> audit = writable_audit();
   if (!audit) return audit.error();
   return audit->append(entry);
 }
@@ -42,7 +41,7 @@ Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "record trust");
   if (!tx) return tx.error();
   if (Status s = sql::raise_trust_version(impl_->db, trust.version()); !s) return s.error();
-  Result<AuditLog> audit = writable_audit(impl_->db);
+  Result<AuditLog> audit = impl_->writable_audit();
   if (!audit) return audit.error();
   Result<std::size_t> appended = audit->record_trust(trust, now_ms);
   if (!appended) return appended.error();
@@ -63,7 +62,7 @@ Result<std::optional<AuditCheckpointMade>> IndexStore::audit_checkpoint_if_due(
     std::uint64_t now_ms, const IndexSigning& signing, const AuditPolicy& policy) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "audit checkpoint");
   if (!tx) return tx.error();
-  Result<AuditLog> audit = writable_audit(impl_->db);
+  Result<AuditLog> audit = impl_->writable_audit();
   if (!audit) return audit.error();
   Result<std::optional<StoredCheckpoint>> made =
       audit->checkpoint_if_due(now_ms, policy, signing.signer, signing.signer_serial);

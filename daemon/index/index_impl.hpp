@@ -160,6 +160,9 @@ struct IndexStore::Impl {
   // there (index_audit.cpp). Returns the feeds it advanced.
   Result<std::vector<FeedHead>> send_checkpoint(AuditLog& audit, const StoredCheckpoint& made,
                                                 std::uint64_t now_ms, const IndexSigning& signing);
+  // The audit log inside the caller's open write transaction, its tables created on first use:
+  // one set of prepared statements for several appends (index_audit.cpp).
+  Result<AuditLog> writable_audit();
   // Appends `entry` to the audit log inside the caller's open write transaction, so the entry
   // and the action it records commit (or roll back) together (index_audit.cpp). Returns the
   // entry's index in the log.

@@ -334,6 +334,10 @@ using ShieldRoutes = std::map<std::string, std::string, std::less<>>;
 
 // A query answered: the answer, its audit entry, and the owning authorities whose feed got an
 // access notice (aegisd sends them their new items).
+// The most queries the query service answers as one group (IndexStore::answer_queries): what
+// is waiting on its socket, up to this many.
+inline constexpr std::size_t kMaxQueryGroup = 64;
+
 struct AnsweredQuery {
   protocol::Answer answer;
   std::uint64_t audit_index = 0;  // the query's entry in the audit log
@@ -474,10 +478,11 @@ class IndexStore {
   Result<AnsweredQuery> answer_query(const protocol::Query& query, const ShieldRoutes& routes,
                                      const protocol::ByteArray<32>& digest_key,
                                      std::uint64_t now_ms, const IndexSigning& signing);
-  // answer_query for several queries at once, as a group commit: each searched and answered
-  // as answer_query does, then ONE write transaction holds every query's audit entry and
-  // notices (one fsync for all; docs/query.md, "Group commit"). The answers are in the order
-  // of `queries`; their audit entries too. An error: nothing is answered, nothing written.
+  // answer_query for several queries at once (the service gives up to kMaxQueryGroup), as a
+  // group commit: each searched and answered as answer_query does, then ONE write transaction
+  // holds every query's audit entry and notices (one fsync for all; docs/query.md, "Group
+  // commit"). The answers, and their audit entries, are in the order of `queries`. An error:
+  // nothing is answered, nothing written.
   Result<std::vector<AnsweredQuery>> answer_queries(std::span<const protocol::Query> queries,
                                                     const ShieldRoutes& routes,
                                                     const protocol::ByteArray<32>& digest_key,
