@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerates the seed corpora in fuzz/corpus/<target>/ (docs/RELIABILITY.md) from the
 project's own test vectors and test files: valid examples, plus a few small invalid ones so
-each decoder's error paths are reached from the start. Run from anywhere; rewrites the folders.
+each decoder's error paths are reached from the start. Run from anywhere; rewrites the folders
+but keeps the regression-* seeds.
 """
 import json
 import pathlib
@@ -24,8 +25,10 @@ def write(target, name, data):
     (CORPUS / target / name).write_bytes(data)
 
 
-def vectors(target, file, key, prefix):
+def vectors(target, file, key, prefix, kind=None):
+    """The cases of a vector file (those whose "object" is `kind`, when given)."""
     cases = json.loads((ROOT / "protocol" / "vectors" / file).read_text())["cases"]
+    cases = [c for c in cases if kind is None or c["object"] == kind]
     taken = 0
     for i, case in enumerate(cases):
         data = bytes.fromhex(case[key])
@@ -55,8 +58,12 @@ CSV_AEGIS = (
 
 
 def main():
+    # Regression seeds (inputs a run once found, named regression-*) are kept; the rest is
+    # written again.
+    kept = {f: f.read_bytes() for f in CORPUS.glob("*/regression-*")}
     shutil.rmtree(CORPUS, ignore_errors=True)
-    for t in ["envelope", "sync_message", "feed_item", "ctf", "cin", "csv", "config"]:
+    for t in ["envelope", "sync_message", "feed_item", "query_message", "ctf", "cin", "csv",
+              "config"]:
         (CORPUS / t).mkdir(parents=True)
     vectors("envelope", "valid_envelope.json", "wire_hex", "valid")
     vectors("envelope", "invalid_envelope.json", "wire_hex", "invalid")
@@ -64,12 +71,16 @@ def main():
     vectors("sync_message", "invalid_sync.json", "message_hex", "invalid")
     vectors("feed_item", "valid_feed.json", "wire_hex", "valid")
     vectors("feed_item", "invalid_feed.json", "wire_hex", "invalid")
+    vectors("query_message", "valid_query.json", "hex", "valid", "query_message")
+    vectors("query_message", "invalid_query.json", "hex", "invalid", "query_message")
     files("ctf", "tests/data/ctf", "*.xml")
     files("cin", "tests/data/cin", "*.xml")
     files("csv", "tests/data/febrl", "*.csv")
     write("csv", "aegis-columns.csv", CSV_AEGIS.encode())
     files("config", "packaging", "*.toml")
     write("config", "authority-inbox.toml", (ROOT / "fuzz" / "seed-authority.toml").read_bytes())
+    for f, data in kept.items():
+        f.write_bytes(data)
     for t in sorted(CORPUS.iterdir()):
         print(f"{t.name}: {len(list(t.iterdir()))} seeds")
 

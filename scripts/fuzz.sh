@@ -11,7 +11,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-300}
 build=${FUZZ_BUILD_DIR:-$here/build-fuzz}
-read -r -a targets <<<"${FUZZ_TARGETS:-envelope sync_message feed_item ctf cin csv config}"
+read -r -a targets <<<"${FUZZ_TARGETS:-envelope sync_message feed_item query_message ctf cin csv config}"
 
 bash "$here/scripts/install-deps.sh" >/dev/null
 start=$(date +%s)
