@@ -160,6 +160,13 @@ struct IndexStore::Impl {
   // there (index_audit.cpp). Returns the feeds it advanced.
   Result<std::vector<FeedHead>> send_checkpoint(AuditLog& audit, const StoredCheckpoint& made,
                                                 std::uint64_t now_ms, const IndexSigning& signing);
+  // Tells `owner`, in its feed, that the asker of `query` was shown its record `record_id`
+  // (access_notice) or opened it (override_notice, with the reason); notes the feed's new head
+  // in `feeds` (index_query.cpp).
+  Status notify_owner(protocol::FeedKind kind, const std::string& owner,
+                      const std::string& record_id, const protocol::Query& query,
+                      const std::string& reason, std::uint64_t now_ms,
+                      const IndexSigning& signing, std::vector<FeedHead>& feeds);
   // The audit log inside the caller's open write transaction, its tables created on first use:
   // one set of prepared statements for several appends (index_audit.cpp).
   Result<AuditLog> writable_audit();

@@ -87,6 +87,18 @@ struct OverrideSource {
   protocol::RecordPayload payload;
 };
 
+// An audit entry's who and why: the asker's user, authority and purpose, at now_ms.
+protocol::AuditEntry asker_entry(protocol::AuditAction action, const protocol::Query& query,
+                                 std::uint64_t now_ms) {
+  protocol::AuditEntry entry;
+  entry.timestamp_ms = now_ms;
+  entry.action = action;
+  entry.actor = query.user_id;
+  entry.authority_id = query.authority_id;
+  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  return entry;
+}
+
 // The audit entry of an answered query (rule 9): who, why, a keyed digest of the criteria,
 // every record whose child was shown (a shielded child's identity too).
 protocol::AuditEntry query_audit_entry(const protocol::Query& query,
@@ -95,12 +107,7 @@ protocol::AuditEntry query_audit_entry(const protocol::Query& query,
                                            all_records,
                                        const protocol::ByteArray<32>& digest_key,
                                        std::uint64_t now_ms) {
-  protocol::AuditEntry entry;
-  entry.timestamp_ms = now_ms;
-  entry.action = protocol::AuditAction::query;
-  entry.actor = query.user_id;
-  entry.authority_id = query.authority_id;
-  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  protocol::AuditEntry entry = asker_entry(protocol::AuditAction::query, query, now_ms);
   entry.query_digest = criteria_digest(query.criteria, digest_key);
   std::set<resolve::RecordRef> shown;
   for (const protocol::AnswerChild& child : answer.children) {
@@ -134,6 +141,21 @@ Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& auth
   if (!wire) return wire.error();
   if (Status s = write_feed_head((*head)->aid, feed); !s) return s.error();
   return feed.last_seq;
+}
+
+Status IndexStore::Impl::notify_owner(protocol::FeedKind kind, const std::string& owner,
+                                      const std::string& record_id, const protocol::Query& query,
+                                      const std::string& reason, std::uint64_t now_ms,
+                                      const IndexSigning& signing, std::vector<FeedHead>& feeds) {
+  protocol::FeedItem item;
+  item.version = protocol::kNoticeFeedItemVersion;
+  item.kind = kind;
+  item.notice = {record_id,     query.authority_id, query.user_id, query.role,
+                 query.purpose, query.time_ms,      reason};
+  Result<std::uint64_t> seq = append_feed_item(owner, std::move(item), now_ms, signing);
+  if (!seq) return seq.error();
+  note_feed_head(feeds, owner, *seq);
+  return protocol::Ok{};
 }
 
 // Each live record's MatchRecord (its stored payload decoded) under its national id, inside
@@ -245,15 +267,10 @@ Result<std::vector<AnsweredQuery>> IndexStore::answer_queries(
     for (const protocol::AnswerChild& child : out[i].answer.children) {
       for (const protocol::AnswerRecord& r : child.records) {
         if (r.authority_id == query.authority_id) continue;
-        protocol::FeedItem item;
-        item.version = protocol::kNoticeFeedItemVersion;
-        item.kind = protocol::FeedKind::access_notice;
-        item.notice = {r.record_id,  query.authority_id, query.user_id,
-                       query.role,   query.purpose,      query.time_ms, {}};
-        Result<std::uint64_t> seq =
-            m.append_feed_item(r.authority_id, std::move(item), now_ms, signing);
-        if (!seq) return seq.error();
-        note_feed_head(out[i].feeds, r.authority_id, *seq);
+        if (Status n = m.notify_owner(protocol::FeedKind::access_notice, r.authority_id,
+                                      r.record_id, query, {}, now_ms, signing, out[i].feeds);
+            !n)
+          return n.error();
       }
     }
   }
@@ -337,12 +354,8 @@ Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideReq
          protocol::encode_override_answer(answer).size() > protocol::kMaxAnswerSize)
     answer.records.pop_back();
 
-  protocol::AuditEntry entry;
-  entry.timestamp_ms = now_ms;
-  entry.action = protocol::AuditAction::override_shield;
-  entry.actor = query.user_id;
-  entry.authority_id = query.authority_id;
-  entry.purpose = std::string(protocol::query_purpose_name(query.purpose));
+  protocol::AuditEntry entry =
+      asker_entry(protocol::AuditAction::override_shield, query, now_ms);
   std::size_t sealed = 0;
   for (const protocol::OverrideRecord& r : answer.records) {
     entry.records.push_back({r.authority_id, r.record_id});
@@ -365,15 +378,10 @@ Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideReq
   // records excepted (a feed never tells an authority of its own queries, PROTOCOL.md §13.2).
   for (const protocol::OverrideRecord& r : answer.records) {
     if (r.authority_id == query.authority_id) continue;
-    protocol::FeedItem item;
-    item.version = protocol::kNoticeFeedItemVersion;
-    item.kind = protocol::FeedKind::override_notice;
-    item.notice = {r.record_id, query.authority_id, query.user_id, query.role,
-                   query.purpose, query.time_ms, request.reason};
-    Result<std::uint64_t> seq =
-        m.append_feed_item(r.authority_id, std::move(item), now_ms, signing);
-    if (!seq) return seq.error();
-    note_feed_head(out.feeds, r.authority_id, *seq);
+    if (Status n = m.notify_owner(protocol::FeedKind::override_notice, r.authority_id,
+                                  r.record_id, query, request.reason, now_ms, signing, out.feeds);
+        !n)
+      return n.error();
   }
   if (Status s = tx->commit(); !s) {
     m.pending_synced = false;

@@ -215,6 +215,13 @@ struct IndexFixture {
     return std::move(r).value();
   }
 
+  // True when the whole audit log verifies from the stored bytes (AuditLog::verify).
+  bool audit_intact() {
+    auto report = store.verify_audit(trust);
+    REQUIRE(report.ok());
+    return report->intact();
+  }
+
   // Verifies the whole feed of `authority` as the authority does; returns the items.
   std::vector<FeedItem> verified_feed(const std::string& authority) {
     auto wires = store.feed_range(authority, 1, 1u << 20);
