@@ -209,6 +209,7 @@ void QueryService::answer_group(const std::vector<protocol::Query>& queries,
                  "the query could not be audited; nothing is answered unaudited");
     return;
   }
+  ++groups_;
   std::vector<index::FeedHead> feeds;  // each advanced feed once, at its newest item
   for (std::size_t k = 0; k < queries.size(); ++k) {
     const protocol::Query& q = queries[k];
@@ -276,6 +277,7 @@ protocol::Bytes QueryService::answer_override(const std::string& authority,
 nlohmann::ordered_json QueryService::status() {
   return {{"listen", server_->endpoint()},
           {"answered", answered_},
+          {"groups", groups_},
           {"overrides_answered", overrides_answered_},
           {"refused", refused_},
           {"refusals_audited", refusals_audited_}};

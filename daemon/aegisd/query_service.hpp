@@ -123,6 +123,7 @@ class QueryService {
   std::unique_ptr<transport::IndexServer> server_;
   ReplayGuard replays_;
   std::uint64_t answered_ = 0;
+  std::uint64_t groups_ = 0;  // audit commits of answered queries (answered / groups: group size)
   std::uint64_t overrides_answered_ = 0;
   std::map<std::string, std::uint64_t> refused_;  // by code
   std::uint64_t refusals_audited_ = 0;

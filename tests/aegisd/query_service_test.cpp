@@ -414,6 +414,7 @@ TEST_CASE("query service: messages received together are answered as one group, 
   std::sort(advanced.begin(), advanced.end());
   CHECK(advanced == std::vector<std::string>{"kent", "leeds"});
   CHECK(f.service.status()["answered"] == 3);
+  CHECK(f.service.status()["groups"] == 1);
 }
 
 TEST_CASE("query service: a group whose audit commit fails is refused unavailable, every query",
@@ -438,6 +439,7 @@ TEST_CASE("query service: a group whose audit commit fails is refused unavailabl
     CHECK(std::get<QueryRefused>(*m).detail.find("unaudited") != std::string::npos);
   }
   CHECK(f.service.status()["answered"] == 1);
+  CHECK(f.service.status()["groups"] == 1);  // the failed group is not counted
   CHECK(f.service.status()["refused"]["unavailable"] == 2);
   CHECK(f.audit().size() == 1);
 }
