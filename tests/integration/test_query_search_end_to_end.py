@@ -6,8 +6,11 @@
 # shield route only, and by postcode not at all. Leeds receives the access notice of Kent's
 # search (Kent none for its own record); the index's audit log holds one entry per query and
 # `aegis audit verify` passes; no canary appears in the index's files, its log or any answer.
-# Bad input is refused by the authority with the field named. (Stale, replayed and unsigned
+# Twelve searches from the three authorities at once are each answered to the daemon that asked
+# (the index answers them in groups, one audit commit each). Bad input is refused by the
+# authority with the field named. (Stale, replayed and unsigned
 # queries are refused by the index: tests/aegisd/query_service_test.cpp drives those.)
+import concurrent.futures
 import glob
 import json
 import os
@@ -128,9 +131,29 @@ def test(c):
                      "--family", "B", "--dob", "2015-03-14", check_rc=False)
     h.check(bad.returncode == 1 and "purpose" in bad.stderr, f"bad purpose: {bad.stderr}")
 
+    # Searches from all three authorities at once: the index answers what waits on its query
+    # socket as one group (one audit commit); each answer must reach the daemon that asked.
+    before = c.index.status()["queries"]
+    asks = [(a, "Amelia", "Hartley", "2015-03-14") for a in (kent, leeds, manchester)] + \
+           [(a, "Poppy", "Ashworth", "2013-02-11") for a in (kent, leeds, manchester)]
+    asks = asks * 2
+    with concurrent.futures.ThreadPoolExecutor(len(asks)) as pool:
+        got = list(pool.map(lambda q: search(q[0], "--given", q[1], "--family", q[2], "--dob",
+                                             q[3]), asks))
+    for (a, given, _, _), r in zip(asks, got):
+        answers.append(r)
+        h.check(len(r["children"]) == 1 and r["children"][0]["identity"]["name"]["given"] == given,
+                f"{a.name} asked for {given}, got {r}")
+    after = c.index.status()["queries"]
+    answered = after["answered"] - before["answered"]
+    groups = after["groups"] - before["groups"]
+    h.check(answered == len(asks) and 1 <= groups <= answered,
+            f"{answered} answered in {groups} groups")
+    h.log(f"{answered} concurrent searches answered in {groups} audit commits")
+
     # The audit log: one query entry per answered search, and it verifies.
     entries = h.query(c.index.db, "SELECT count(*) FROM audit_entries")[0][0]
-    h.check(entries >= 5, f"audit entries: {entries}")
+    h.check(entries >= 5 + len(asks), f"audit entries: {entries}")
     c.index.aegis("audit", "verify")
 
     # Canaries: nowhere at the index (database, WAL, log) nor in any answer.
