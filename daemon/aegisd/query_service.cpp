@@ -36,11 +36,14 @@ protocol::ByteArray<32> audit_digest_key(const protocol::Signer& index) {
 bool ReplayGuard::first_seen(const std::string& authority, const protocol::QueryId& id,
                              std::uint64_t time_ms, std::uint64_t now_ms) {
   const std::uint64_t keep = 2 * protocol::kQueryFreshnessMs;
-  for (auto it = seen_.begin(); it != seen_.end();) {
-    if (it->second + keep < now_ms) it = seen_.erase(it);
-    else ++it;
+  while (!by_time_.empty() && by_time_.begin()->first + keep < now_ms) {
+    seen_.erase(by_time_.begin()->second);
+    by_time_.erase(by_time_.begin());
   }
-  return seen_.emplace(std::make_pair(authority, id), time_ms).second;
+  Key key(authority, id);
+  if (!seen_.insert(key).second) return false;
+  by_time_.emplace(time_ms, std::move(key));
+  return true;
 }
 
 QueryService::QueryService(const config::Config& config, index::IndexStore& store,

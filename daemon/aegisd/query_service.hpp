@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,13 +53,16 @@ protocol::ByteArray<32> audit_digest_key(const protocol::Signer& index);
 class ReplayGuard {
  public:
   // True (and remembered) the first time (authority, id) is seen; false for a repeat. Forgets
-  // ids whose query time is more than twice the freshness window before now_ms.
+  // ids whose query time is more than twice the freshness window before now_ms. O(log n) a
+  // call: the ids are also kept in query-time order, so forgetting looks only at the oldest.
   bool first_seen(const std::string& authority, const protocol::QueryId& id,
                   std::uint64_t time_ms, std::uint64_t now_ms);
   std::size_t size() const { return seen_.size(); }
 
  private:
-  std::map<std::pair<std::string, protocol::QueryId>, std::uint64_t> seen_;
+  using Key = std::pair<std::string, protocol::QueryId>;
+  std::set<Key> seen_;
+  std::set<std::pair<std::uint64_t, Key>> by_time_;  // (query time, key) of every id in seen_
 };
 
 class QueryService {

@@ -187,6 +187,24 @@ TEST_CASE("query service: the replay guard forgets ids after twice the window", 
   CHECK(g.size() == 1);
 }
 
+TEST_CASE("query service: the replay guard forgets the oldest ids first and keeps the rest",
+          "[query_service]") {
+  ReplayGuard g;
+  const std::uint64_t keep = 2 * kQueryFreshnessMs;
+  for (std::uint8_t i = 0; i < 10; ++i) {
+    const std::uint64_t t = 1000 + 1000 * std::uint64_t{i};
+    CHECK(g.first_seen("kent", QueryId{i}, t, t));
+  }
+  CHECK(g.size() == 10);
+  // Query times 1000..5000 are now more than twice the window old; 6000..10000 are not.
+  const std::uint64_t now = 5500 + keep;
+  CHECK(g.first_seen("kent", QueryId{0}, now, now));  // forgotten: new again
+  CHECK(g.size() == 6);
+  CHECK_FALSE(g.first_seen("kent", QueryId{7}, now, now));  // kept: a replay
+  CHECK_FALSE(g.first_seen("kent", QueryId{0}, now, now));
+  CHECK(g.size() == 6);
+}
+
 // ---- Overrides (break-glass, docs/query.md rule 6): the same checks on the inner query, then
 // IndexStore::answer_override; refusal codes for a child that is not shielded or unknown.
 
