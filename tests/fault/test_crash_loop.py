@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness as h  # noqa: E402
 
 KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "200"))
-WRITE_RATE = float(os.environ.get("AEGIS_FAULT_WRITE_RATE", "40"))  # records/s per writer
+WRITE_RATE = float(os.environ.get("AEGIS_FAULT_WRITE_RATE", "60"))  # records/s per writer
 BATCH = 20            # records per writer commit run (each record its own transaction)
 MAX_DELAY_S = 1.5     # a kill comes 0..MAX_DELAY_S after the previous restart
 
@@ -68,7 +68,7 @@ def applied_total(c, names):
 
 
 def live_records(c):
-    return h.query(c.index.db, "SELECT count(*) FROM records WHERE deleted = 0")[0][0]
+    return h.query(c.index.db, "SELECT count(*) FROM current_records WHERE deleted = 0")[0][0]
 
 
 def restart(victim):
