@@ -1116,9 +1116,14 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
            std::pair(live[b].aid, live[b].state.last_seq);
   });
   // They are read on this thread (the connection's) and decoded on a second one, a chunk
-  // behind: decoding is pure CPU, about as long as reading (docs/RELIABILITY.md §6).
+  // behind: decoding is pure CPU, longer than the reading (docs/RELIABILITY.md §6).
   std::vector<resolve::MatchRecord> records(live.size());
   const std::string no_name;
+  auto name_of = [&](std::int64_t aid) -> const std::string& {  // no insertion: thread-safe
+    const auto name = names.find(aid);
+    return name == names.end() ? no_name : name->second;
+  };
+  auto label = [&](const Live& l) { return "record " + name_of(l.aid) + "/" + l.record_id; };
   struct Chunk {
     std::size_t from = 0, to = 0;       // positions in by_key
     std::vector<Bytes> wires;           // the envelope of by_key[from + k]
@@ -1136,13 +1141,9 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
       env->bind(1, schema::log_key(l.aid, l.state.last_seq));
       Result<bool> found = env->step();
       if (!found) return found.error();
-      if (!*found) {
-        const auto name = names.find(l.aid);
-        return index_error(IndexErrc::corrupt,
-                           "record " + (name == names.end() ? no_name : name->second) + "/" +
-                               l.record_id + ": envelope " + std::to_string(l.state.last_seq) +
-                               " is missing");
-      }
+      if (!*found)
+        return index_error(IndexErrc::corrupt, label(l) + ": envelope " +
+                                                   std::to_string(l.state.last_seq) + " is missing");
       const ByteView wire = env->blob_view(0);
       c.wires.emplace_back(wire.begin(), wire.end());
     }
@@ -1152,16 +1153,13 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
     for (std::size_t k = c.from; k < c.to; ++k) {
       const std::size_t i = by_key[k];
       const Live& l = live[i];
-      const auto name = names.find(l.aid);
-      const resolve::RecordRef ref{name == names.end() ? no_name : name->second, l.record_id};
       Result<protocol::RecordPayload> p =
-          decode_payload(c.wires[k - c.from], l.record_id, l.state.last_seq,
-                         "record " + ref.authority_id + "/" + ref.record_id);
+          decode_payload(c.wires[k - c.from], l.record_id, l.state.last_seq, label(l));
       if (!p) {
         c.error = p.error();
         return;
       }
-      records[i] = match_record(ref, *p);
+      records[i] = match_record({name_of(l.aid), l.record_id}, *p);
     }
   };
   Chunk decoding, reading;

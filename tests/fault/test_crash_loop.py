@@ -12,11 +12,12 @@
 # everything it holds (its restart grows with its records: RELIABILITY §6).
 # The load is steady, not as fast as possible: each writer commits BATCH records back to back
 # (each its own transaction, as fast as the store allows), then waits until its average is
-# WRITE_RATE records a second (AEGIS_FAULT_WRITE_RATE). Every moment of the loop still has
-# commits, pushes and applies in flight, and a restarted daemon always finds a backlog; but the
-# store grows with the run's length, not with the machine's speed, so the index's restarts (and
+# WRITE_RATE records a second (AEGIS_FAULT_WRITE_RATE). Commits, pushes and applies still go on
+# all through the loop (a burst of BATCH every BATCH / WRITE_RATE s from each writer), and a
+# restarted daemon always finds a backlog; but the store grows with the run's length, not with the machine's speed, so the index's restarts (and
 # with them the run) stay bounded. The kill moments stay random: 0..MAX_DELAY_S, uniform, after
-# the previous restart.
+# the previous restart. A restart is watched every WATCH_S (log, status, the index's progress),
+# so the times printed are the daemons', not the polling's.
 # AEGIS_TEST_SEED=<n> replays one sequence of choices (victims, delays); the moments still vary.
 import collections
 import os
@@ -32,6 +33,7 @@ KILLS = int(os.environ.get("AEGIS_FAULT_KILLS", "200"))
 WRITE_RATE = float(os.environ.get("AEGIS_FAULT_WRITE_RATE", "60"))  # records/s per writer
 BATCH = 20            # records per writer commit run (each record its own transaction)
 MAX_DELAY_S = 1.5     # a kill comes 0..MAX_DELAY_S after the previous restart
+WATCH_S = 0.02        # between looks at a restarting daemon (its log, status, the index)
 
 
 class Writer(threading.Thread):
@@ -76,9 +78,9 @@ def restart(victim):
     # The index rebuilds its resolution engine from every record before it is ready (RELIABILITY
     # §6): longer than the harness's start bound once it holds tens of thousands.
     since = victim.start(wait=False)
-    victim.wait_log(r"^<6>ready role=", since, timeout=h.SYNC_TIMEOUT, interval=0.02)
+    victim.wait_log(r"^<6>ready role=", since, timeout=h.SYNC_TIMEOUT, interval=WATCH_S)
     h.wait_until(lambda: victim.status(), h.START_TIMEOUT, f"{victim.name}: status answering",
-                 0.02)
+                 WATCH_S)
 
 
 def kill_and_restart(c, victim, names):
@@ -91,7 +93,7 @@ def kill_and_restart(c, victim, names):
     restart(victim)
     started = time.monotonic() - killed_at
     h.wait_until(lambda: applied_total(c, watched) > before or c.caught_up(watched, feed=False),
-                 h.SYNC_TIMEOUT, f"sync to resume after {victim.name} was killed", 0.02)
+                 h.SYNC_TIMEOUT, f"sync to resume after {victim.name} was killed", WATCH_S)
     seconds = time.monotonic() - killed_at
     h.log(f"{victim.name} killed: ready again after {started:.2f} s, sync moved after "
           f"{seconds:.2f} s")
