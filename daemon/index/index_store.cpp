@@ -101,6 +101,9 @@ unsigned thread_count(unsigned wanted) {
   return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
 }
 
+// Records whose envelopes build_resolver reads while the previous ones are decoded.
+constexpr std::size_t kDecodeChunk = 2048;
+
 // The meta key of the learned matching figures (resolution_training.hpp, encode_training).
 constexpr std::string_view kTrainingKey = "resolution_training";
 
@@ -1002,25 +1005,35 @@ Result<std::int64_t> IndexStore::Impl::aid_of(const std::string& authority_id) {
   return (*head)->aid;
 }
 
-Result<protocol::RecordPayload> IndexStore::Impl::read_payload(std::int64_t aid,
-                                                               std::string_view record_id,
-                                                               std::uint64_t seq,
-                                                               const std::string& label) {
-  sql::Use env(*st.select_envelope);  // kept: a rebuild reads one per live record
-  env->bind(1, schema::log_key(aid, seq));
-  Result<bool> found = env->step();
-  if (!found) return found.error();
-  if (!*found)
-    return index_error(IndexErrc::corrupt,
-                       label + ": envelope " + std::to_string(seq) + " is missing");
-  // Verified on receipt: decoding is enough here.
-  auto wrapper = protocol::decode_signed(env->blob_view(0), "envelope");
+namespace {
+
+// The payload of `wire`, the stored envelope `seq` that writes `record_id` (verified on receipt:
+// decoding is enough here). Touches no database.
+Result<protocol::RecordPayload> decode_payload(ByteView wire, std::string_view record_id,
+                                               std::uint64_t seq, const std::string& label) {
+  auto wrapper = protocol::decode_signed(wire, "envelope");
   if (!wrapper) return index_error(IndexErrc::corrupt, label + ": " + wrapper.error().message());
   auto e = protocol::decode_envelope_body(wrapper->body);
   if (!e) return index_error(IndexErrc::corrupt, label + ": " + e.error().message());
   if (e->record_id != record_id || e->seq != seq || !e->payload)
     return index_error(IndexErrc::corrupt, label + ": its envelope does not write it");
   return std::move(*e->payload);
+}
+
+}  // namespace
+
+Result<protocol::RecordPayload> IndexStore::Impl::read_payload(std::int64_t aid,
+                                                               std::string_view record_id,
+                                                               std::uint64_t seq,
+                                                               const std::string& label) {
+  sql::Use env(*st.select_envelope);
+  env->bind(1, schema::log_key(aid, seq));
+  Result<bool> found = env->step();
+  if (!found) return found.error();
+  if (!*found)
+    return index_error(IndexErrc::corrupt,
+                       label + ": envelope " + std::to_string(seq) + " is missing");
+  return decode_payload(env->blob_view(0), record_id, seq, label);
 }
 
 std::string IndexStore::Impl::mint_national_id() {
@@ -1102,14 +1115,63 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
     return std::pair(live[a].aid, live[a].state.last_seq) <
            std::pair(live[b].aid, live[b].state.last_seq);
   });
+  // They are read on this thread (the connection's) and decoded on a second one, a chunk
+  // behind: decoding is pure CPU, longer than the reading (docs/RELIABILITY.md §6).
   std::vector<resolve::MatchRecord> records(live.size());
-  for (const std::size_t i : by_key) {
-    const Live& l = live[i];
-    const resolve::RecordRef ref{names[l.aid], l.record_id};
-    Result<protocol::RecordPayload> p = read_payload(
-        l.aid, l.record_id, l.state.last_seq, "record " + ref.authority_id + "/" + ref.record_id);
-    if (!p) return p.error();
-    records[i] = match_record(ref, *p);
+  const std::string no_name;
+  auto name_of = [&](std::int64_t aid) -> const std::string& {  // no insertion: thread-safe
+    const auto name = names.find(aid);
+    return name == names.end() ? no_name : name->second;
+  };
+  auto label = [&](const Live& l) { return "record " + name_of(l.aid) + "/" + l.record_id; };
+  struct Chunk {
+    std::size_t from = 0, to = 0;       // positions in by_key
+    std::vector<Bytes> wires;           // the envelope of by_key[from + k]
+    std::optional<IndexError> error;    // the first record that does not decode
+  };
+  auto read_chunk = [&](std::size_t from, Chunk& c) -> Status {
+    c.from = from;
+    c.to = std::min(by_key.size(), from + kDecodeChunk);
+    c.wires.clear();
+    c.error.reset();
+    sql::Use env(*st.select_envelope);
+    for (std::size_t k = c.from; k < c.to; ++k) {
+      const Live& l = live[by_key[k]];
+      env->reset();
+      env->bind(1, schema::log_key(l.aid, l.state.last_seq));
+      Result<bool> found = env->step();
+      if (!found) return found.error();
+      if (!*found)
+        return index_error(IndexErrc::corrupt, label(l) + ": envelope " +
+                                                   std::to_string(l.state.last_seq) + " is missing");
+      const ByteView wire = env->blob_view(0);
+      c.wires.emplace_back(wire.begin(), wire.end());
+    }
+    return protocol::Ok{};
+  };
+  auto decode_chunk = [&](Chunk& c) {  // touches no database: safe on the second thread
+    for (std::size_t k = c.from; k < c.to; ++k) {
+      const std::size_t i = by_key[k];
+      const Live& l = live[i];
+      Result<protocol::RecordPayload> p =
+          decode_payload(c.wires[k - c.from], l.record_id, l.state.last_seq, label(l));
+      if (!p) {
+        c.error = p.error();
+        return;
+      }
+      records[i] = match_record({name_of(l.aid), l.record_id}, *p);
+    }
+  };
+  Chunk decoding, reading;
+  if (Status s = read_chunk(0, decoding); !s) return s.error();
+  while (decoding.from < decoding.to) {
+    Status read = protocol::Ok{};
+    const bool decoded = run_alongside([&] { decode_chunk(decoding); },
+                                       [&] { read = read_chunk(decoding.to, reading); });
+    if (!decoded) decode_chunk(decoding);  // no second thread: decoded here
+    if (decoding.error) return *decoding.error;
+    if (!read) return read.error();
+    std::swap(decoding, reading);
   }
   // The figures learned from these records (resolution_training.hpp), then the operator
   // decisions (in the order made: a later one replaces an earlier) and the persisted ids.

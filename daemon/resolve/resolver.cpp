@@ -795,6 +795,7 @@ std::vector<LinkageEvent> Resolver::upsert(MatchRecord record) {
 
 std::vector<LinkageEvent> Resolver::upsert_many(std::vector<MatchRecord> records) {
   State& s = *s_;
+  s.by_key.reserve(s.by_key.size() + records.size());  // a rebuild: no rehash per doubling
   for (MatchRecord& r : records) {
     const auto it = s.by_key.find(ref_key(r.ref));
     if (it == s.by_key.end()) {

@@ -1,7 +1,8 @@
 // The matching engine rebuilt from the store at open (docs/index-store.md §7, "Start"): every
 // live record's envelope read with one kept statement in (authority, seq) order, whatever the
-// order of `records` — the same partition and ids as the engine that applied them, with states
-// merged or still waiting; a missing or wrong envelope refuses the open, naming the record.
+// order of `records`, and decoded a chunk behind on a second thread — the same partition and ids
+// as the engine that applied them, with states merged or still waiting; a missing or wrong
+// envelope refuses the open, naming the record (the first in key order).
 #include "index_fixture.hpp"
 
 using namespace aegis::test;
@@ -165,4 +166,68 @@ TEST_CASE("rebuild: the learned figures are kept in the store and reused until t
   { RawDb(f.file).exec("UPDATE meta SET value = 'records 7\n' WHERE key = 'resolution_training'"); }
   f.store = std::move(IndexStore::open(f.file).value());
   CHECK(kept_training(f.file).rfind("records 5001\n", 0) == 0);
+}
+
+namespace {
+
+// More kent children than build_resolver reads in one chunk (2,048): 2,300, seq = n + 1 for
+// k-n, every hundredth the same child as the one before it (same identity and NHS number).
+constexpr int kMoreThanAChunk = 2300;
+
+void apply_more_than_a_chunk(IndexFixture& f) {
+  Chain kent = Chain::kent();
+  ChildRecord previous = child("k-0");
+  for (int batch = 0; batch * 250 < kMoreThanAChunk; ++batch) {
+    std::vector<Bytes> envelopes;
+    for (int n = batch * 250; n < std::min(kMoreThanAChunk, (batch + 1) * 250); ++n) {
+      ChildRecord c = child("k-" + std::to_string(n), "Family" + std::to_string(n % 97));
+      c.identity.name.given = "Given" + std::to_string(n % 89);
+      if (n % 100 == 1) {
+        c.identity = previous.identity;
+        c.details.nhs_number = previous.details.nhs_number;
+      }
+      previous = c;
+      envelopes.push_back(kent.upsert(c));
+    }
+    f.apply("kent", envelopes);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("rebuild: more records than one decoding chunk: the same partition and ids") {
+  IndexFixture f;
+  apply_more_than_a_chunk(f);
+  const Ids before = ids_of(f.store);
+  REQUIRE(before.partition.size() == kMoreThanAChunk - kMoreThanAChunk / 100);  // 23 pairs
+  f.store = std::move(IndexStore::open(f.file).value());
+  const Ids after = ids_of(f.store);
+  CHECK(after.partition == before.partition);
+  CHECK(after.national_ids == before.national_ids);
+}
+
+TEST_CASE("rebuild: a missing envelope in a later decoding chunk refuses the open, naming it") {
+  IndexFixture f;
+  apply_more_than_a_chunk(f);
+  { RawDb(f.file).exec("DELETE FROM envelopes WHERE id = (1 << 40) | 2200"); }  // k-2199
+  require_open_refused(f.file, "record kent/k-2199: envelope 2200 is missing");
+}
+
+TEST_CASE("rebuild: an envelope that does not decode in a later chunk refuses the open, naming it") {
+  IndexFixture f;
+  apply_more_than_a_chunk(f);
+  { RawDb(f.file).exec("UPDATE envelopes SET wire = x'c1' WHERE id = (1 << 40) | 2250"); }
+  require_open_refused(f.file, "record kent/k-2249: ");
+}
+
+TEST_CASE("rebuild: of two damaged records in two chunks, the first in key order is named") {
+  IndexFixture f;
+  apply_more_than_a_chunk(f);
+  {
+    RawDb raw(f.file);
+    // k-99 (seq 100) does not decode: found while chunk two is read, where k-2199 is missing.
+    raw.exec("UPDATE envelopes SET wire = x'c1' WHERE id = (1 << 40) | 100");
+    raw.exec("DELETE FROM envelopes WHERE id = (1 << 40) | 2200");
+  }
+  require_open_refused(f.file, "record kent/k-99: ");
 }

@@ -333,7 +333,7 @@ class Node:
         except FileNotFoundError:
             return 0
 
-    def wait_log(self, pattern, since=0, timeout=START_TIMEOUT):
+    def wait_log(self, pattern, since=0, timeout=START_TIMEOUT, interval=POLL):
         """Waits for a log line matching the regex after byte offset `since`; returns it."""
         rx = re.compile(pattern)
 
@@ -348,7 +348,7 @@ class Node:
                         return line
             return None
 
-        return wait_until(found, timeout, f"{self.name}: log line /{pattern}/")
+        return wait_until(found, timeout, f"{self.name}: log line /{pattern}/", interval)
 
     def log_tail(self, lines=30):
         return "\n".join(self.log_text().splitlines()[-lines:])
