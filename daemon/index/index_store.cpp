@@ -821,8 +821,8 @@ Result<ApplyResult> IndexStore::Impl::apply_one(std::string_view sender,
     out.rejection = Rejection{head.applied.last_seq + run.accepted.size() + 1, run.error->code,
                               run.error->detail};
   if (!out.rejection) {  // every candidate was applied: the batch ended where the plan did
-    if (v.foreign)
-      out.rejection = Rejection{*v.foreign, Errc::wrong_role,
+    if (v.foreign)  // at the sender's next seq, as every Reject (PROTOCOL.md §12.5.2, rule 4)
+      out.rejection = Rejection{head.applied.last_seq + run.accepted.size() + 1, Errc::wrong_role,
                                 "envelope.authority_id: not the sender's authority (" +
                                     std::string(sender) + ")"};
     out.gap = v.gap;

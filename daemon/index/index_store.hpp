@@ -99,7 +99,7 @@ struct IndexSigning {
 
 // The envelope a batch stopped at because it failed verification (the daemon's Reject).
 struct Rejection {
-  std::uint64_t seq = 0;  // its seq when readable, else the seq it stood in for
+  std::uint64_t seq = 0;  // the sender's applied seq + 1: where its chain stopped (PROTOCOL §12.5.2)
   protocol::Errc code = protocol::Errc::malformed;
   std::string detail;     // protocol detail: field path and reason, never personal data
 };

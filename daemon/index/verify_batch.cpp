@@ -117,7 +117,7 @@ VerifiedPush verify_push(std::string_view sender, const std::vector<protocol::By
       break;
     }
     if (peek->authority_id != sender) {
-      out.foreign = peek->seq;
+      out.foreign = true;  // its seq is not the sender's: the Reject names the position
       break;
     }
     if (peek->seq < expected) {

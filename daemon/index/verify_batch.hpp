@@ -55,7 +55,7 @@ struct VerifiedPush {
   std::vector<std::size_t> candidates;        // indexes of the envelopes seq from+1, from+2...
   std::size_t duplicates = 0;                 // envelopes with seq <= from.last_seq, skipped
   bool gap = false;                           // ended at a seq beyond the next expected
-  std::optional<std::uint64_t> foreign;       // ended at an envelope of another authority (seq)
+  bool foreign = false;                       // ended at an envelope of another authority
   protocol::VerifiedRun run;                  // verify_run of the candidates after `from`
 
   // Whether it was made by verify_push(_, envelopes, trust, head, now_ms) for these arguments.

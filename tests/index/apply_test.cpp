@@ -235,11 +235,12 @@ TEST_CASE("index: envelopes of another authority than the sender are wrong_role,
   CHECK(r.applied_count == 1);
   REQUIRE(r.rejection);
   CHECK(r.rejection->code == Errc::wrong_role);
-  CHECK(r.rejection->seq == 1);
+  CHECK(r.rejection->seq == 2);  // kent's applied seq + 1 (PROTOCOL.md §12.5.2), not leeds's 1
   // Even a "duplicate" seq of another authority is refused, not skipped.
   ApplyResult again = f.apply("kent", {l1});
   REQUIRE(again.rejection);
   CHECK(again.rejection->code == Errc::wrong_role);
+  CHECK(again.rejection->seq == 2);
   CHECK(again.duplicates == 0);
   auto leeds_head = f.store.chain_state("leeds");
   REQUIRE(leeds_head.ok());
@@ -487,4 +488,25 @@ TEST_CASE("index: in one group, a resend after a rejected Push continues from th
   auto clean = f.store.verify_all(f.trust);
   REQUIRE(clean.ok());
   CHECK(clean->intact());
+}
+
+TEST_CASE("index: a foreign envelope claiming seq 0 is rejected at the sender's next seq") {
+  // A bit flip in a string length can make an envelope read as another authority's with any
+  // seq, 0 included; the Reject must still name kent's applied seq + 1 (a Reject of seq 0 does
+  // not even decode).
+  IndexFixture f;
+  Chain kent = Chain::kent();
+  REQUIRE(f.apply("kent", {kent.upsert(child("z-1"))}).applied_count == 1);
+  Bytes body = {0x99, 0x01, 0xa5, 'l', 'e', 'e', 'd', 's', 0x00, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0};
+  Bytes wire = {0x92, 0xc4, static_cast<std::uint8_t>(body.size())};
+  wire.insert(wire.end(), body.begin(), body.end());
+  wire.insert(wire.end(), {0xc4, 64});
+  wire.insert(wire.end(), 64, 0x00);
+  ApplyResult r = f.apply("kent", {wire});
+  REQUIRE(r.rejection);
+  CHECK(r.rejection->code == Errc::wrong_role);
+  CHECK(r.rejection->seq == 2);
+  const Bytes reject = aegis::protocol::encode_message(
+      aegis::protocol::Reject{r.rejection->seq, "wrong_role", r.rejection->detail});
+  CHECK(aegis::protocol::decode_message(reject).ok());
 }
