@@ -94,7 +94,10 @@ inline std::string nhs_number(std::uint64_t n) {
 // Child number `n` (n < 9 * 10^7) as a distinct synthetic child: a given name from a pool of
 // 40, a made-up family name (560), a date of birth over 18 years, a valid NHS number of its
 // own, and otherwise the typical record's size. `version` varies the address (a move, or the
-// same child as recorded by a second authority). Unlike typical_child, two children are
+// same child as recorded by a second authority) among 602,316 postcodes (99 districts × 9 × 26
+// × 26: at England's 11M children about 18 a postcode, near the real ~6–15; until 2026-11-27
+// only 891, which at 1M put 1,100 children in a postcode and 60 in a postcode's birth year, a
+// block the index compared every new record with). Unlike typical_child, two children are
 // rarely alike, as in real data: what the index's resolution meets at scale.
 inline protocol::ChildRecord synthetic_child(std::uint64_t n, std::uint64_t version,
                                              const std::string& record_id) {
@@ -126,7 +129,7 @@ inline protocol::ChildRecord synthetic_child(std::uint64_t n, std::uint64_t vers
   r.details.address = protocol::Address{
       {std::to_string(home % 200 + 1) + " " + kStart[(home >> 8) % std::size(kStart)] + " Road"},
       "AB" + std::to_string((home >> 16) % 99 + 1) + " " + std::to_string((home >> 24) % 9 + 1) +
-          "XY"};
+          static_cast<char>('A' + (home >> 32) % 26) + static_cast<char>('A' + (home >> 40) % 26)};
   r.details.upn.reset();
   r.details.nhs_number = nhs_number(n);
   return r;

@@ -22,6 +22,7 @@ Training train(const std::vector<resolve::MatchRecord>& records,
 
 bool training_due(std::size_t trained_for, std::size_t held, const TrainingPolicy& policy) {
   if (held < policy.min_records) return false;
+  if (trained_for >= std::max(policy.settled_records, policy.min_records)) return false;
   return trained_for < policy.min_records || held >= 2 * trained_for;
 }
 

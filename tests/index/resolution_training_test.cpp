@@ -100,6 +100,24 @@ TEST_CASE("training is due at min_records, then only when the records have doubl
   CHECK_FALSE(training_due(5000, 900, policy));   // below the minimum again
 }
 
+TEST_CASE("training settles: figures computed for settled_records are kept however many more arrive") {
+  const TrainingPolicy policy{1000, 8000};
+  CHECK(training_due(4000, 8000, policy));          // below settled: learn at the doubling
+  CHECK_FALSE(training_due(8000, 16000, policy));   // computed for settled_records: kept
+  CHECK_FALSE(training_due(8000, 1000000, policy));
+  CHECK_FALSE(training_due(9000, 100000, policy));
+  CHECK(training_due(500, 100000, policy));         // computed below the minimum: learn now
+  // A settled count below the minimum means: learn once, at the minimum, and keep it.
+  const TrainingPolicy once{1000, 10};
+  CHECK(training_due(0, 1000, once));
+  CHECK_FALSE(training_due(1000, 5000, once));
+  // The defaults: 5,000 to learn, settled at 100,000 (a national index learns about 6 times).
+  const TrainingPolicy defaults;
+  CHECK(training_due(80000, 160000, defaults));
+  CHECK_FALSE(training_due(160000, 320000, defaults));
+  CHECK_FALSE(training_due(100000, 11000000, defaults));
+}
+
 TEST_CASE("training: the learned figures read back exactly from their text") {
   const Training learned = train(children(3000, true));
   REQUIRE(learned.learned);
