@@ -9,6 +9,7 @@
 #include "aegis/protocol/sync.hpp"
 #include "clock.hpp"
 #include "log.hpp"
+#include "retention/retention.hpp"
 #include "retention_job.hpp"
 #include "socket_limits.hpp"
 
@@ -67,6 +68,10 @@ IndexNode::IndexNode(const config::Config& config, const keys::Identity& identit
       signing_{identity_, serial_, [] { return random_bits(); }},
       zap_(context, trust_),
       now_ms_(now_ms) {
+  if (auto day = store_.retention_day(); !day)
+    log::error("store_failed", {{"detail", day.error().message()}});  // runs at the first tick
+  else
+    retention_day_ = *day;
   audit_policy_.every_entries = config_.audit.checkpoint_entries;
   audit_policy_.every_ms = config_.audit.checkpoint_seconds * 1000;
   if (auto ok = store_.record_trust(*trust_, now_ms); !ok)
@@ -409,8 +414,12 @@ int IndexNode::tick(std::uint64_t now_ms) {
       send_checkpoint(**made);
   }
   if (now_ms_ >= next_retention_ms_) {  // the daily retention job (retention_job.hpp)
-    next_retention_ms_ = now_ms_ + kRetentionEveryMs;
-    run_retention_job(store_, now_ms_);
+    next_retention_ms_ = next_utc_day_ms(now_ms_);
+    const protocol::Date today = retention::utc_date(now_ms_);
+    if (retention_day_ == today)
+      log::info("retention_already_run", {{"day", today.to_string()}});
+    else if (run_retention_job(store_, now_ms_))
+      retention_day_ = today;
   }
   const config::SyncConfig& sync = *config_.sync;
   for (auto& [authority, peer] : peers_) {

@@ -121,7 +121,10 @@ class IndexNode final : public Role {
   std::map<std::string, std::uint64_t> feed_acks_;  // by authority: acknowledged, not yet stored
   std::uint64_t now_ms_ = 0;
   std::uint64_t audit_checked_ms_ = 0;  // last tick that asked for an audit checkpoint
-  std::uint64_t next_retention_ms_ = 0;  // the daily retention job: first tick, then every 24 h
+  // The daily retention job: at the first tick, then at the first tick of each UTC day; it
+  // does not run on a day the store already ran (retention_day_, kept in the store).
+  std::uint64_t next_retention_ms_ = 0;
+  std::optional<protocol::Date> retention_day_;
   index::AuditPolicy audit_policy_;     // from [audit]
   std::uint64_t refused_connections_ = 0;
   std::uint64_t refused_messages_ = 0;  // messages answered Refused (refuse()) since start

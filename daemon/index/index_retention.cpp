@@ -21,6 +21,18 @@ using resolve::RecordRef;
 
 namespace {
 
+// The meta key of the day of the last completed retention run ("YYYY-MM-DD").
+constexpr std::string_view kRetentionDayKey = "retention_day";
+
+Status record_retention_day(sql::Db& db, protocol::Date today) {
+  Result<sql::Statement> q = db.prepare(
+      "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "record the retention day");
+  if (!q) return q.error();
+  q->bind(1, kRetentionDayKey);
+  q->bind(2, today.to_string());
+  return q->run();
+}
+
 std::string label(const RecordRef& r) { return "record " + r.authority_id + "/" + r.record_id; }
 
 // A stored envelope decoded (verified on receipt: decoding is enough); nullopt when it does
@@ -287,7 +299,10 @@ Result<IndexRetentionRun> IndexStore::run_retention(protocol::Date today, std::u
     if (!s) return s.error();
     run.archived.push_back(ref);
   }
-  if (plan->purge.empty()) return run;
+  if (plan->purge.empty()) {
+    if (Status s = record_retention_day(m.db, today); !s) return s.error();
+    return run;
+  }
   // Freed and overwritten cells are zeroed on disk while purging (off again afterwards).
   if (Status s = m.db.exec("PRAGMA secure_delete = ON", "retention"); !s) return s.error();
   struct RestoreSecureDelete {
@@ -353,7 +368,19 @@ Result<IndexRetentionRun> IndexStore::run_retention(protocol::Date today, std::u
   if (!run.purged.empty())
     if (Status s = m.db.exec("PRAGMA wal_checkpoint(TRUNCATE)", "retention: truncate the WAL"); !s)
       return s.error();
+  if (Status s = record_retention_day(m.db, today); !s) return s.error();
   return run;
+}
+
+Result<std::optional<protocol::Date>> IndexStore::retention_day() {
+  Result<sql::Statement> q =
+      impl_->db.prepare("SELECT value FROM meta WHERE key = ?1", "read retention day");
+  if (!q) return q.error();
+  q->bind(1, kRetentionDayKey);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<protocol::Date>();
+  return protocol::Date::parse(q->text(0));  // not a date: as if never run (it runs again)
 }
 
 // ---- Subject access --------------------------------------------------------------------------

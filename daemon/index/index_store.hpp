@@ -540,7 +540,11 @@ class IndexStore {
   // purge date has come: in ONE transaction per record, the wire of each of its envelopes and
   // of each feed item about it is erased (its chain fields kept in purged_envelopes /
   // purged_feed), and a `purge` audit entry (record ref and time only) is appended.
+  // A run that completes records `today` as the store's retention day (meta `retention_day`).
   Result<IndexRetentionRun> run_retention(protocol::Date today, std::uint64_t now_ms);
+  // The day of the last completed run_retention (nullopt: never, or not a date): aegisd runs
+  // the job once per UTC day, not again when it restarts on a day it already ran.
+  Result<std::optional<protocol::Date>> retention_day();
   // True when the record is archived or purged: search must not return it. The same test in
   // SQL for a reader on its own connection (the query service):
   //   EXISTS (SELECT 1 FROM retention WHERE aid = ?aid AND record_id = ?record_id)

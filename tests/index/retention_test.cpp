@@ -221,3 +221,29 @@ TEST_CASE("index subject access: a shielded record's details are not opened") {
   CHECK(a->records[0].identity);
   CHECK_FALSE(a->records[0].details);
 }
+
+TEST_CASE("index retention: a completed run records its day, kept across a reopen") {
+  RetentionFixture f;
+  CHECK_FALSE(f.store.retention_day().value());  // never run
+  f.run(Date{2033, 3, 13});
+  CHECK(f.store.retention_day().value() == Date{2033, 3, 13});
+  f.run(kArchiveDay);  // archives: still recorded
+  CHECK(f.store.retention_day().value() == kArchiveDay);
+  {
+    auto reopened = IndexStore::open(f.file);
+    REQUIRE(reopened.ok());
+    CHECK(reopened->retention_day().value() == kArchiveDay);
+  }
+  // A run that purges records its day too (after its purge transactions).
+  f.apply("kent", {f.kent.remove("k-2")});
+  f.ack_feeds();
+  CHECK(f.run(kPurgeDay).purged.size() == 1);
+  CHECK(f.store.retention_day().value() == kPurgeDay);
+}
+
+TEST_CASE("index retention: a recorded day that is not a date reads as never run") {
+  RetentionFixture f;
+  f.run(kArchiveDay);
+  { RawDb(f.file).exec("UPDATE meta SET value = '2033-02-30' WHERE key = 'retention_day'"); }
+  CHECK_FALSE(f.store.retention_day().value());  // so the job runs again: nothing lost
+}

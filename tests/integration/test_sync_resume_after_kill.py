@@ -5,10 +5,12 @@
 # logged with what was still to sync at that moment. Afterwards: nothing lost, nothing
 # duplicated (every (authority, seq) exactly once, no gaps, chains re-verified from the stored
 # bytes, bytes equal to the outboxes), every national id back at its authority, and
-# PRAGMA integrity_check ok on every database.
+# PRAGMA integrity_check ok on every database. The index's daily retention job ran once, not at
+# every restart (its store keeps the day it ran).
 # AEGIS_TEST_SEED=<n> replays one sequence of random choices (the moments still vary).
 import os
 import random
+import re
 import sys
 import time
 
@@ -99,6 +101,15 @@ def test(c):
         h.check(counts[n] >= BACKLOG_EACH, f"{n}: {counts[n]} envelopes")
     c.check_national_ids()
     h.check(c.index.rejections() == [], f"rejections: {c.index.rejections()}")
+    # The retention job: run at the first start, skipped by restarts on the same UTC day (a
+    # kill during a run, or midnight, may add one more run; never one per restart).
+    text = c.index.log_text()
+    starts = len(re.findall(r"^<6>ready role=index", text, re.M))
+    runs = len(re.findall(r"^<6>retention ", text, re.M))
+    skipped = len(re.findall(r"^<6>retention_already_run ", text, re.M))
+    h.log(f"index: {starts} starts, retention ran {runs} times, skipped {skipped}")
+    h.check(runs >= 1 and skipped >= 1 and runs < starts,
+            f"retention: {runs} runs and {skipped} skipped in {starts} index starts")
     c.stop_all()
     c.check_integrity()
     for n in names:
