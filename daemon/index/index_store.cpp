@@ -7,11 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <random>
 #include <set>
 #include <thread>
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "aegis/protocol/feed.hpp"
@@ -1041,8 +1041,7 @@ std::string IndexStore::Impl::mint_national_id() {
   if (mint_source && *mint_source) {
     bits = (*mint_source)();
   } else {  // outside an apply: only a store written before resolution, rebuilt at start
-    std::random_device os;
-    for (std::uint8_t& b : bits) b = static_cast<std::uint8_t>(os());
+    randombytes_buf(bits.data(), bits.size());  // the OS generator, via libsodium
   }
   return protocol::encode_national_id(bits);
 }
