@@ -7,7 +7,7 @@
 #   bash bench/run_all.sh [--size ci|full|smoke] [--out DIR] [--no-build]
 #
 #   --size ci   (default) a scaled-down run, about 15-25 minutes on a quiet 2-core machine:
-#               national load of 200,000 children, sync with 100,000 records at the index,
+#               national load of 1,000,000 children (about 2.5 min), sync with 100,000 records at the index,
 #               a 20,000-pupil import, resolution at 10,000 and 100,000 children, queries at
 #               an index of 100,000 children.
 #   --size full the sizes: national load of 11,000,000 children, sync with 1,000,000
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 done
 case $size in
   ci)
-    children=200000 limits=(--rows 200000 --messages 200000)
+    children=1000000 limits=(--rows 200000 --messages 200000)
     sync=(--records 100000 --backlog 10000 --live 300 --seconds 10)
     import=(--pupils 20000) resolve=(--quick) query_children=100000 queries=5000 ;;
   full)
