@@ -36,6 +36,10 @@ namespace sql = ::aegis::sqlite;  // the SQLite layer shared with the authority 
 inline std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 inline std::uint64_t u64(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
+// A value of the store's `meta` table (nullopt: no such key), and one written (replaced).
+Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key);
+Status write_meta(sql::Db& db, std::string_view key, std::string_view value);
+
 inline std::optional<protocol::Hash> to_hash(protocol::ByteView b) {
   if (b.size() != protocol::kHashSize) return std::nullopt;
   protocol::Hash h{};

@@ -25,12 +25,7 @@ namespace {
 constexpr std::string_view kRetentionDayKey = "retention_day";
 
 Status record_retention_day(sql::Db& db, protocol::Date today) {
-  Result<sql::Statement> q = db.prepare(
-      "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "record the retention day");
-  if (!q) return q.error();
-  q->bind(1, kRetentionDayKey);
-  q->bind(2, today.to_string());
-  return q->run();
+  return write_meta(db, kRetentionDayKey, today.to_string());
 }
 
 std::string label(const RecordRef& r) { return "record " + r.authority_id + "/" + r.record_id; }
@@ -373,14 +368,10 @@ Result<IndexRetentionRun> IndexStore::run_retention(protocol::Date today, std::u
 }
 
 Result<std::optional<protocol::Date>> IndexStore::retention_day() {
-  Result<sql::Statement> q =
-      impl_->db.prepare("SELECT value FROM meta WHERE key = ?1", "read retention day");
-  if (!q) return q.error();
-  q->bind(1, kRetentionDayKey);
-  Result<bool> row = q->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<protocol::Date>();
-  return protocol::Date::parse(q->text(0));  // not a date: as if never run (it runs again)
+  Result<std::optional<std::string>> value = read_meta(impl_->db, kRetentionDayKey);
+  if (!value) return value.error();
+  if (!*value) return std::optional<protocol::Date>();
+  return protocol::Date::parse(**value);  // not a date: as if never run (it runs again)
 }
 
 // ---- Subject access --------------------------------------------------------------------------

@@ -107,6 +107,8 @@ constexpr std::size_t kDecodeChunk = 2048;
 // The meta key of the learned matching figures (resolution_training.hpp, encode_training).
 constexpr std::string_view kTrainingKey = "resolution_training";
 
+}  // namespace
+
 Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) {
   Result<sql::Statement> q = db.prepare("SELECT value FROM meta WHERE key = ?1", "read meta");
   if (!q) return q.error();
@@ -117,7 +119,14 @@ Result<std::optional<std::string>> read_meta(sql::Db& db, std::string_view key) 
   return std::optional<std::string>(q->text(0));
 }
 
-}  // namespace
+Status write_meta(sql::Db& db, std::string_view key, std::string_view value) {
+  Result<sql::Statement> q =
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "write meta");
+  if (!q) return q.error();
+  q->bind(1, key);
+  q->bind(2, value);
+  return q->run();
+}
 
 // The engine's view of a record version: identity, match tokens, and the address of clear
 // details only (a shielded record's details are sealed: never opened).
@@ -758,12 +767,7 @@ Result<std::vector<ApplyResult>> IndexStore::Impl::apply_group(const std::vector
 }
 
 Status IndexStore::Impl::save_training() {
-  Result<sql::Statement> q = db.prepare(
-      "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", "save resolution training");
-  if (!q) return q.error();
-  q->bind(1, kTrainingKey);
-  q->bind(2, encode_training(*training));
-  return q->run();
+  return write_meta(db, kTrainingKey, encode_training(*training));
 }
 
 // One Push inside the open transaction of apply_batches.
