@@ -26,24 +26,33 @@ Status ensure_audit_tables(sql::Db& db) {
 
 }  // namespace
 
-Result<AuditLog> IndexStore::Impl::writable_audit() {
+Result<AuditLog*> IndexStore::Impl::writable_audit() {
+  if (audit_log && audit_log_kept) return &*audit_log;
+  // Kept for later transactions only once the tables were there before this one: tables created
+  // in it go if it rolls back, and statements kept on them would fail from then on.
+  Result<bool> had = AuditLog::has_tables(db);
+  if (!had) return had.error();
   if (Status s = AuditLog::create_tables(db); !s) return s.error();
-  return AuditLog::prepare(db);
+  Result<AuditLog> prepared = AuditLog::prepare(db);
+  if (!prepared) return prepared.error();
+  audit_log.emplace(std::move(prepared).value());
+  audit_log_kept = *had;
+  return &*audit_log;
 }
 
 Result<std::uint64_t> IndexStore::Impl::append_audit(const protocol::AuditEntry& entry) {
-  Result<AuditLog> audit = writable_audit();
+  Result<AuditLog*> audit = writable_audit();
   if (!audit) return audit.error();
-  return audit->append(entry);
+  return (*audit)->append(entry);
 }
 
 Result<std::size_t> IndexStore::record_trust(const protocol::Trust& trust, std::uint64_t now_ms) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "record trust");
   if (!tx) return tx.error();
   if (Status s = sql::raise_trust_version(impl_->db, trust.version()); !s) return s.error();
-  Result<AuditLog> audit = impl_->writable_audit();
+  Result<AuditLog*> audit = impl_->writable_audit();
   if (!audit) return audit.error();
-  Result<std::size_t> appended = audit->record_trust(trust, now_ms);
+  Result<std::size_t> appended = (*audit)->record_trust(trust, now_ms);
   if (!appended) return appended.error();
   if (Status s = tx->commit(); !s) return s.error();
   return appended;
@@ -62,14 +71,14 @@ Result<std::optional<AuditCheckpointMade>> IndexStore::audit_checkpoint_if_due(
     std::uint64_t now_ms, const IndexSigning& signing, const AuditPolicy& policy) {
   Result<sql::Transaction> tx = sql::Transaction::begin(impl_->db, "audit checkpoint");
   if (!tx) return tx.error();
-  Result<AuditLog> audit = impl_->writable_audit();
+  Result<AuditLog*> audit = impl_->writable_audit();
   if (!audit) return audit.error();
   Result<std::optional<StoredCheckpoint>> made =
-      audit->checkpoint_if_due(now_ms, policy, signing.signer, signing.signer_serial);
+      (*audit)->checkpoint_if_due(now_ms, policy, signing.signer, signing.signer_serial);
   if (!made) return made.error();
   if (!*made) return std::optional<AuditCheckpointMade>{};  // nothing written: rolls back empty
   AuditCheckpointMade out{std::move(**made), {}};
-  Result<std::vector<FeedHead>> feeds = impl_->send_checkpoint(*audit, out, now_ms, signing);
+  Result<std::vector<FeedHead>> feeds = impl_->send_checkpoint(**audit, out, now_ms, signing);
   if (!feeds) return feeds.error();
   out.feeds = std::move(feeds).value();
   if (Status s = tx->commit(); !s) return s.error();

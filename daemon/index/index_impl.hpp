@@ -171,9 +171,11 @@ struct IndexStore::Impl {
                       const std::string& record_id, const protocol::Query& query,
                       const std::string& reason, std::uint64_t now_ms,
                       const IndexSigning& signing, std::vector<FeedHead>& feeds);
-  // The audit log inside the caller's open write transaction, its tables created on first use:
-  // one set of prepared statements for several appends (index_audit.cpp).
-  Result<AuditLog> writable_audit();
+  // The audit log inside the caller's open write transaction, its tables created on first use.
+  // Its statements are prepared once per connection and kept (`audit_log`) once the tables are
+  // known to be committed: a query group's audit used to spend more on preparing them than on
+  // its appends (index_audit.cpp).
+  Result<AuditLog*> writable_audit();
   // Appends `entry` to the audit log inside the caller's open write transaction, so the entry
   // and the action it records commit (or roll back) together (index_audit.cpp). Returns the
   // entry's index in the log.
@@ -230,6 +232,10 @@ struct IndexStore::Impl {
   std::optional<Training> training{};
   bool training_unsaved = false;
   Status save_training();  // meta.resolution_training, in the caller's write transaction
+  // writable_audit's prepared log (declared after db: destroyed first), and whether its tables
+  // were committed before it was prepared (only then is it kept for the next transaction).
+  std::optional<AuditLog> audit_log{};
+  bool audit_log_kept = false;
 };
 
 }  // namespace aegis::index

@@ -256,11 +256,11 @@ Result<std::vector<AnsweredQuery>> IndexStore::answer_queries(
   // One write transaction for them all (a group commit: one fsync however many queries).
   Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "audit queries");
   if (!tx) return tx.error();
-  Result<AuditLog> audit = m.writable_audit();
+  Result<AuditLog*> audit = m.writable_audit();
   if (!audit) return audit.error();
   for (std::size_t i = 0; i < queries.size(); ++i) {
     const protocol::Query& query = queries[i];
-    Result<std::uint64_t> index = audit->append(entries[i]);
+    Result<std::uint64_t> index = (*audit)->append(entries[i]);
     if (!index) return index.error();
     out[i].audit_index = *index;
     // Rule 8: a notice per record returned in full, to its owner unless it asked.

@@ -264,3 +264,27 @@ TEST_CASE("query: a group whose second audit write fails answers none and writes
   CHECK(*f.store.audit_size() == 3);
   CHECK(f.notices("leeds").size() == 1);
 }
+
+// The store keeps the audit log's prepared statements between transactions, but only once its
+// tables were committed: here the very first audited group creates them and rolls back.
+TEST_CASE("query: a failed first audited group leaves the audit log usable", "[query][group]") {
+  QueryFixture f;
+  {
+    RawDb raw(f.file);  // the first notice fails, after the audit tables and entry were written
+    raw.exec("CREATE TRIGGER no_feed BEFORE INSERT ON feed "
+             "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  }
+  const std::vector<Query> group{f.amelia_query("kent")};
+  REQUIRE_FALSE(f.store.answer_queries(group, {}, kDigestKey, kNowMs, f.signing).ok());
+  {
+    RawDb raw(f.file);
+    raw.exec("DROP TRIGGER no_feed");
+  }
+  for (int round = 0; round < 3; ++round) {  // created again, then kept
+    auto again = f.store.answer_queries(group, {}, kDigestKey, kNowMs, f.signing);
+    REQUIRE(again.ok());
+  }
+  CHECK(*f.store.audit_size() == 3);
+  CHECK(f.notices("leeds").size() == 3);
+  CHECK(f.audit_intact());
+}
