@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <deque>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -226,13 +227,15 @@ struct Resolver::State {
   Weights weights;
   MintId mint;
 
-  std::vector<Node> nodes;
+  // Deques, not vectors: they grow by blocks, so a national index never moves a million
+  // records (strings, keys, edges) to a new array at each doubling, nor holds both arrays.
+  std::deque<Node> nodes;
   std::vector<std::uint32_t> free_nodes;
   std::unordered_map<std::string, std::uint32_t> by_key;
   BlockTable blocks;
   std::uint64_t oversized = 0;  // blocks over the cap now
 
-  std::vector<IdSlot> slots;
+  std::deque<IdSlot> slots;
   std::unordered_map<std::string, std::uint32_t> slot_by_value;
   std::unordered_map<std::string, std::uint32_t> pending;  // ref key -> restored slot
   std::uint64_t next_minted = 1;
@@ -795,7 +798,9 @@ std::vector<LinkageEvent> Resolver::upsert(MatchRecord record) {
 
 std::vector<LinkageEvent> Resolver::upsert_many(std::vector<MatchRecord> records) {
   State& s = *s_;
-  s.by_key.reserve(s.by_key.size() + records.size());  // a rebuild: no rehash per doubling
+  // A rebuild: no rehash per doubling. Never for a few records: reserve() sizes the table to
+  // just what is asked, so reserving size + 1 at each upsert rehashed every few records.
+  if (records.size() > 1) s.by_key.reserve(s.by_key.size() + records.size());
   for (MatchRecord& r : records) {
     const auto it = s.by_key.find(ref_key(r.ref));
     if (it == s.by_key.end()) {
