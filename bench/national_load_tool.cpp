@@ -14,6 +14,7 @@
 // sign on their own machines).
 //
 //   aegis_national_load_tool --children N [--authorities A] [--chunk C] [--dir DIR] [--keep]
+//   aegis_national_load_tool --reopen-only --dir DIR     (the restart alone, of a kept load)
 //
 // Prints one JSON object: children, envelopes, apply seconds (timed: every apply_batches and
 // its verification), rate, and per chunk [records held at its end, its changes/s, its size]
@@ -58,6 +59,7 @@ struct Options {
   std::uint64_t chunk = 100'000;  // envelopes signed, then applied, at a time
   std::filesystem::path dir;
   bool keep = false;
+  bool reopen_only = false;
 };
 
 double cpu_seconds() {
@@ -87,8 +89,29 @@ Options parse(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{kGroup}, std::uint64_t{100'000'000}));
     a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
     a.add_flag("--keep", o.keep, "keep the work directory");
+    a.add_flag("--reopen-only", o.reopen_only,
+               "only open DIR/index.db (a load kept with --keep): the restart, in its own process");
   });
   return o;
+}
+
+// An index restart measured alone: the time IndexStore::open takes on a kept load (the engine
+// rebuilt from every live record) and the process's peak RSS, with no load before it in the
+// same process to hide it.
+int reopen_only(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) die(file.string() + ": no such index (run with --keep first)");
+  const auto t = Clock::now();
+  auto store = index::IndexStore::open(file);
+  if (!store) die("reopen: " + store.error().message());
+  const double seconds = seconds_since(t);
+  auto totals = store->totals();
+  if (!totals) die("totals: " + totals.error().message());
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("{\"reopen_seconds\": %.2f, \"records\": %llu, \"peak_rss_mib\": %.0f}\n",
+              seconds, static_cast<unsigned long long>(totals->live_records),
+              static_cast<double>(ru.ru_maxrss) / 1024.0);
+  return 0;
 }
 
 }  // namespace
@@ -96,6 +119,7 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) die("sodium_init");
   Options opt = parse(argc, argv);
+  if (opt.reopen_only) return reopen_only(opt.dir / "index.db");
   opt.dir = bench::work_dir(opt.dir, "national-load");
   const auto file = opt.dir / "index.db";
   std::filesystem::remove(file);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -1110,36 +1111,67 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
   }
   for (const auto& [key, state] : pending)
     if (!state.deleted) live.push_back({key.first, key.second, state});
-  // The envelopes are read in their key order (aid, seq): a walk along the `envelopes` B-tree
-  // instead of one random page per record. `records` keeps the order of `live`.
-  std::vector<std::size_t> by_key(live.size());
-  for (std::size_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
-  std::sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
-    return std::pair(live[a].aid, live[a].state.last_seq) <
-           std::pair(live[b].aid, live[b].state.last_seq);
+  // In their envelopes' key order (aid, seq): a walk along the `envelopes` B-tree instead of
+  // one random page per record; the engine takes them in this order.
+  std::sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
+    return std::pair(a.aid, a.state.last_seq) < std::pair(b.aid, b.state.last_seq);
   });
-  // They are read on this thread (the connection's) and decoded on a second one, a chunk
-  // behind: decoding is pure CPU, longer than the reading (docs/RELIABILITY.md §6).
-  std::vector<resolve::MatchRecord> records(live.size());
   const std::string no_name;
   auto name_of = [&](std::int64_t aid) -> const std::string& {  // no insertion: thread-safe
     const auto name = names.find(aid);
     return name == names.end() ? no_name : name->second;
   };
+
+  // The engine, made before the records are decoded when the figures it scores with are
+  // kept (every open but those that learn): each chunk of decoded records then goes into it
+  // at once, and the store never holds every record decoded and the engine together (the
+  // restart's peak memory, docs/RELIABILITY.md §6). When the figures are learned (training_due)
+  // every record is needed first: they are held until then. A previous run's or rebuild's
+  // figures are kept until there are enough new records to learn from: learning scores every
+  // candidate pair, far more than a rebuild.
+  const bool learn = !training || training_due(training->records, live.size());
+  std::unique_ptr<resolve::Resolver> engine;
+  auto make_engine = [&] {
+    trained_for = training->records;
+    engine = std::make_unique<resolve::Resolver>(training->config,
+                                                 [this] { return mint_national_id(); });
+    // The operator decisions (in the order made: a later one replaces an earlier), then the
+    // persisted ids, before any record: a record takes its id as it is added.
+    for (StoredDecision& d : *decisions)
+      engine->restore_decision({d.kind, std::move(d.a), std::move(d.b), std::move(d.reason)});
+    for (Live& l : live) {
+      if (!l.state.national_id) continue;
+      if (auto it = orders->find(*l.state.national_id); it != orders->end())
+        engine->restore_national_id({name_of(l.aid), l.record_id}, *l.state.national_id,
+                                    it->second);
+      l.state.national_id.reset();  // not needed again
+    }
+    std::unordered_map<std::string, std::uint64_t>().swap(*orders);  // freed now
+    engine->reserve(live.size());
+  };
+  if (!learn) make_engine();
+
+  // Read on this thread (the connection's), decoded on a second one a chunk behind (decoding
+  // is pure CPU, longer than the reading), and added to the engine on this thread a chunk
+  // behind that (docs/RELIABILITY.md §6).
+  std::vector<resolve::MatchRecord> held;  // only when learning: every record, in order
+  if (learn) held.reserve(live.size());
   auto label = [&](const Live& l) { return "record " + name_of(l.aid) + "/" + l.record_id; };
   struct Chunk {
-    std::size_t from = 0, to = 0;       // positions in by_key
-    std::vector<Bytes> wires;           // the envelope of by_key[from + k]
-    std::optional<IndexError> error;    // the first record that does not decode
+    std::size_t from = 0, to = 0;            // positions in live
+    std::vector<Bytes> wires;                // the envelope of live[from + k]
+    std::vector<resolve::MatchRecord> records;  // decoded from wires
+    std::optional<IndexError> error;         // the first record that does not decode
   };
   auto read_chunk = [&](std::size_t from, Chunk& c) -> Status {
-    c.from = from;
-    c.to = std::min(by_key.size(), from + kDecodeChunk);
+    c.from = std::min(live.size(), from);
+    c.to = std::min(live.size(), from + kDecodeChunk);
     c.wires.clear();
+    c.records.clear();
     c.error.reset();
     sql::Use env(*st.select_envelope);
     for (std::size_t k = c.from; k < c.to; ++k) {
-      const Live& l = live[by_key[k]];
+      const Live& l = live[k];
       env->reset();
       env->bind(1, schema::log_key(l.aid, l.state.last_seq));
       Result<bool> found = env->step();
@@ -1152,50 +1184,51 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
     }
     return protocol::Ok{};
   };
-  auto decode_chunk = [&](Chunk& c) {  // touches no database: safe on the second thread
+  auto decode_chunk = [&](Chunk& c) {  // touches no database nor the engine: the second thread
+    c.records.clear();  // from the start: a side thread that failed may have left a part
+    c.error.reset();
+    c.records.reserve(c.to - c.from);
     for (std::size_t k = c.from; k < c.to; ++k) {
-      const std::size_t i = by_key[k];
-      const Live& l = live[i];
+      const Live& l = live[k];
       Result<protocol::RecordPayload> p =
           decode_payload(c.wires[k - c.from], l.record_id, l.state.last_seq, label(l));
       if (!p) {
         c.error = p.error();
         return;
       }
-      records[i] = match_record({name_of(l.aid), l.record_id}, *p);
+      c.records.push_back(match_record({name_of(l.aid), l.record_id}, *p));
     }
   };
-  Chunk decoding, reading;
+  auto take_chunk = [&](Chunk& c) {
+    if (learn)
+      std::move(c.records.begin(), c.records.end(), std::back_inserter(held));
+    else
+      engine->add_many(std::move(c.records));
+    c.records.clear();
+  };
+  Chunk decoded, decoding, reading;
   if (Status s = read_chunk(0, decoding); !s) return s.error();
-  while (decoding.from < decoding.to) {
+  while (decoding.from < decoding.to || !decoded.records.empty()) {
     Status read = protocol::Ok{};
-    const bool decoded = run_alongside([&] { decode_chunk(decoding); },
-                                       [&] { read = read_chunk(decoding.to, reading); });
-    if (!decoded) decode_chunk(decoding);  // no second thread: decoded here
+    const bool side = run_alongside([&] { decode_chunk(decoding); },
+                                    [&] {
+                                      read = read_chunk(decoding.to, reading);
+                                      take_chunk(decoded);
+                                    });
+    if (!side) decode_chunk(decoding);  // no second thread: decoded here
     if (decoding.error) return *decoding.error;
     if (!read) return read.error();
+    std::swap(decoded, decoding);
     std::swap(decoding, reading);
   }
-  // The figures learned from these records (resolution_training.hpp), then the operator
-  // decisions (in the order made: a later one replaces an earlier) and the persisted ids.
-  // A previous run's or rebuild's figures are kept until there are enough new records to learn
-  // from (training_due): learning scores every candidate pair, far more than a rebuild.
-  if (!training || training_due(training->records, records.size())) {
-    training = train(records);
+  // The figures learned from these records (resolution_training.hpp).
+  if (learn) {
+    training = train(held);
     training_unsaved = true;
+    make_engine();
+    engine->add_many(std::move(held));
   }
-  trained_for = training->records;
-  auto engine = std::make_unique<resolve::Resolver>(training->config,
-                                                    [this] { return mint_national_id(); });
-  for (StoredDecision& d : *decisions)
-    engine->restore_decision({d.kind, std::move(d.a), std::move(d.b), std::move(d.reason)});
-  for (std::size_t i = 0; i < live.size(); ++i) {
-    const std::optional<std::string>& id = live[i].state.national_id;
-    if (!id) continue;
-    if (auto it = orders->find(*id); it != orders->end())
-      engine->restore_national_id(records[i].ref, *id, it->second);
-  }
-  events = engine->upsert_many(std::move(records));
+  events = engine->resolve_added();
   return engine;
 }
 

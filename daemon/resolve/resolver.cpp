@@ -805,10 +805,22 @@ std::vector<LinkageEvent> Resolver::upsert(MatchRecord record) {
 }
 
 std::vector<LinkageEvent> Resolver::upsert_many(std::vector<MatchRecord> records) {
+  // Never reserved for a few records: reserve() sizes the table to just what is asked, so
+  // reserving size + 1 at each upsert rehashed every few records.
+  if (records.size() > 1) reserve(size() + records.size());
+  add_many(std::move(records));
+  return resolve_added();
+}
+
+void Resolver::reserve(std::size_t records) {
   State& s = *s_;
-  // A rebuild: no rehash per doubling. Never for a few records: reserve() sizes the table to
-  // just what is asked, so reserving size + 1 at each upsert rehashed every few records.
-  if (records.size() > 1) s.by_key.reserve(s.by_key.size() + records.size());
+  s.by_key.reserve(records);
+  s.stamp.reserve(records);
+  s.mark.reserve(records);
+}
+
+void Resolver::add_many(std::vector<MatchRecord> records) {
+  State& s = *s_;
   for (MatchRecord& r : records) {
     const auto it = s.by_key.find(ref_key(r.ref));
     if (it == s.by_key.end()) {
@@ -820,7 +832,10 @@ std::vector<LinkageEvent> Resolver::upsert_many(std::vector<MatchRecord> records
       s.attach(n);
     }
   }
-  return s.resolve_dirty(Decider::engine, "record upserted");
+}
+
+std::vector<LinkageEvent> Resolver::resolve_added() {
+  return s_->resolve_dirty(Decider::engine, "record upserted");
 }
 
 std::vector<LinkageEvent> Resolver::remove(const RecordRef& record) {

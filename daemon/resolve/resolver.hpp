@@ -111,6 +111,14 @@ class Resolver {
   // (a full re-resolution, a rebuild at start) gives the same partition as one by one.
   std::vector<LinkageEvent> upsert(MatchRecord record);
   std::vector<LinkageEvent> upsert_many(std::vector<MatchRecord> records);
+  // upsert_many in parts, for a rebuild that should not hold every record twice: add_many
+  // compares each part with the records held and leaves them unresolved; resolve_added then
+  // resolves every record added since the last resolution, with the events and ids one
+  // upsert_many of all the parts (in the same order) would give. reserve() first, for the
+  // records expected in all: the tables are sized once, not at each part.
+  void reserve(std::size_t records);
+  void add_many(std::vector<MatchRecord> records);
+  std::vector<LinkageEvent> resolve_added();
   // Removes a record (deleted or purged at the source). Unknown refs change nothing.
   std::vector<LinkageEvent> remove(const RecordRef& record);
   // An operator's decision; takes effect at once when both records are known.
