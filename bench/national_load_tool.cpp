@@ -60,6 +60,7 @@ struct Options {
   std::filesystem::path dir;
   bool keep = false;
   bool reopen_only = false;
+  bool skip_reopen = false;
 };
 
 double cpu_seconds() {
@@ -91,6 +92,8 @@ Options parse(int argc, char** argv) {
     a.add_flag("--keep", o.keep, "keep the work directory");
     a.add_flag("--reopen-only", o.reopen_only,
                "only open DIR/index.db (a load kept with --keep): the restart, in its own process");
+    a.add_flag("--skip-reopen", o.skip_reopen,
+               "no restart after the load (reopen_seconds 0): measure it with --reopen-only");
   });
   return o;
 }
@@ -270,6 +273,10 @@ int main(int argc, char** argv) {
   // signed chunk), before the partition below and the reopen add their own.
   rusage loaded{};
   getrusage(RUSAGE_SELF, &loaded);
+  std::fprintf(stderr, "national_load: %llu applied in %.1f s (%.0f changes/s), peak RSS %.0f MiB\n",
+               static_cast<unsigned long long>(applied), apply_seconds,
+               static_cast<double>(applied) / apply_seconds,
+               static_cast<double>(loaded.ru_maxrss) / 1024.0);
   auto totals = store->totals();
   if (!totals) die("totals: " + totals.error().message());
   auto parts = store->partition();
@@ -279,7 +286,7 @@ int main(int argc, char** argv) {
     if (cluster.size() > 1) ++linked;
   // The index's restart: what aegisd waits for after a crash before it serves again.
   double reopen_seconds = 0;
-  {
+  if (!opt.skip_reopen) {
     store.reset();
     const auto t = Clock::now();
     auto again = index::IndexStore::open(file);
