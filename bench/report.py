@@ -76,6 +76,7 @@ def main():
     end = load(raw, "end") or {}
     limits = load(raw, "limits") or {}
     national = load(raw, "national")
+    reopen = load(raw, "national_reopen")  # the restart, measured in its own process
     sync = load(raw, "sync")
     imp = load(raw, "import")
     query = load(raw, "query")
@@ -138,11 +139,16 @@ def main():
             f"cores busy; {n(national['clusters'])} clusters, {n(national['linked_clusters'])} "
             f"of them linking two records; peak RSS "
             f"{n(national.get('load_peak_rss_mib', national['peak_rss_mib']))} MiB during the "
-            f"load, {n(national['peak_rss_mib'])} MiB with the reopen, database "
+            f"load, {n(national['peak_rss_mib'])} MiB with the partition after it, database "
             f"{n(national['db_mib'])} MiB). Every change verified (Ed25519, one signature per "
             f"Push), stored with synchronous=FULL, resolved, its national id fed back; the "
             f"authorities' signing ({national['sign_seconds']:.0f} s) is not counted. In process "
             f"(`aegis_national_load_tool`): no network, see sync below for the transport.\n")
+        if reopen:
+            md.append(f"The index's restart on that store (its matching engine rebuilt from "
+                      f"{n(reopen['records'])} live records), in a process of its own: "
+                      f"**{reopen['reopen_seconds']:.1f} s**, peak RSS "
+                      f"{n(reopen['peak_rss_mib'])} MiB.\n")
         if national["children"] >= NATIONAL_CHILDREN:
             md.append(f"The full national size: **{national['apply_seconds'] / 60:.1f} min** "
                       f"(target: under {TARGET_SECONDS // 60} min on 2 cores).\n")
