@@ -560,14 +560,42 @@ struct Resolver::State {
 
   // Deterministic constrained clustering of a region (indices into `region`).
   std::vector<std::vector<std::uint32_t>> cluster(const std::vector<std::uint32_t>& region) {
-    std::unordered_map<std::uint32_t, std::uint32_t> local;
-    local.reserve(region.size());
-    for (std::uint32_t i = 0; i < region.size(); ++i) local.emplace(region[i], i);
+    // Each node's local id (its position in the region): a flat array over every node for a
+    // large region (a rebuild clusters every record), a map for the few records of one change.
+    const bool flat = region.size() * 8 > nodes.size();
+    std::vector<std::uint32_t> local_flat;
+    std::unordered_map<std::uint32_t, std::uint32_t> local_map;
+    if (flat) local_flat.assign(nodes.size(), kNone);
+    else local_map.reserve(region.size());
+    for (std::uint32_t i = 0; i < region.size(); ++i) {
+      if (flat) local_flat[region[i]] = i;
+      else local_map.emplace(region[i], i);
+    }
+    auto local_of = [&](std::uint32_t node) -> std::uint32_t {
+      if (flat) return local_flat[node];
+      const auto it = local_map.find(node);
+      return it == local_map.end() ? kNone : it->second;
+    };
     std::vector<std::uint32_t> parent(region.size());
     std::iota(parent.begin(), parent.end(), 0u);
-    std::vector<std::vector<std::uint32_t>> separated(region.size());  // per root: local ids
-    std::vector<std::vector<IdentifierToken>> tokens(region.size());   // per root
-    std::vector<std::vector<std::uint32_t>> members(region.size());    // per root: local ids
+    // Per root, only where there is something to hold (most records of a rebuild stay alone):
+    // the local ids an operator separated it from, and, once it has merged, its members and
+    // their tokens. A root that never merged is its own only member with its record's tokens.
+    std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> separated;
+    struct Merged {
+      std::vector<std::uint32_t> members;  // local ids
+      std::vector<IdentifierToken> tokens;
+    };
+    std::unordered_map<std::uint32_t, Merged> merged;
+    // (`r` must outlive the span: a never-merged root's span is `r` itself.)
+    auto members_of = [&](const std::uint32_t& r) -> std::span<const std::uint32_t> {
+      if (const auto it = merged.find(r); it != merged.end()) return it->second.members;
+      return {&r, 1};
+    };
+    auto tokens_of = [&](std::uint32_t r) -> const std::vector<IdentifierToken>& {
+      if (const auto it = merged.find(r); it != merged.end()) return it->second.tokens;
+      return nodes[region[r]].rec.tokens;
+    };
     auto root = [&](std::uint32_t x) {
       while (parent[x] != x) x = parent[x] = parent[parent[x]];
       return x;
@@ -576,19 +604,17 @@ struct Resolver::State {
     std::vector<Pair> operator_links;
     for (std::uint32_t i = 0; i < region.size(); ++i) {
       const Node& x = nodes[region[i]];
-      tokens[i] = x.rec.tokens;
-      members[i] = {i};
       auto it = decided_with.find(x.key);
       if (it == decided_with.end()) continue;
       for (const std::string& other : it->second) {
         const auto o = by_key.find(other);
         if (o == by_key.end()) continue;
-        const auto l = local.find(o->second);
-        if (l == local.end()) continue;
+        const std::uint32_t l = local_of(o->second);
+        if (l == kNone) continue;
         if (decision(x.key, other)->kind == DecisionKind::separate) {
-          separated[i].push_back(l->second);
-        } else if (i < l->second) {
-          operator_links.emplace_back(i, l->second);
+          separated[i].push_back(l);
+        } else if (i < l) {
+          operator_links.emplace_back(i, l);
         }
       }
     }
@@ -598,11 +624,11 @@ struct Resolver::State {
     for (auto [a, b] : operator_links) vouched[a] = vouched[b] = true;
     // True when some record of one cluster and some of the other are, on strong evidence, two
     // children. At most (max_cluster_size / 2)^2 pairs: the union is refused beyond the size.
-    auto against = [&](std::uint32_t ra, std::uint32_t rb) {
+    auto against = [&](const std::uint32_t& ra, const std::uint32_t& rb) {
       if (!config.sibling_guard) return false;
-      for (std::uint32_t x : members[ra]) {
+      for (std::uint32_t x : members_of(ra)) {
         if (vouched[x]) continue;
-        for (std::uint32_t y : members[rb]) {
+        for (std::uint32_t y : members_of(rb)) {
           if (!vouched[y] && evidence_against(score(region[x], region[y]))) return true;
         }
       }
@@ -614,12 +640,14 @@ struct Resolver::State {
       std::uint32_t ra = root(a);
       std::uint32_t rb = root(b);
       if (ra == rb) return;
-      for (std::uint32_t s : separated[ra]) {
-        if (root(s) == rb) return;
+      if (const auto sa = separated.find(ra); sa != separated.end()) {
+        for (std::uint32_t s : sa->second) {
+          if (root(s) == rb) return;
+        }
       }
-      if (tokens_conflict(tokens[ra], tokens[rb])) return;
+      if (tokens_conflict(tokens_of(ra), tokens_of(rb))) return;
       if (by == Decider::engine) {
-        if (members[ra].size() + members[rb].size() > config.max_cluster_size) {
+        if (members_of(ra).size() + members_of(rb).size() > config.max_cluster_size) {
           ++refused_size;
           return;
         }
@@ -630,12 +658,28 @@ struct Resolver::State {
       }
       if (ra > rb) std::swap(ra, rb);
       parent[rb] = ra;
-      separated[ra].insert(separated[ra].end(), separated[rb].begin(), separated[rb].end());
-      tokens[ra].insert(tokens[ra].end(), tokens[rb].begin(), tokens[rb].end());
-      members[ra].insert(members[ra].end(), members[rb].begin(), members[rb].end());
-      separated[rb].clear();
-      tokens[rb].clear();
-      members[rb].clear();
+      if (const auto sb = separated.find(rb); sb != separated.end()) {
+        std::vector<std::uint32_t> moved = std::move(sb->second);
+        separated.erase(sb);
+        auto& sa = separated[ra];
+        sa.insert(sa.end(), moved.begin(), moved.end());
+      }
+      Merged gathered;
+      if (const auto mb = merged.find(rb); mb != merged.end()) {
+        gathered = std::move(mb->second);
+        merged.erase(mb);
+      } else {
+        gathered.members = {rb};
+        gathered.tokens = nodes[region[rb]].rec.tokens;
+      }
+      auto [ma, fresh] = merged.try_emplace(ra);
+      if (fresh) {
+        ma->second.members = {ra};
+        ma->second.tokens = nodes[region[ra]].rec.tokens;
+      }
+      auto& m = ma->second;
+      m.members.insert(m.members.end(), gathered.members.begin(), gathered.members.end());
+      m.tokens.insert(m.tokens.end(), gathered.tokens.begin(), gathered.tokens.end());
     };
     std::sort(operator_links.begin(), operator_links.end());
     for (auto [a, b] : operator_links) merge(a, b, Decider::operator_);
@@ -649,8 +693,8 @@ struct Resolver::State {
     for (std::uint32_t i = 0; i < region.size(); ++i) {
       for (const Edge& ed : nodes[region[i]].edges) {
         if (ed.outcome != Outcome::link) continue;
-        const auto j = local.find(ed.other);  // absent: outside a local region
-        if (j != local.end() && i < j->second) links.push_back({ed.score, i, j->second});
+        const std::uint32_t j = local_of(ed.other);  // kNone: outside a local region
+        if (j != kNone && i < j) links.push_back({ed.score, i, j});
       }
     }
     std::sort(links.begin(), links.end(), [](const Link& x, const Link& y) {
@@ -684,34 +728,49 @@ struct Resolver::State {
     const auto clusters = cluster(region);
 
     // Each old id goes to the cluster holding most of its records (ties: the first cluster).
-    // Per slot: (cluster, records) in cluster order.
-    std::map<std::uint32_t, std::vector<std::pair<std::uint32_t, std::uint32_t>>> count;
+    // Flat arrays, sorted, not a map per id: a rebuild re-clusters every record.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> held;  // (slot, cluster) per record
     for (std::uint32_t c = 0; c < clusters.size(); ++c) {
       for (std::uint32_t n : clusters[c]) {
-        const std::uint32_t s = nodes[n].slot;
-        if (s == kNone) continue;
-        auto& v = count[s];
-        if (v.empty() || v.back().first != c) v.emplace_back(c, 0);
-        ++v.back().second;
+        if (nodes[n].slot != kNone) held.emplace_back(nodes[n].slot, c);
       }
     }
-    std::vector<std::vector<std::uint32_t>> won(clusters.size());
-    for (const auto& [s, v] : count) {
-      const auto best = std::max_element(v.begin(), v.end(), [](const auto& x, const auto& y) {
-        return x.second < y.second;
-      });
-      won[best->first].push_back(s);
+    std::sort(held.begin(), held.end());
+    std::vector<std::uint32_t> old_slots;                         // ascending
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> won;     // (cluster, slot)
+    for (std::size_t i = 0; i < held.size();) {
+      const std::uint32_t s = held[i].first;
+      std::uint32_t best = kNone;
+      std::size_t best_count = 0;
+      while (i < held.size() && held[i].first == s) {
+        std::size_t j = i;
+        while (j < held.size() && held[j] == held[i]) ++j;
+        if (j - i > best_count) {  // strictly more: the first cluster keeps a tie
+          best_count = j - i;
+          best = held[i].second;
+        }
+        i = j;
+      }
+      old_slots.push_back(s);
+      won.emplace_back(best, s);
     }
-    for (auto& [s, v] : count) slots[s].members.clear();
+    std::vector<std::pair<std::uint32_t, std::uint32_t>>().swap(held);
+    std::sort(won.begin(), won.end());  // by cluster, each cluster's ids ascending
+    for (std::uint32_t s : old_slots) slots[s].members.clear();
 
+    std::size_t won_at = 0;
+    std::vector<std::uint32_t> won_here;  // the old ids cluster c won, ascending
     for (std::uint32_t c = 0; c < clusters.size(); ++c) {
       const auto& members = clusters[c];
+      won_here.clear();
+      for (; won_at < won.size() && won[won_at].first == c; ++won_at)
+        won_here.push_back(won[won_at].second);
       std::uint32_t keep;
-      const bool minted = won[c].empty();
+      const bool minted = won_here.empty();
       if (minted) {
         keep = new_slot(mint(), next_minted++);
       } else {
-        keep = *std::min_element(won[c].begin(), won[c].end(), [this](auto x, auto y) {
+        keep = *std::min_element(won_here.begin(), won_here.end(), [this](auto x, auto y) {
           return slots[x].minted < slots[y].minted;
         });
       }
@@ -739,7 +798,7 @@ struct Resolver::State {
       for (auto& [s, refs] : moved) {
         if (s == kNone) {
           event(ChangeKind::joined, {}, std::move(refs));
-        } else if (std::find(won[c].begin(), won[c].end(), s) != won[c].end()) {
+        } else if (std::find(won_here.begin(), won_here.end(), s) != won_here.end()) {
           slots[s].alias = true;
           event(ChangeKind::merged, {slots[s].value}, std::move(refs));
         } else {
@@ -747,7 +806,7 @@ struct Resolver::State {
         }
       }
     }
-    for (const auto& [s, v] : count) {
+    for (std::uint32_t s : old_slots) {
       if (slots[s].members.empty() && !slots[s].alias) {
         events.push_back({ChangeKind::retired, slots[s].value, {}, {}, by, reason});
       }
