@@ -90,10 +90,15 @@ Options parse(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{kGroup}, std::uint64_t{100'000'000}));
     a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
     a.add_flag("--keep", o.keep, "keep the work directory");
-    a.add_flag("--reopen-only", o.reopen_only,
-               "only open DIR/index.db (a load kept with --keep): the restart, in its own process");
+    CLI::Option* dir = a.get_option("--dir");
+    CLI::Option* reopen_only =
+        a.add_flag("--reopen-only", o.reopen_only,
+                   "only open DIR/index.db (a load kept with --keep): the restart, in its own "
+                   "process")
+            ->needs(dir);
     a.add_flag("--skip-reopen", o.skip_reopen,
-               "no restart after the load (reopen_seconds 0): measure it with --reopen-only");
+               "no restart after the load (reopen_seconds 0): measure it with --reopen-only")
+        ->excludes(reopen_only);
   });
   return o;
 }
