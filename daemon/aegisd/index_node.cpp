@@ -413,6 +413,9 @@ int IndexNode::tick(std::uint64_t now_ms) {
     else if (*made)
       send_checkpoint(**made);
   }
+  // The access notices of the queries answered since the last flush, into their owners'
+  // feeds (every kNoticeFlushMs; before retention, which purges what is about purged records).
+  if (queries_) queries_->flush_notices(now_ms_, false);
   if (now_ms_ >= next_retention_ms_) {  // the daily retention job (retention_job.hpp)
     next_retention_ms_ = next_utc_day_ms(now_ms_);
     const protocol::Date today = retention::utc_date(now_ms_);
@@ -522,6 +525,7 @@ void IndexNode::trust_changed(std::shared_ptr<const protocol::Trust> trust,
 void IndexNode::stop(std::uint64_t now_ms) {
   now_ms_ = now_ms;
   persist_feed_acks();
+  if (queries_) queries_->flush_notices(now_ms_, true);  // no notice waits for the next start
   queries_.reset();
   server_.reset();  // stops accepting; queued answers go out within ZMQ_LINGER
 }

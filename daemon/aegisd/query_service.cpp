@@ -202,7 +202,7 @@ void QueryService::answer_group(const std::vector<protocol::Query>& queries,
                                 std::vector<protocol::Bytes>& replies, std::uint64_t now_ms) {
   if (queries.empty()) return;
   auto done =
-      store_.answer_queries(queries, config_.shield_contacts, digest_key_, now_ms, signing_);
+      store_.answer_queries(queries, config_.shield_contacts, digest_key_, now_ms);
   if (!done) {
     log::error("query_audit_failed", {{"queries", queries.size()},
                                       {"detail", done.error().message()}});
@@ -213,7 +213,6 @@ void QueryService::answer_group(const std::vector<protocol::Query>& queries,
     return;
   }
   ++groups_;
-  std::vector<index::FeedHead> feeds;  // each advanced feed once, at its newest item
   for (std::size_t k = 0; k < queries.size(); ++k) {
     const protocol::Query& q = queries[k];
     index::AnsweredQuery& a = (*done)[k];
@@ -225,17 +224,22 @@ void QueryService::answer_group(const std::vector<protocol::Query>& queries,
                                  {"children", a.answer.children.size()},
                                  {"audit_index", a.audit_index},
                                  {"group", queries.size()}});
-    for (const index::FeedHead& h : a.feeds) {
-      auto same = std::find_if(feeds.begin(), feeds.end(), [&](const index::FeedHead& f) {
-        return f.authority_id == h.authority_id;
-      });
-      if (same == feeds.end()) feeds.push_back(h);
-      else same->feed_seq = std::max(same->feed_seq, h.feed_seq);
-    }
     replies[asked[k]] =
         protocol::encode_query_message(protocol::QueryAnswer{std::move(a.answer)});
   }
-  if (!feeds.empty()) feeds_advanced_(feeds);
+}
+
+void QueryService::flush_notices(std::uint64_t now_ms, bool now) {
+  if (!now && now_ms < flushed_ms_ + index::kNoticeFlushMs) return;
+  flushed_ms_ = now_ms;
+  auto feeds = store_.flush_notices(now_ms, signing_);
+  if (!feeds) {  // the notices stay queued: the next flush tries again
+    log::error("notice_flush_failed", {{"detail", feeds.error().message()}});
+    return;
+  }
+  if (feeds->empty()) return;
+  ++notice_flushes_;
+  feeds_advanced_(*feeds);
 }
 
 // An override (break-glass, docs/query.md rule 6): the checks of a query (the verified request's
@@ -281,6 +285,7 @@ nlohmann::ordered_json QueryService::status() {
   return {{"listen", server_->endpoint()},
           {"answered", answered_},
           {"groups", groups_},
+          {"notice_flushes", notice_flushes_},
           {"overrides_answered", overrides_answered_},
           {"refused", refused_},
           {"refusals_audited", refusals_audited_}};

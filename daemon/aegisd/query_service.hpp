@@ -4,7 +4,7 @@
 //   the sender (ZAP User-Id) must be the query's authority_id; verify_query (certificate,
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
 //   the window (replayed) -> IndexStore::answer_queries (search, answer, and in ONE transaction
-//   the audit entry and the owners' access notices) -> QueryAnswer. The queries waiting on the
+//   the audit entry and the owners' access notices, queued) -> QueryAnswer. The queries waiting on the
 //   socket (up to index::kMaxQueryGroup) are answered together: one transaction, one fsync, for all their
 //   audit entries (a group commit); no answer is sent before that commit.
 // Per OverrideRequest the same checks (on its inner query) -> IndexStore::answer_override (the
@@ -75,6 +75,11 @@ class QueryService {
                const keys::Identity& identity, const index::IndexSigning& signing, std::shared_ptr<const protocol::Trust> trust,
                zmq::context_t& context, FeedsAdvanced feeds_advanced);
 
+  // Signs the access notices the answered queries queued into their owners' feeds and sends
+  // them (IndexStore::flush_notices): at most every index::kNoticeFlushMs, or at once when `now`
+  // (stopping). Called by the index's tick; a failure is logged and tried again next time.
+  void flush_notices(std::uint64_t now_ms, bool now);
+
   void watches(std::vector<Watch>& out);
   void trust_changed(std::shared_ptr<const protocol::Trust> trust) { trust_ = std::move(trust); }
   nlohmann::ordered_json status();
@@ -128,6 +133,8 @@ class QueryService {
   ReplayGuard replays_;
   std::uint64_t answered_ = 0;
   std::uint64_t groups_ = 0;  // audit commits of answered queries (answered / groups: group size)
+  std::uint64_t flushed_ms_ = 0;      // the last flush_notices
+  std::uint64_t notice_flushes_ = 0;  // flushes that signed notices into feeds
   std::uint64_t overrides_answered_ = 0;
   std::map<std::string, std::uint64_t> refused_;  // by code
   std::uint64_t refusals_audited_ = 0;

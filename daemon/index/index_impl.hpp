@@ -103,7 +103,7 @@ struct IndexStore::Impl {
     std::optional<sql::Statement> select_authority, insert_authority, insert_envelope, select_envelope,
         select_record, upsert_record, append_state, insert_feed, update_head, repeat_rejection,
         insert_rejection, data_version, update_feed_head, set_pending_national_id,
-        set_record_national_id;
+        set_record_national_id, insert_notice;
   };
   // An authority's row: its id in the other tables and its chain and feed heads.
   struct HeadRow {
@@ -164,13 +164,17 @@ struct IndexStore::Impl {
   // there (index_audit.cpp). Returns the feeds it advanced.
   Result<std::vector<FeedHead>> send_checkpoint(AuditLog& audit, const StoredCheckpoint& made,
                                                 std::uint64_t now_ms, const IndexSigning& signing);
-  // Tells `owner`, in its feed, that the asker of `query` was shown its record `record_id`
-  // (access_notice) or opened it (override_notice, with the reason); notes the feed's new head
-  // in `feeds` (index_query.cpp).
-  Status notify_owner(protocol::FeedKind kind, const std::string& owner,
-                      const std::string& record_id, const protocol::Query& query,
-                      const std::string& reason, std::uint64_t now_ms,
-                      const IndexSigning& signing, std::vector<FeedHead>& feeds);
+  // Tells `owner`, in its feed, that the asker of `query` opened its record `record_id`
+  // (override_notice, with the reason): an item of its own, signed now; notes the feed's new
+  // head in `feeds` (index_query.cpp).
+  Status notify_owner(const std::string& owner, const std::string& record_id,
+                      const protocol::Query& query, const std::string& reason,
+                      std::uint64_t now_ms, const IndexSigning& signing,
+                      std::vector<FeedHead>& feeds);
+  // Inside the query group's transaction: that the asker of `query` was shown `owner`'s record
+  // `record_id`, a pending_notices row until flush_notices signs it into the owner's feed.
+  Status queue_notice(const std::string& owner, const std::string& record_id,
+                      const protocol::Query& query);
   // The audit log inside the caller's open write transaction, its tables created on first use.
   // Its statements are prepared once per connection and kept (`audit_log`) once the tables are
   // known to be committed: a query group's audit used to spend more on preparing them than on

@@ -143,19 +143,105 @@ Result<std::uint64_t> IndexStore::Impl::append_feed_item(const std::string& auth
   return feed.last_seq;
 }
 
-Status IndexStore::Impl::notify_owner(protocol::FeedKind kind, const std::string& owner,
-                                      const std::string& record_id, const protocol::Query& query,
-                                      const std::string& reason, std::uint64_t now_ms,
-                                      const IndexSigning& signing, std::vector<FeedHead>& feeds) {
+Status IndexStore::Impl::notify_owner(const std::string& owner, const std::string& record_id,
+                                      const protocol::Query& query, const std::string& reason,
+                                      std::uint64_t now_ms, const IndexSigning& signing,
+                                      std::vector<FeedHead>& feeds) {
   protocol::FeedItem item;
   item.version = protocol::kNoticeFeedItemVersion;
-  item.kind = kind;
+  item.kind = protocol::FeedKind::override_notice;
   item.notice = {record_id,     query.authority_id, query.user_id, query.role,
                  query.purpose, query.time_ms,      reason};
   Result<std::uint64_t> seq = append_feed_item(owner, std::move(item), now_ms, signing);
   if (!seq) return seq.error();
   note_feed_head(feeds, owner, *seq);
   return protocol::Ok{};
+}
+
+Status IndexStore::Impl::queue_notice(const std::string& owner, const std::string& record_id,
+                                      const protocol::Query& query) {
+  Result<std::int64_t> aid = aid_of(owner);
+  if (!aid) return aid.error();
+  sql::Use q(*st.insert_notice);
+  q->bind(1, *aid);
+  q->bind(2, record_id);
+  q->bind(3, query.authority_id);
+  q->bind(4, query.user_id);
+  q->bind(5, static_cast<std::int64_t>(query.role));
+  q->bind(6, static_cast<std::int64_t>(query.purpose));
+  q->bind(7, i64(query.time_ms));
+  return q->run();
+}
+
+Result<std::vector<FeedHead>> IndexStore::flush_notices(std::uint64_t now_ms,
+                                                        const IndexSigning& signing) {
+  Impl& m = *impl_;
+  Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "flush access notices");
+  if (!tx) return tx.error();
+  // The oldest waiting notices (at most kMaxNoticesFlushed), each owner's in the order of the
+  // accesses.
+  struct Waiting {
+    std::string owner;
+    protocol::AccessNotice notice;
+  };
+  std::vector<Waiting> waiting;
+  std::int64_t last_id = 0;
+  {
+    Result<sql::Statement> q = m.db.prepare(
+        "SELECT p.id, a.authority_id, p.record_id, p.viewer_authority_id, p.user_id, p.role, "
+        "p.purpose, p.time_ms FROM pending_notices p JOIN authorities a ON a.aid = p.aid "
+        "ORDER BY p.id LIMIT ?1",
+        "read pending notices");
+    if (!q) return q.error();
+    q->bind(1, static_cast<std::int64_t>(kMaxNoticesFlushed));
+    for (;;) {
+      Result<bool> row = q->step();
+      if (!row) return row.error();
+      if (!*row) break;
+      last_id = q->int64(0);
+      waiting.push_back({q->text(1),
+                         {q->text(2), q->text(3), q->text(4),
+                          static_cast<protocol::UserRole>(q->int64(5)),
+                          static_cast<protocol::QueryPurpose>(q->int64(6)), u64(q->int64(7)),
+                          {}}});
+    }
+  }
+  std::vector<FeedHead> feeds;
+  if (waiting.empty()) return feeds;
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const Waiting& a, const Waiting& b) { return a.owner < b.owner; });
+  for (std::size_t from = 0; from < waiting.size();) {
+    protocol::FeedItem item;
+    item.version = protocol::kNoticeListFeedItemVersion;
+    item.kind = protocol::FeedKind::access_notice;
+    std::size_t to = from;
+    while (to < waiting.size() && waiting[to].owner == waiting[from].owner &&
+           item.notices.size() < protocol::kMaxNoticesPerItem)
+      item.notices.push_back(std::move(waiting[to++].notice));
+    Result<std::uint64_t> seq =
+        m.append_feed_item(waiting[from].owner, std::move(item), now_ms, signing);
+    if (!seq) return seq.error();
+    note_feed_head(feeds, waiting[from].owner, *seq);
+    from = to;
+  }
+  {
+    Result<sql::Statement> q =
+        m.db.prepare("DELETE FROM pending_notices WHERE id <= ?1", "delete flushed notices");
+    if (!q) return q.error();
+    q->bind(1, last_id);
+    if (Status s = q->run(); !s) return s.error();
+  }
+  if (Status s = tx->commit(); !s) return s.error();
+  return feeds;
+}
+
+Result<std::uint64_t> IndexStore::pending_notices() {
+  Result<sql::Statement> q =
+      impl_->db.prepare("SELECT count(*) FROM pending_notices", "count pending notices");
+  if (!q) return q.error();
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  return u64(q->int64(0));
 }
 
 // Each live record's MatchRecord (its stored payload decoded) under its national id, inside
@@ -225,18 +311,16 @@ Result<IndexStore::SearchFound> IndexStore::search(const protocol::QueryCriteria
 Result<AnsweredQuery> IndexStore::answer_query(const protocol::Query& query,
                                                const ShieldRoutes& routes,
                                                const protocol::ByteArray<32>& digest_key,
-                                               std::uint64_t now_ms,
-                                               const IndexSigning& signing) {
+                                               std::uint64_t now_ms) {
   Result<std::vector<AnsweredQuery>> done =
-      answer_queries(std::span(&query, 1), routes, digest_key, now_ms, signing);
+      answer_queries(std::span(&query, 1), routes, digest_key, now_ms);
   if (!done) return done.error();
   return std::move(done->front());
 }
 
 Result<std::vector<AnsweredQuery>> IndexStore::answer_queries(
     std::span<const protocol::Query> queries, const ShieldRoutes& routes,
-    const protocol::ByteArray<32>& digest_key, std::uint64_t now_ms,
-    const IndexSigning& signing) {
+    const protocol::ByteArray<32>& digest_key, std::uint64_t now_ms) {
   Impl& m = *impl_;
   // Reads first, every query's (this thread is the only writer, so nothing changes before the
   // write transaction below).
@@ -263,14 +347,12 @@ Result<std::vector<AnsweredQuery>> IndexStore::answer_queries(
     Result<std::uint64_t> index = (*audit)->append(entries[i]);
     if (!index) return index.error();
     out[i].audit_index = *index;
-    // Rule 8: a notice per record returned in full, to its owner unless it asked.
+    // Rule 8: a notice per record returned in full, to its owner unless it asked; queued
+    // with the audit entry, signed into the owner's feed by the next flush_notices.
     for (const protocol::AnswerChild& child : out[i].answer.children) {
       for (const protocol::AnswerRecord& r : child.records) {
         if (r.authority_id == query.authority_id) continue;
-        if (Status n = m.notify_owner(protocol::FeedKind::access_notice, r.authority_id,
-                                      r.record_id, query, {}, now_ms, signing, out[i].feeds);
-            !n)
-          return n.error();
+        if (Status n = m.queue_notice(r.authority_id, r.record_id, query); !n) return n.error();
       }
     }
   }
@@ -378,8 +460,8 @@ Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideReq
   // records excepted (a feed never tells an authority of its own queries, PROTOCOL.md §13.2).
   for (const protocol::OverrideRecord& r : answer.records) {
     if (r.authority_id == query.authority_id) continue;
-    if (Status n = m.notify_owner(protocol::FeedKind::override_notice, r.authority_id,
-                                  r.record_id, query, request.reason, now_ms, signing, out.feeds);
+    if (Status n = m.notify_owner(r.authority_id, r.record_id, query, request.reason, now_ms,
+                                  signing, out.feeds);
         !n)
       return n.error();
   }

@@ -1,6 +1,7 @@
 // Retention at the index (docs/index-store.md §12, docs/query.md "Retention"): archive flags,
 // and the purge that erases a deleted record's envelopes and the feed items about it while
 // the chains still verify; and the subject access export of one child (`aegis sar`).
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
@@ -60,8 +61,16 @@ std::vector<RecordRef> feed_item_about(const protocol::FeedItem& f) {
       return {{f.authority_id, f.elsewhere.record_id},
               {f.elsewhere.other_authority_id, f.elsewhere.other_record_id}};
     case protocol::FeedKind::access_notice:
-    case protocol::FeedKind::override_notice:
-      return {{f.authority_id, f.notice.record_id}};
+    case protocol::FeedKind::override_notice: {
+      // An item of version 6 holds a second's notices to one authority: purged (once
+      // acknowledged) with the first of its records purged.
+      std::vector<RecordRef> out;
+      for (const protocol::AccessNotice& n : protocol::item_notices(f)) {
+        RecordRef ref{f.authority_id, n.record_id};
+        if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(std::move(ref));
+      }
+      return out;
+    }
     default:
       return {};
   }
@@ -339,7 +348,16 @@ Result<IndexRetentionRun> IndexStore::run_retention(protocol::Date today, std::u
                  what);
       if (!s) return s.error();
     }
-    Status s = exec(
+    // Notices about it not yet signed into its owner's feed (a flush normally runs first): gone
+    // with it, as the items already in the feed are.
+    Status s = exec("DELETE FROM pending_notices WHERE aid = ?1 AND record_id = ?2",
+                    [&](sql::Statement& q) {
+                      q.bind(1, step.aid);
+                      q.bind(2, step.ref.record_id);
+                    },
+                    what);
+    if (!s) return s.error();
+    s = exec(
         "INSERT INTO retention (aid, record_id, archived_ms, purged_ms) VALUES (?1, ?2, ?3, ?3) "
         "ON CONFLICT (aid, record_id) DO UPDATE SET purged_ms = ?3",
         [&](sql::Statement& q) {

@@ -96,6 +96,9 @@ constexpr std::string_view kRepeatRejection =
 constexpr std::string_view kInsertRejection =
     "INSERT INTO rejections (aid, seq, code, detail, first_ms, last_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+constexpr std::string_view kInsertNotice =
+    "INSERT INTO pending_notices (aid, record_id, viewer_authority_id, user_id, role, purpose, "
+    "time_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 unsigned thread_count(unsigned wanted) {
   if (wanted > 0) return wanted;
@@ -174,6 +177,7 @@ Result<std::unique_ptr<IndexStore::Impl>> IndexStore::Impl::connect(
       {&Statements::update_head, kUpdateHead, "update authority head"},
       {&Statements::repeat_rejection, kRepeatRejection, "count rejection"},
       {&Statements::insert_rejection, kInsertRejection, "record rejection"},
+      {&Statements::insert_notice, kInsertNotice, "queue access notice"},
   };
   for (const Spec& s : specs) {
     Result<sql::Statement> st = impl->db.prepare(s.sql, s.what);

@@ -332,16 +332,23 @@ struct SubjectAccess {
 // Each authority's published shield contact route (the index's config [shield_contacts]).
 using ShieldRoutes = std::map<std::string, std::string, std::less<>>;
 
-// A query answered: the answer, its audit entry, and the owning authorities whose feed got an
-// access notice (aegisd sends them their new items).
 // The most queries the query service answers as one group (IndexStore::answer_queries): what
 // is waiting on its socket, up to this many.
 inline constexpr std::size_t kMaxQueryGroup = 64;
 
+// The most pending access notices one flush_notices signs into feeds (the rest wait for the
+// next): bounds its transaction whatever accumulated.
+inline constexpr std::size_t kMaxNoticesFlushed = 65536;
+// How often aegisd signs the queued access notices into their owners' feeds (docs/query.md,
+// "Access notices"): an owner learns of an access within about this long, and each owner's
+// notices of that time cost one signature.
+inline constexpr std::uint64_t kNoticeFlushMs = 1000;
+
+// A query answered: the answer and its audit entry. Its access notices wait in the store for
+// flush_notices.
 struct AnsweredQuery {
   protocol::Answer answer;
   std::uint64_t audit_index = 0;  // the query's entry in the audit log
-  std::vector<FeedHead> feeds;
 };
 
 // How an audit entry is marked for investigation (docs/audit.md): its detail starts with this
@@ -471,13 +478,13 @@ class IndexStore {
   // ---- Practitioner queries (docs/query.md; index_query.cpp) ----
   // Answers a query already verified (signature, certificate, freshness, replay) in ONE write
   // transaction: the search (rules 2, 4), the answer (rules 3, 5, 7), the audit entry (rule 9:
-  // criteria fields used, a keyed digest of the criteria, the records returned) and an
-  // access_notice feed item to each authority owning a record returned in full, other than the
-  // asker (rule 8). `digest_key` keys the criteria digest. An error: nothing is answered and
-  // nothing written (the caller refuses the query `unavailable`).
+  // criteria fields used, a keyed digest of the criteria, the records returned) and an access
+  // notice for each authority owning a record returned in full, other than the asker (rule 8),
+  // queued for flush_notices. `digest_key` keys the criteria digest. An error: nothing is
+  // answered and nothing written (the caller refuses the query `unavailable`).
   Result<AnsweredQuery> answer_query(const protocol::Query& query, const ShieldRoutes& routes,
                                      const protocol::ByteArray<32>& digest_key,
-                                     std::uint64_t now_ms, const IndexSigning& signing);
+                                     std::uint64_t now_ms);
   // answer_query for several queries at once (the service gives up to kMaxQueryGroup), as a
   // group commit: each searched and answered as answer_query does, then ONE write transaction
   // holds every query's audit entry and notices (one fsync for all; docs/query.md, "Group
@@ -486,8 +493,16 @@ class IndexStore {
   Result<std::vector<AnsweredQuery>> answer_queries(std::span<const protocol::Query> queries,
                                                     const ShieldRoutes& routes,
                                                     const protocol::ByteArray<32>& digest_key,
-                                                    std::uint64_t now_ms,
-                                                    const IndexSigning& signing);
+                                                    std::uint64_t now_ms);
+  // Signs the access notices the answered queries queued (oldest first, at most
+  // kMaxNoticesFlushed) into their owners' feeds, in ONE transaction: one access_notice item
+  // (feed version 6) per owner for up to protocol::kMaxNoticesPerItem notices, in the order of
+  // the accesses, and deletes them from the queue. Returns the feeds it advanced (none when
+  // nothing waited). aegisd calls it every second (docs/query.md, "Access notices"). An error:
+  // nothing written, the notices still wait.
+  Result<std::vector<FeedHead>> flush_notices(std::uint64_t now_ms, const IndexSigning& signing);
+  // How many access notices wait for flush_notices.
+  Result<std::uint64_t> pending_notices();
   // Answers a verified OverrideRequest (the caller checked signature, freshness, replay): the
   // live, not archived records of the child (national id followed through merges), shielded
   // ones as their SealedBlob exactly as stored, clear ones as a search shows them; in ONE

@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 5> kSteps = {
+constexpr std::array<std::string_view, 6> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -188,6 +188,22 @@ CREATE TABLE IF NOT EXISTS purged_envelopes (
 CREATE TABLE IF NOT EXISTS purged_feed (
   id   INTEGER PRIMARY KEY,                                      -- feed.id
   hash BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+)sql",
+    // 6: access notices waiting for their owner's feed (docs/query.md, "Access notices"). A
+    //    query group's transaction writes one row per record it showed another authority, with
+    //    its audit entries; flush_notices moves them, a second's worth at a time, into one
+    //    signed access_notice item (feed version 6) per owner and deletes them.
+    R"sql(
+CREATE TABLE IF NOT EXISTS pending_notices (
+  id                  INTEGER PRIMARY KEY,                       -- the order of the accesses
+  aid                 INTEGER NOT NULL REFERENCES authorities (aid), -- the owner to tell
+  record_id           TEXT NOT NULL,                             -- its record that was shown
+  viewer_authority_id TEXT NOT NULL,
+  user_id             TEXT NOT NULL,
+  role                INTEGER NOT NULL CHECK (role BETWEEN 1 AND 3),    -- protocol::UserRole
+  purpose             INTEGER NOT NULL CHECK (purpose BETWEEN 1 AND 5), -- protocol::QueryPurpose
+  time_ms             INTEGER NOT NULL                           -- the query's time
 ) STRICT;
 )sql",
 };

@@ -1,6 +1,7 @@
 // The access and override notices an authority received in its feed (docs/query.md rule 8;
-// feed kinds 5 and 6): store_feed keeps every verified item; this reads those two kinds back
-// for `aegis notices`. A notice names a record id, the viewer's authority, user id, role and
+// feed kinds 5 and 6; an access_notice item of feed version 6 carries several): store_feed
+// keeps every verified item; this reads the notices of those two kinds back for
+// `aegis notices`. A notice names a record id, the viewer's authority, user id, role and
 // purpose: no personal data of the child.
 #include "aegis/protocol/feed.hpp"
 #include "aegis/protocol/signed.hpp"
@@ -29,8 +30,11 @@ Result<std::vector<ReceivedNotice>> Store::notices(std::size_t max) {
     if (!item)
       return store_error(StoreErrc::corrupt,
                          "feed item " + std::to_string(seq) + ": " + item.error().message());
-    out.push_back({seq, u64(q->int64(1)), item->kind == protocol::FeedKind::override_notice,
-                   std::move(item->notice)});
+    // An access_notice item of version 6 holds a second's notices: newest first, as the items.
+    const std::span<const protocol::AccessNotice> held = protocol::item_notices(*item);
+    for (auto n = held.rbegin(); n != held.rend() && out.size() < max; ++n)
+      out.push_back({seq, u64(q->int64(1)), item->kind == protocol::FeedKind::override_notice, *n});
+    if (out.size() >= max) break;
   }
   return out;
 }

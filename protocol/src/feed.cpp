@@ -1,4 +1,4 @@
-// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 to 5, the
+// The index → authority feed (docs/PROTOCOL.md §13): feed item bodies (versions 2 to 6, the
 // kinds applied, national_id, elsewhere, audit_checkpoint, access_notice and override_notice),
 // national ids, signing and verification. The signer and chain checks are those of envelopes (chain_rules.hpp).
 #include "aegis/protocol/feed.hpp"
@@ -118,6 +118,13 @@ void read_elsewhere(const Node& n, FeedItem& f) {
   if (!ctx.failed()) check_shareable(ctx, details.path(), *e.details);
 }
 
+// A notice tells an authority of another authority's user, never of its own.
+void check_viewer(const Node& n, const AccessNotice& notice, const std::string& authority_id) {
+  if (!n.context().failed() && notice.viewer_authority_id == authority_id)
+    n.context().fail(Errc::invalid_field, n.path() + ".viewer_authority_id",
+                     "the item's own authority: an authority is not told of its own queries");
+}
+
 void read_data(const Node& n, FeedItem& f) {
   DecodeContext& ctx = n.context();
   switch (f.kind) {
@@ -142,20 +149,30 @@ void read_data(const Node& n, FeedItem& f) {
       f.checkpoint_notice = read_checkpoint_notice(n);
       return;
     case FeedKind::access_notice:
-    case FeedKind::override_notice: {
+      if (f.version >= kNoticeListFeedItemVersion) {
+        ArrayNode list = n.as_array(1, kMaxNoticesPerItem);
+        if (ctx.failed()) return;
+        f.notices.reserve(list.size());
+        for (std::size_t i = 0; i < list.size() && !ctx.failed(); ++i) {
+          Node one = list.item(i);
+          f.notices.push_back(read_access_notice(one, false));
+          check_viewer(one, f.notices.back(), f.authority_id);
+        }
+        return;
+      }
+      [[fallthrough]];
+    case FeedKind::override_notice:
       f.notice = read_access_notice(n, f.kind == FeedKind::override_notice);
-      if (!ctx.failed() && f.notice.viewer_authority_id == f.authority_id)
-        ctx.fail(Errc::invalid_field, n.path() + ".viewer_authority_id",
-                 "the item's own authority: an authority is not told of its own queries");
+      check_viewer(n, f.notice, f.authority_id);
       return;
-    }
   }
 }
 
 // The first version that knows each kind (index: the kind code; 0 = no such kind): 1 and 2
-// since version 2, 3 since version 3, 4 since version 4, 5 and 6 since version 5.
+// since version 2, 3 since version 3, 4 since version 4, 5 and 6 since version 5 (version 6
+// changes kind 5's data to a list).
 inline constexpr std::array<std::uint64_t, 7> kKindSince = {0, 2, 2, 3, 4, 5, 5};
-inline constexpr std::uint64_t kNewestFeedItemVersion = kNoticeFeedItemVersion;
+inline constexpr std::uint64_t kNewestFeedItemVersion = kNoticeListFeedItemVersion;
 
 bool known_version(std::uint64_t version) {
   return version >= kOldestFeedItemVersion && version <= kNewestFeedItemVersion;
@@ -273,11 +290,25 @@ Bytes encode_feed_item_body(const FeedItem& f) {
       write_checkpoint_notice(w, f.checkpoint_notice);
       break;
     case FeedKind::access_notice:
+      if (f.version >= kNoticeListFeedItemVersion) {
+        w.array(static_cast<std::uint32_t>(f.notices.size()));
+        for (const AccessNotice& n : f.notices) write_access_notice(w, n, false);
+        break;
+      }
+      [[fallthrough]];
     case FeedKind::override_notice:
       write_access_notice(w, f.notice, f.kind == FeedKind::override_notice);
       break;
   }
   return w.take();
+}
+
+std::span<const AccessNotice> item_notices(const FeedItem& f) noexcept {
+  if (f.kind == FeedKind::access_notice && f.version >= kNoticeListFeedItemVersion)
+    return f.notices;
+  if (f.kind == FeedKind::access_notice || f.kind == FeedKind::override_notice)
+    return {&f.notice, 1};
+  return {};
 }
 
 Result<FeedItem> decode_feed_item_body(ByteView bytes) {

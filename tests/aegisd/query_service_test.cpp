@@ -116,8 +116,23 @@ TEST_CASE("query service: a signed, fresh query is answered and the owners' feed
   CHECK(a->answer.query_id == f.q.query_id);
   REQUIRE(a->answer.children.size() == 1);
   CHECK(a->answer.children[0].records.size() == 2);
-  CHECK(f.advanced == std::vector<std::string>{"leeds"});
   CHECK(f.service.status()["answered"] == 1);
+  // leeds's notice waits for the flush (the index's tick), which pumps its feed.
+  CHECK(f.advanced.empty());
+  f.service.flush_notices(kNowMs, false);
+  CHECK(f.advanced == std::vector<std::string>{"leeds"});
+  CHECK(f.service.status()["notice_flushes"] == 1);
+  // The next query's notice waits kNoticeFlushMs, or for the flush at stop.
+  f.q.query_id[0] = 9;
+  CHECK(f.refusal(f.send("kent", f.request(f.q), kNowMs + 10)) == "answered");
+  f.service.flush_notices(kNowMs + aegis::index::kNoticeFlushMs - 1, false);
+  CHECK(f.advanced.size() == 1);
+  f.service.flush_notices(kNowMs + aegis::index::kNoticeFlushMs - 1, true);
+  CHECK(f.advanced.size() == 2);
+  // Nothing waiting: nothing pumped, no flush counted.
+  f.service.flush_notices(kNowMs + 10 * aegis::index::kNoticeFlushMs, false);
+  CHECK(f.advanced.size() == 2);
+  CHECK(f.service.status()["notice_flushes"] == 2);
 }
 
 TEST_CASE("query service: a repeated query id is refused replayed, a new one answered",
@@ -427,7 +442,10 @@ TEST_CASE("query service: messages received together are answered as one group, 
   CHECK(audit[2].detail.find(aegis::protocol::to_hex(f.q.query_id)) != std::string::npos);
   CHECK(audit[3].detail.find(aegis::protocol::to_hex(second.query_id)) != std::string::npos);
   CHECK(audit[4].authority_id == std::optional<std::string>("leeds"));
-  // Each advanced feed pumped once for the group (kent's two queries both told leeds).
+  // Each owner's notices signed into its feed by the next flush, each feed pumped once (kent's
+  // two queries both told leeds).
+  CHECK(f.advanced.empty());
+  f.service.flush_notices(kNowMs, false);
   std::vector<std::string> advanced = f.advanced;
   std::sort(advanced.begin(), advanced.end());
   CHECK(advanced == std::vector<std::string>{"kent", "leeds"});

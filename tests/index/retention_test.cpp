@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "index/schema.hpp"
 #include "index_fixture.hpp"
 
 using namespace aegis;
@@ -246,4 +247,41 @@ TEST_CASE("index retention: a recorded day that is not a date reads as never run
   f.run(kArchiveDay);
   { RawDb(f.file).exec("UPDATE meta SET value = '2033-02-30' WHERE key = 'retention_day'"); }
   CHECK_FALSE(f.store.retention_day().value());  // so the job runs again: nothing lost
+}
+
+TEST_CASE("index retention: notices about a purged record go with it, queued or in the feed") {
+  RetentionFixture f;
+  auto queue = [&f](const std::string& record_id, const std::string& user) {
+    RawDb(f.file).exec(
+        "INSERT INTO pending_notices (aid, record_id, viewer_authority_id, user_id, role, "
+        "purpose, time_ms) SELECT aid, '" + record_id + "', 'leeds', '" + user +
+        "', 1, 1, 5 FROM authorities WHERE authority_id = 'kent'");
+  };
+  queue("k-1", "u-1");  // flushed into one item naming k-1 and k-2
+  queue("k-2", "u-2");
+  auto flushed = f.store.flush_notices(kNowMs, f.signing);
+  REQUIRE(flushed.ok());
+  REQUIRE(flushed->size() == 1);
+  const std::uint64_t item_seq = (*flushed)[0].feed_seq;
+  queue("k-1", "u-3");  // still queued at the purge
+  queue("k-2", "u-4");
+  f.apply("kent", {f.kent.remove("k-1")});
+  f.apply("leeds", {f.leeds.remove("l-1")});
+  f.ack_feeds();
+  REQUIRE(f.run(kPurgeDay).purged.size() == 2);
+  {
+    RawDb raw(f.file);
+    CHECK(raw.scalar("SELECT count(*) FROM pending_notices WHERE record_id = 'k-1'") == 0);
+    CHECK(raw.scalar("SELECT count(*) FROM pending_notices WHERE record_id = 'k-2'") == 1);
+    const std::int64_t aid = raw.scalar("SELECT aid FROM authorities WHERE authority_id = 'kent'");
+    const std::int64_t id = aegis::index::schema::log_key(aid, item_seq);
+    CHECK(raw.scalar("SELECT length(wire) FROM feed WHERE id = " + std::to_string(id)) == 0);
+    CHECK(raw.scalar("SELECT count(*) FROM purged_feed WHERE id = " + std::to_string(id)) == 1);
+  }
+  f.check_intact();
+  // k-2's notice still reaches kent.
+  auto again = f.store.flush_notices(kNowMs, f.signing);
+  REQUIRE(again.ok());
+  CHECK(again->size() == 1);
+  f.check_intact();
 }

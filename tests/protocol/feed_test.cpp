@@ -160,10 +160,10 @@ TEST_CASE("feed: body fields outside their domain are refused with the field's c
     w.bin(Hash{});
   };
   CHECK(decode_feed_item_body(raw_feed_body(kFeedItemVersion, f, 8, applied_data)).ok());
-  CHECK(body_error(raw_feed_body(kNoticeFeedItemVersion + 1, f, 8, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kNoticeListFeedItemVersion + 1, f, 8, applied_data)) == Errc::unknown_version);
   // Version 1 (one national id per item) is retired.
   CHECK(body_error(raw_feed_body(1, f, 8, applied_data)) == Errc::unknown_version);
-  CHECK(body_error(raw_feed_body(kNoticeFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
+  CHECK(body_error(raw_feed_body(kNoticeListFeedItemVersion + 1, f, 9, applied_data)) == Errc::unknown_version);
   CHECK(body_error(raw_feed_body(kFeedItemVersion, f, 9, applied_data)) == Errc::malformed);
   FeedItem bad = f;
   bad.kind = static_cast<FeedKind>(7);
@@ -553,14 +553,14 @@ TEST_CASE("feed: an elsewhere item's ids are checked and its data has six fields
   }
 }
 
-TEST_CASE("feed: kind 3 exists only from version 3; versions 1 and 6 are unknown") {
+TEST_CASE("feed: kind 3 exists only from version 3; versions 1 and 7 are unknown") {
   FeedItem f = linked();
   f.version = 2;
   const Result<FeedItem> v2 = decode_feed_item_body(encode_feed_item_body(f));
   REQUIRE_FALSE(v2.ok());
   CHECK(v2.error().code == Errc::invalid_field);
   CHECK(v2.error().detail.rfind("feed_item.kind: ", 0) == 0);
-  for (std::uint64_t version : {1u, 6u}) {
+  for (std::uint64_t version : {1u, 7u}) {
     f.version = version;
     CHECK(body_error(encode_feed_item_body(f)) == Errc::unknown_version);
   }

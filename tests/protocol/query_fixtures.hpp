@@ -130,6 +130,20 @@ inline FeedItem make_notice_item(std::uint64_t seq, bool override_notice) {
   return f;
 }
 
+// A version 6 access_notice item for leeds holding `count` notices (user ids kent.sw.0000...).
+inline FeedItem make_notice_list_item(std::uint64_t seq, std::size_t count) {
+  FeedItem f = make_notice_item(seq, false);
+  f.version = kNoticeListFeedItemVersion;
+  f.notice = {};
+  for (std::size_t i = 0; i < count; ++i) {
+    AccessNotice n = sample_notice();
+    n.user_id = "kent.sw." + std::string(4 - std::to_string(i).size(), '0') + std::to_string(i);
+    n.time_ms += i;
+    f.notices.push_back(std::move(n));
+  }
+  return f;
+}
+
 inline Bytes sign_raw_query(Bytes body, std::string_view domain = kDomainQuery,
                             std::uint8_t seed_byte = kKentSeed) {
   return encode_signed(sign_body(std::move(body), domain, SeedSigner(seed(seed_byte))));

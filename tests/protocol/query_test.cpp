@@ -441,7 +441,7 @@ TEST_CASE("feed: notice rules", "[query][feed]") {
   f = make_notice_item(1, true);
   f.version = 4;  // the audit checkpoint's version: it knows no notices
   check(error_of(f), Errc::invalid_field, "feed_item.kind");
-  f.version = 6;
+  f.version = kNoticeListFeedItemVersion + 1;
   check(error_of(f), Errc::unknown_version, "feed_item.version");
   f = make_notice_item(1, false);
   f.notice.viewer_authority_id = "leeds";
@@ -485,4 +485,58 @@ TEST_CASE("feed: notice rules", "[query][feed]") {
   w4.uint(7);
   w4.array(0);
   check(decode_feed_item_body(w4.take()).error(), Errc::invalid_field, "feed_item.kind");
+}
+
+TEST_CASE("feed: version 6 carries a list of access notices; override notices stay one an item",
+          "[query][feed]") {
+  const FeedItem list = make_notice_list_item(1, 3);
+  const Bytes body = encode_feed_item_body(list);
+  auto back = decode_feed_item_body(body);
+  REQUIRE(back.ok());
+  CHECK(*back == list);
+  const std::span<const AccessNotice> held = item_notices(*back);
+  REQUIRE(held.size() == 3);
+  CHECK(held[2].user_id == "kent.sw.0002");
+  // The same notice in a version 5 item, and an override in either version: one notice.
+  const FeedItem one = make_notice_item(1, false);
+  REQUIRE(item_notices(one).size() == 1);
+  CHECK(item_notices(one)[0] == one.notice);
+  FeedItem override_v6 = make_notice_item(1, true);
+  override_v6.version = kNoticeListFeedItemVersion;
+  auto o = decode_feed_item_body(encode_feed_item_body(override_v6));
+  REQUIRE(o.ok());
+  REQUIRE(item_notices(*o).size() == 1);
+  CHECK(item_notices(*o)[0].reason == override_v6.notice.reason);
+  FeedItem applied = one;
+  applied.kind = FeedKind::applied;
+  CHECK(item_notices(applied).empty());
+  // The most an item holds fits the feed item limit.
+  const FeedItem full = make_notice_list_item(1, kMaxNoticesPerItem);
+  CHECK(sign_feed_item(full, aegis::test::SeedSigner(aegis::test::seed(0x11))).size() <= kMaxFeedItemSize);
+  CHECK(decode_feed_item_body(encode_feed_item_body(full)).ok());
+}
+
+TEST_CASE("feed: rules of a version 6 notice list", "[query][feed]") {
+  auto error_of = [](const FeedItem& f) {
+    auto r = decode_feed_item_body(encode_feed_item_body(f));
+    REQUIRE_FALSE(r.ok());
+    return r.error();
+  };
+  FeedItem f = make_notice_list_item(1, 0);
+  check(error_of(f), Errc::malformed, "feed_item.data");
+  f = make_notice_list_item(1, kMaxNoticesPerItem + 1);
+  check(error_of(f), Errc::too_large, "feed_item.data");
+  f = make_notice_list_item(1, 3);
+  f.notices[1].viewer_authority_id = "leeds";  // its own authority
+  check(error_of(f), Errc::invalid_field, "feed_item.data[1].viewer_authority_id");
+  f = make_notice_list_item(1, 3);
+  f.notices[2].purpose = static_cast<QueryPurpose>(9);
+  check(error_of(f), Errc::invalid_field, "feed_item.data[2].purpose");
+  // A version 6 access notice is a list, a version 5 one a single notice: each refuses the other.
+  f = make_notice_item(1, false);
+  f.version = kNoticeListFeedItemVersion;  // one notice where a list belongs
+  check(error_of(f), Errc::malformed, "feed_item.data");
+  f = make_notice_list_item(1, 1);
+  f.version = kNoticeFeedItemVersion;  // encodes the (empty) single notice
+  CHECK_FALSE(decode_feed_item_body(encode_feed_item_body(f)).ok());
 }

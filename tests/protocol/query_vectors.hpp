@@ -92,16 +92,27 @@ inline json override_answer_json(const OverrideAnswer& a) {
           {"records", records}};
 }
 
+inline json one_notice_json(const AccessNotice& n) {
+  return {{"record_id", n.record_id},
+          {"viewer_authority_id", n.viewer_authority_id},
+          {"user_id", n.user_id},
+          {"role", std::string(user_role_name(n.role))},
+          {"purpose", std::string(query_purpose_name(n.purpose))},
+          {"time_ms", n.time_ms}};
+}
+
+// A version 5 notice item's fields inline; a version 6 access_notice item's list as "notices".
 inline json notice_json(const FeedItem& f) {
   json out = {{"version", f.version},
               {"authority_id", f.authority_id},
-              {"kind", f.kind == FeedKind::override_notice ? "override_notice" : "access_notice"},
-              {"record_id", f.notice.record_id},
-              {"viewer_authority_id", f.notice.viewer_authority_id},
-              {"user_id", f.notice.user_id},
-              {"role", std::string(user_role_name(f.notice.role))},
-              {"purpose", std::string(query_purpose_name(f.notice.purpose))},
-              {"time_ms", f.notice.time_ms}};
+              {"kind", f.kind == FeedKind::override_notice ? "override_notice" : "access_notice"}};
+  if (f.kind == FeedKind::access_notice && f.version >= kNoticeListFeedItemVersion) {
+    json list = json::array();
+    for (const AccessNotice& n : f.notices) list.push_back(one_notice_json(n));
+    out["notices"] = std::move(list);
+    return out;
+  }
+  out.update(one_notice_json(f.notice));
   if (f.kind == FeedKind::override_notice) out["reason"] = f.notice.reason;
   return out;
 }

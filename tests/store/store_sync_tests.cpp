@@ -528,7 +528,47 @@ protocol::Bytes notice_item(SyncFixture& f, protocol::FeedKind kind, const std::
   return wire;
 }
 
+// A version 6 access_notice item holding one notice per record id, in that order.
+protocol::Bytes notice_list_item(SyncFixture& f, const std::vector<std::string>& record_ids) {
+  protocol::FeedItem item;
+  item.version = protocol::kNoticeListFeedItemVersion;
+  item.authority_id = "kent";
+  item.seq = f.chain.last_seq + 1;
+  item.prev_hash = f.chain.last_hash;
+  item.timestamp_ms = kNow;
+  item.signer_serial = kIndexSerial;
+  item.kind = protocol::FeedKind::access_notice;
+  for (const std::string& id : record_ids)
+    item.notices.push_back({id, "leeds", "pr-0042", protocol::UserRole::practitioner,
+                            protocol::QueryPurpose::safeguarding, kNow - 5, ""});
+  protocol::Bytes wire = protocol::sign_feed_item(item, f.index);
+  f.chain = protocol::ChainState{item.seq, protocol::feed_item_hash(wire)};
+  return wire;
+}
+
 }  // namespace
+
+TEST_CASE("store feed: a version 6 item's notices are listed one by one, newest first",
+          "[store][feed][notices]") {
+  SyncFixture f;
+  store::Store s = f.create();
+  REQUIRE(f.store_feed(s, {notice_item(f, protocol::FeedKind::access_notice, "c-1"),
+                           notice_list_item(f, {"c-2", "c-3", "c-4"})})
+              .stored == 2);
+  auto all = s.notices(10);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 4);
+  const std::vector<std::string> order{"c-4", "c-3", "c-2", "c-1"};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    CHECK((*all)[i].notice.record_id == order[i]);
+    CHECK((*all)[i].feed_seq == (i < 3 ? 2u : 1u));
+    CHECK_FALSE((*all)[i].override_notice);
+  }
+  auto two = s.notices(2);  // the limit counts notices, not items
+  REQUIRE(two.ok());
+  REQUIRE(two->size() == 2);
+  CHECK((*two)[1].notice.record_id == "c-3");
+}
 
 TEST_CASE("store feed: access and override notices are stored and listed newest first",
           "[store][feed][notices]") {

@@ -126,6 +126,8 @@ json valid_cases(const Trust& trust) {
       encode_feed_item_body(make_notice_item(1, false)));
   add("feed item body: override_notice for leeds", "feed_item_body",
       encode_feed_item_body(make_notice_item(2, true)));
+  add("feed item body: access_notice for leeds in version 6, three notices", "feed_item_body",
+      encode_feed_item_body(make_notice_list_item(3, 3)));
   return cases;
 }
 
@@ -294,8 +296,16 @@ json invalid_cases(const Trust& trust) {
       notice_with(false, [](FeedItem& f) { f.version = 3; }), Errc::invalid_field);
   add("feed item body: access_notice in version 4 (the audit checkpoint's)", "feed_item_body",
       notice_with(false, [](FeedItem& f) { f.version = 4; }), Errc::invalid_field);
-  add("feed item body: version 6 (not known to this version of the document)", "feed_item_body",
-      notice_with(false, [](FeedItem& f) { f.version = 6; }), Errc::unknown_version);
+  add("feed item body: version 7 (not known to this version of the document)", "feed_item_body",
+      notice_with(false, [](FeedItem& f) { f.version = 7; }), Errc::unknown_version);
+  add("feed item body: access_notice in version 6 with one notice, not a list", "feed_item_body",
+      notice_with(false, [](FeedItem& f) { f.version = 6; }), Errc::malformed);
+  add("feed item body: access_notice in version 6 with an empty list", "feed_item_body",
+      encode_feed_item_body(make_notice_list_item(3, 0)), Errc::malformed);
+  FeedItem own = make_notice_list_item(3, 2);
+  own.notices[1].viewer_authority_id = "leeds";
+  add("feed item body: version 6, the second notice of the authority's own query",
+      "feed_item_body", encode_feed_item_body(own), Errc::invalid_field);
   add("feed item body: a notice of the authority's own query", "feed_item_body",
       notice_with(false, [](FeedItem& f) { f.notice.viewer_authority_id = "leeds"; }),
       Errc::invalid_field);

@@ -475,9 +475,9 @@ json invalid_feeds() {
   if (v1[1] != 0x02) throw std::logic_error("version offset");
   v1[1] = 0x01;
   add("version 1, retired (signed)", sign_raw_feed(v1), Errc::unknown_version);
-  Bytes v6 = v1;
-  v6[1] = 0x06;
-  add("version 6 (signed)", sign_raw_feed(v6), Errc::unknown_version);
+  Bytes v7 = v1;
+  v7[1] = 0x07;
+  add("version 7 (signed)", sign_raw_feed(v7), Errc::unknown_version);
   FeedItem twice = make_national_id(1, Hash{}, "child-1", "0123456789ABCDEF");
   twice.national_ids.push_back({"child-1", "GHJKMNPQRSTVWXYZ"});
   add("the same record twice in one item (signed)", sign_feed_link(twice).wire,

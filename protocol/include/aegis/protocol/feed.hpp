@@ -12,11 +12,14 @@
 //   data (audit_checkpoint) = CheckpointNotice (audit.hpp)      version 4 and later
 //   data (access_notice)   = [ record_id, viewer_authority_id, user_id, role, purpose, time_ms ]
 //   data (override_notice) = the same + [ reason ]              version 5 and later
+//   data (access_notice)   = [ [ record_id, ... time_ms ], ... ]  version 6 and later:
+//                            1..kMaxNoticesPerItem notices in one item
 //   wire form = Signed{ body, Ed25519_index(domain "AEGIS-FEED-V1") }
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +47,12 @@ inline constexpr std::uint64_t kFeedItemVersion = 3;
 // queries, PROTOCOL.md §16); the index writes it for those kinds only (FeedItem::version), so
 // an authority not upgraded yet still accepts the other kinds. Decoders accept it too.
 inline constexpr std::uint64_t kNoticeFeedItemVersion = 5;
+// Version 6 (2026-11-28): an access_notice item carries a list of 1..kMaxNoticesPerItem notices
+// (the index gathers a second's accesses to one authority's records into one signed item,
+// PROTOCOL.md §16.6); version 5 carried one. The index writes it for access_notice items only
+// (override notices stay version 5, one an item, sent at once). Decoders accept 2 to 6.
+inline constexpr std::uint64_t kNoticeListFeedItemVersion = 6;
+inline constexpr std::size_t kMaxNoticesPerItem = 512;
 // Version 4 (2026-11-26): adds the kind audit_checkpoint (PROTOCOL.md §15.5, docs/audit.md); the
 // index writes it for that kind only, as version 5 for the notices. A version is a superset of
 // the one before: version 5 knows kind 4 too.
@@ -106,8 +115,11 @@ struct FeedItem {
   std::vector<NationalIdAssignment> national_ids;
   // kind == elsewhere
   ElsewhereLink elsewhere;
-  // kind == access_notice, override_notice (reason only in an override_notice)
+  // kind == override_notice (with its reason), and access_notice in version 5
   AccessNotice notice;
+  // kind == access_notice in version 6 and later: 1..kMaxNoticesPerItem (item_notices reads
+  // either form)
+  std::vector<AccessNotice> notices;
   // kind == audit_checkpoint: the checkpoint and the proof that it extends the previous one sent
   // to this authority (accept_checkpoint_notice checks it)
   CheckpointNotice checkpoint_notice;
@@ -124,6 +136,11 @@ std::string encode_national_id(const ByteArray<10>& bits);
 // contacts and its involvements that are not sensitive; no address, identifiers or shield. The
 // caller sends a shielded record as ElsewhereState::shielded with no details at all.
 ChildDetails details_for_elsewhere(const ChildDetails& full);
+
+// The access or override notices an item carries, whatever its version: `notices` for an
+// access_notice item of version 6 and later, `notice` for one of version 5 and for an
+// override_notice; none for the other kinds.
+std::span<const AccessNotice> item_notices(const FeedItem& f) noexcept;
 
 Bytes encode_feed_item_body(const FeedItem& f);
 Result<FeedItem> decode_feed_item_body(ByteView bytes);
