@@ -511,39 +511,42 @@ TEST_CASE("sync store: a failed migration to version 4 leaves the version 3 file
 
 namespace {
 
-protocol::Bytes notice_item(SyncFixture& f, protocol::FeedKind kind, const std::string& record_id) {
+// The next item of kent's feed, signed by the index, with `fill` setting its kind and data.
+template <class Fill>
+protocol::Bytes next_notice_item(SyncFixture& f, std::uint64_t version, Fill fill) {
   protocol::FeedItem item;
-  item.version = protocol::kNoticeFeedItemVersion;
+  item.version = version;
   item.authority_id = "kent";
   item.seq = f.chain.last_seq + 1;
   item.prev_hash = f.chain.last_hash;
   item.timestamp_ms = kNow;
   item.signer_serial = kIndexSerial;
-  item.kind = kind;
-  item.notice = {record_id, "leeds", "pr-0042", protocol::UserRole::practitioner,
-                 protocol::QueryPurpose::safeguarding, kNow - 5,
-                 kind == protocol::FeedKind::override_notice ? "section 47 enquiry, urgent" : ""};
+  fill(item);
   protocol::Bytes wire = protocol::sign_feed_item(item, f.index);
   f.chain = protocol::ChainState{item.seq, protocol::feed_item_hash(wire)};
   return wire;
 }
 
+protocol::AccessNotice leeds_notice(const std::string& record_id, std::string reason = {}) {
+  return {record_id, "leeds", "pr-0042", protocol::UserRole::practitioner,
+          protocol::QueryPurpose::safeguarding, kNow - 5, std::move(reason)};
+}
+
+protocol::Bytes notice_item(SyncFixture& f, protocol::FeedKind kind, const std::string& record_id) {
+  return next_notice_item(f, protocol::kNoticeFeedItemVersion, [&](protocol::FeedItem& item) {
+    item.kind = kind;
+    item.notice = leeds_notice(record_id, kind == protocol::FeedKind::override_notice
+                                              ? "section 47 enquiry, urgent"
+                                              : "");
+  });
+}
+
 // A version 6 access_notice item holding one notice per record id, in that order.
 protocol::Bytes notice_list_item(SyncFixture& f, const std::vector<std::string>& record_ids) {
-  protocol::FeedItem item;
-  item.version = protocol::kNoticeListFeedItemVersion;
-  item.authority_id = "kent";
-  item.seq = f.chain.last_seq + 1;
-  item.prev_hash = f.chain.last_hash;
-  item.timestamp_ms = kNow;
-  item.signer_serial = kIndexSerial;
-  item.kind = protocol::FeedKind::access_notice;
-  for (const std::string& id : record_ids)
-    item.notices.push_back({id, "leeds", "pr-0042", protocol::UserRole::practitioner,
-                            protocol::QueryPurpose::safeguarding, kNow - 5, ""});
-  protocol::Bytes wire = protocol::sign_feed_item(item, f.index);
-  f.chain = protocol::ChainState{item.seq, protocol::feed_item_hash(wire)};
-  return wire;
+  return next_notice_item(f, protocol::kNoticeListFeedItemVersion, [&](protocol::FeedItem& item) {
+    item.kind = protocol::FeedKind::access_notice;
+    for (const std::string& id : record_ids) item.notices.push_back(leeds_notice(id));
+  });
 }
 
 }  // namespace
