@@ -230,7 +230,8 @@ void QueryService::answer_group(const std::vector<protocol::Query>& queries,
 }
 
 void QueryService::flush_notices(std::uint64_t now_ms, bool now) {
-  if (!now && now_ms < flushed_ms_ + index::kNoticeFlushMs) return;
+  // (A wall clock set back flushes at once rather than waiting for it to catch up.)
+  if (!now && now_ms >= flushed_ms_ && now_ms < flushed_ms_ + index::kNoticeFlushMs) return;
   flushed_ms_ = now_ms;
   auto feeds = store_.flush_notices(now_ms, signing_);
   if (!feeds) {  // the notices stay queued: the next flush tries again
@@ -282,10 +283,12 @@ protocol::Bytes QueryService::answer_override(const std::string& authority,
 }
 
 nlohmann::ordered_json QueryService::status() {
+  auto waiting = store_.pending_notices();  // queued access notices (counted up to a bound)
   return {{"listen", server_->endpoint()},
           {"answered", answered_},
           {"groups", groups_},
           {"notice_flushes", notice_flushes_},
+          {"notices_waiting", waiting ? nlohmann::ordered_json(*waiting) : nullptr},
           {"overrides_answered", overrides_answered_},
           {"refused", refused_},
           {"refusals_audited", refusals_audited_}};

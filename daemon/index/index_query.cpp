@@ -176,6 +176,10 @@ Status IndexStore::Impl::queue_notice(const std::string& owner, const std::strin
 Result<std::vector<FeedHead>> IndexStore::flush_notices(std::uint64_t now_ms,
                                                         const IndexSigning& signing) {
   Impl& m = *impl_;
+  std::vector<FeedHead> feeds;
+  Result<std::uint64_t> waiting_now = pending_notices();  // an idle index takes no write lock
+  if (!waiting_now) return waiting_now.error();
+  if (*waiting_now == 0) return feeds;
   Result<sql::Transaction> tx = sql::Transaction::begin(m.db, "flush access notices");
   if (!tx) return tx.error();
   // The oldest waiting notices (at most kMaxNoticesFlushed), each owner's in the order of the
@@ -206,7 +210,6 @@ Result<std::vector<FeedHead>> IndexStore::flush_notices(std::uint64_t now_ms,
                           {}}});
     }
   }
-  std::vector<FeedHead> feeds;
   if (waiting.empty()) return feeds;
   std::stable_sort(waiting.begin(), waiting.end(),
                    [](const Waiting& a, const Waiting& b) { return a.owner < b.owner; });
@@ -236,9 +239,10 @@ Result<std::vector<FeedHead>> IndexStore::flush_notices(std::uint64_t now_ms,
 }
 
 Result<std::uint64_t> IndexStore::pending_notices() {
-  Result<sql::Statement> q =
-      impl_->db.prepare("SELECT count(*) FROM pending_notices", "count pending notices");
+  Result<sql::Statement> q = impl_->db.prepare(
+      "SELECT count(*) FROM (SELECT 1 FROM pending_notices LIMIT ?1)", "count pending notices");
   if (!q) return q.error();
+  q->bind(1, static_cast<std::int64_t>(kMaxNoticesFlushed));
   Result<bool> row = q->step();
   if (!row) return row.error();
   return u64(q->int64(0));

@@ -501,7 +501,8 @@ class IndexStore {
   // nothing waited). aegisd calls it every second (docs/query.md, "Access notices"). An error:
   // nothing written, the notices still wait.
   Result<std::vector<FeedHead>> flush_notices(std::uint64_t now_ms, const IndexSigning& signing);
-  // How many access notices wait for flush_notices.
+  // How many access notices wait for flush_notices (counted up to kMaxNoticesFlushed: a
+  // bounded read whatever accumulated).
   Result<std::uint64_t> pending_notices();
   // Answers a verified OverrideRequest (the caller checked signature, freshness, replay): the
   // live, not archived records of the child (national id followed through merges), shielded
