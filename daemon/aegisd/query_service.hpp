@@ -4,9 +4,11 @@
 //   the sender (ZAP User-Id) must be the query's authority_id; verify_query (certificate,
 //   signature); fresh (|now - time_ms| <= 5 min); query_id not seen from that authority within
 //   the window (replayed) -> IndexStore::answer_queries (search, answer, and in ONE transaction
-//   the audit entry and the owners' access notices, queued) -> QueryAnswer. The queries waiting on the
-//   socket (up to index::kMaxQueryGroup) are answered together: one transaction, one fsync, for all their
-//   audit entries (a group commit); no answer is sent before that commit.
+//   the audit entry and the owners' access notices, queued) -> QueryAnswer. The queries
+//   waiting on the socket (up to index::kMaxQueryGroup) are answered together: one
+//   transaction, one fsync, for all their audit entries (a group commit); no answer is sent
+//   before that commit. The queued notices are signed into the owners' feeds by
+//   flush_notices, from the index's tick.
 // Per OverrideRequest the same checks (on its inner query) -> IndexStore::answer_override (the
 // child's records, sealed ones as stored; in ONE transaction the audit entry marked for
 // investigation and the owners' override notices) -> OverrideAnswer; an unknown child is
