@@ -1,5 +1,5 @@
 // Building a practitioner's Answer (docs/query.md rules 3, 5 and 7) from the index's stored
-// current records of the candidate children (resolve::SearchIndex's result):
+// current records of the candidate children (resolve::search's result):
 //   - a child with any shielded record is answered with identity only (names, gender, date of
 //     birth; no former names) and each shielding authority's published contact route; none of
 //     its records, from any authority, is in the answer;

@@ -25,7 +25,6 @@
 #include "index/resolution_training.hpp"
 #include "index/verify_batch.hpp"
 #include "resolve/resolver.hpp"
-#include "resolve/search.hpp"
 #include "sqlite/sqlite.hpp"
 
 namespace aegis::index {
@@ -153,6 +152,9 @@ struct IndexStore::Impl {
   // A new engine holding every live record of the store with its persisted national id
   // (inside an open transaction). Decodes each live record's payload: the start-up cost.
   Status rebuild_resolver();
+  // rebuild_resolver, in a read transaction of its own, when the engine is stale; for readers
+  // outside any transaction (practitioner search, the partition).
+  Status ensure_resolver();
   // Signs `item` as the next of `authority`'s feed (whose head is `feed`, moved on here) and
   // stores it; the caller writes the new head (write_feed_head) or holds it until it does.
   Result<protocol::Bytes> store_feed_item(std::int64_t aid, const std::string& authority,
@@ -217,15 +219,6 @@ struct IndexStore::Impl {
   // Declared after db and st: destroyed first, so it unhooks the writer while it still exists.
   std::unique_ptr<sql::BackgroundCheckpoint> checkpoint;
   unsigned threads = 1;
-  // Practitioner queries (index_query.cpp): the engine's live records filed for search, kept in
-  // step with the engine by the apply path (BatchWriter: each upsert, remove and national id
-  // the engine moves); null until a query needs it, and dropped whenever the engine is rebuilt
-  // or replaced or a write failed (then built again from the engine by the next query).
-  std::unique_ptr<resolve::SearchIndex> search{};
-  // A search index of every live record of the engine (each one's stored payload decoded).
-  Result<std::unique_ptr<resolve::SearchIndex>> build_search();
-  // Rebuilds the resolver when stale, and builds the search index when there is none.
-  Status refresh_search();
   // Appends `item` to `authority`'s feed inside the open write transaction (its head read and
   // written now); returns the new feed head (index_query.cpp).
   Result<std::uint64_t> append_feed_item(const std::string& authority, protocol::FeedItem item,

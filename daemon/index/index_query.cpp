@@ -248,67 +248,26 @@ Result<std::uint64_t> IndexStore::pending_notices() {
   return u64(q->int64(0));
 }
 
-// Each live record's MatchRecord (its stored payload decoded) under its national id, inside
-// the caller's read transaction.
-Result<std::unique_ptr<resolve::SearchIndex>> IndexStore::Impl::build_search() {
-  Impl& m = *this;
-  auto fresh = std::make_unique<resolve::SearchIndex>();
-  for (const std::vector<resolve::RecordRef>& cluster : m.resolver->partition()) {
-    for (const resolve::RecordRef& ref : cluster) {
-      const std::optional<std::string> nid = m.resolver->national_id(ref);
-      if (!nid) continue;
-      Result<std::int64_t> aid = m.aid_of(ref.authority_id);
-      if (!aid) return aid.error();
-      Result<std::optional<RecordState>> state = m.current_state(*aid, ref.record_id);
-      if (!state) return state.error();
-      if (!*state || (*state)->deleted) continue;
-      Result<protocol::RecordPayload> p =
-          m.read_payload(*aid, ref.record_id, (*state)->last_seq,
-                         "record " + ref.authority_id + "/" + ref.record_id);
-      if (!p) return p.error();
-      fresh->upsert(match_record(ref, *p), *nid);
-    }
-  }
-  return fresh;
-}
-
-Status IndexStore::Impl::refresh_search() {
-  Impl& m = *this;
-  if (m.resolver_stale) {
-    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
-    if (!tx) return tx.error();
-    if (Status s = m.sync_pending(); !s) return s;
-    if (Status s = m.rebuild_resolver(); !s) return s;
-  }
-  if (m.search) return protocol::Ok{};
-  Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
-  if (!tx) return tx.error();
-  if (Status s = m.sync_pending(); !s) return s;
-  Result<std::unique_ptr<resolve::SearchIndex>> built = m.build_search();
-  if (!built) return built.error();
-  m.search = std::move(built).value();
-  return protocol::Ok{};
-}
-
 Result<IndexStore::SearchFound> IndexStore::search(const protocol::QueryCriteria& criteria,
-                                                   SearchIndexUse use) {
+                                                   SearchEngine use) {
   Impl& m = *impl_;
-  // Reads (each in its own read transaction; this thread is the only writer).
-  if (Status s = m.refresh_search(); !s) return s.error();
-  const resolve::MatchConfig& config = m.resolver->config();
-  SearchFound out;
-  if (use == SearchIndexUse::kept) {
-    out.result = m.search->search(criteria, config, resolve::Weights(config));
-  } else {
-    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "build search index");
+  if (Status s = m.ensure_resolver(); !s) return s.error();
+  const resolve::Resolver* engine = m.resolver.get();
+  std::unique_ptr<resolve::Resolver> built;
+  if (use == SearchEngine::rebuilt) {  // a second engine from the store, thrown away after
+    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild engine to search");
     if (!tx) return tx.error();
     if (Status s = m.sync_pending(); !s) return s.error();
-    Result<std::unique_ptr<resolve::SearchIndex>> built = m.build_search();
-    if (!built) return built.error();
-    out.result = (*built)->search(criteria, config, resolve::Weights(config));
+    std::vector<resolve::LinkageEvent> events;
+    Result<std::unique_ptr<resolve::Resolver>> fresh = m.build_resolver(events);
+    if (!fresh) return fresh.error();
+    built = std::move(fresh).value();
+    engine = built.get();
   }
+  SearchFound out;
+  out.result = resolve::search(*engine, criteria);
   for (const resolve::SearchChild& c : out.result.children)
-    if (!c.hits.empty()) out.records[c.national_id] = m.resolver->cluster_of(c.hits.front().ref);
+    if (!c.hits.empty()) out.records[c.national_id] = engine->cluster_of(c.hits.front().ref);
   return out;
 }
 

@@ -466,24 +466,18 @@ class IndexStore::Impl::BatchWriter {
     const resolve::RecordRef ref{std::string(authority_id_), e.record_id};
     const std::optional<std::string> before = current ? current->national_id : std::nullopt;
     std::vector<resolve::LinkageEvent> events;
-    std::optional<resolve::MatchRecord> searched;  // a copy for the search index, when kept
     if (e.op == Operation::upsert) {
       if (before && !engine.contains(ref)) {  // upserted again after a delete: its id comes back
         Result<std::optional<std::uint64_t>> order = m_.resolution->minted_order(*before);
         if (!order) return order.error();
         if (*order) engine.restore_national_id(ref, *before, **order);
       }
-      resolve::MatchRecord record = match_record(ref, *e.payload);
-      if (m_.search) searched = record;
-      events = engine.upsert(std::move(record));
+      events = engine.upsert(match_record(ref, *e.payload));
     } else {
       events = engine.remove(ref);  // a tombstone keeps the last id it had, for the history
     }
     const std::optional<std::string> after =
         e.op == Operation::upsert ? engine.national_id(ref) : before;
-    // The query search index follows the engine (docs/query.md, "Where it runs").
-    if (searched) m_.search->upsert(*searched, after.value_or(""));
-    else if (m_.search) m_.search->remove(ref);
     touched_.insert(ref);
     if (after && after != before) note_changed(ref, *after);
     if (Status s = take_events(std::move(events), &ref); !s) return s.error();
@@ -500,7 +494,6 @@ class IndexStore::Impl::BatchWriter {
         if (self && r == *self) continue;
         const std::optional<std::string> id = engine.national_id(r);
         if (!id) continue;
-        if (m_.search) m_.search->set_national_id(r, *id);  // the query search index follows
         Result<std::int64_t> aid = m_.aid_of(r.authority_id);
         if (!aid) return aid.error();
         Result<std::optional<RecordState>> state = m_.current_state(*aid, r.record_id);
@@ -726,7 +719,6 @@ Result<std::vector<ApplyResult>> IndexStore::apply_batches(const std::vector<Pus
   if (!out) {
     m.pending_synced = false;  // rolled back: pending may hold states of it; reloaded next time
     m.resolver_stale = true;   // the engine holds changes the store does not: rebuilt next time
-    m.search.reset();          // and so does the search index kept in step with it
     return out;
   }
   // Off the group's transaction (its Acks are decided): the merge, once enough states wait.
@@ -862,7 +854,6 @@ Result<ResolutionChange> IndexStore::Impl::apply_resolve_all(std::uint64_t now_m
   Result<std::unique_ptr<resolve::Resolver>> fresh = build_resolver(events);
   if (!fresh) return fresh.error();
   resolver = std::move(fresh).value();
-  search.reset();  // a new engine: the search index is built from it when a query needs it
   const HeadRow none;
   ApplyResult out;
   BatchWriter writer(*this, "", none, now_ms, signing, out);
@@ -1057,7 +1048,6 @@ std::string IndexStore::Impl::mint_national_id() {
 
 Status IndexStore::Impl::rebuild_resolver() {
   resolver_stale = true;
-  search.reset();  // built again from the new engine when a query needs it
   resolver.reset();
   Result<std::set<resolve::RecordRef>> told_now = resolution->told_records();
   if (!told_now) return told_now.error();
@@ -1071,6 +1061,14 @@ Status IndexStore::Impl::rebuild_resolver() {
   resolver = std::move(built).value();
   resolver_stale = false;
   return protocol::Ok{};
+}
+
+Status IndexStore::Impl::ensure_resolver() {
+  if (!resolver_stale) return protocol::Ok{};
+  Result<sql::Transaction> tx = sql::Transaction::begin_read(db, "rebuild resolver");
+  if (!tx) return tx.error();
+  if (Status s = sync_pending(); !s) return s;
+  return rebuild_resolver();
 }
 
 Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
@@ -1238,12 +1236,7 @@ Result<std::unique_ptr<resolve::Resolver>> IndexStore::Impl::build_resolver(
 
 Result<std::vector<std::vector<resolve::RecordRef>>> IndexStore::partition() {
   Impl& m = *impl_;
-  if (m.resolver_stale) {
-    Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "rebuild resolver");
-    if (!tx) return tx.error();
-    if (Status s = m.sync_pending(); !s) return s.error();
-    if (Status s = m.rebuild_resolver(); !s) return s.error();
-  }
+  if (Status s = m.ensure_resolver(); !s) return s.error();
   return m.resolver->partition();
 }
 

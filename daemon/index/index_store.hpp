@@ -514,10 +514,10 @@ class IndexStore {
                                            std::uint64_t now_ms, const IndexSigning& signing);
 
   // The search step of answer_query alone (no answer, no audit entry, nothing written), for
-  // tests and benchmarks: in the search index the store keeps in step with its engine (`kept`),
-  // or in one built from the engine's records now (`rebuilt`, thrown away after; the kept one
-  // is left as it is). The two answer alike: tests/index/search_index_test.cpp.
-  enum class SearchIndexUse { kept, rebuilt };
+  // tests and benchmarks: in the matching engine the store keeps in step with its writes
+  // (`kept`), or in a second engine built from the store now (`rebuilt`, thrown away after; the
+  // kept one is left as it is). The two answer alike: tests/index/search_index_test.cpp.
+  enum class SearchEngine { kept, rebuilt };
   struct SearchFound {
     resolve::SearchResult result;
     // Every record the engine holds of each child found, by national id (a shielded record
@@ -525,7 +525,7 @@ class IndexStore {
     std::map<std::string, std::vector<resolve::RecordRef>> records;
   };
   Result<SearchFound> search(const protocol::QueryCriteria& criteria,
-                             SearchIndexUse use = SearchIndexUse::kept);
+                             SearchEngine use = SearchEngine::kept);
 
   // ---- The audit log (docs/audit.md; index_audit.cpp) ----
   // The trust bundle the index now runs with (at start and at SIGHUP), in one transaction:

@@ -167,7 +167,6 @@ Result<DecisionResult> IndexStore::decide(const OperatorDecision& decision, std:
   Status committed = audited ? tx->commit() : audited;
   if (!committed) {
     m.resolver_stale = true;
-    m.search.reset();
     m.pending_synced = false;
     return committed.error();
   }
@@ -188,7 +187,6 @@ Result<ResolveAllResult> IndexStore::resolve_all(std::uint64_t now_ms,
   Status committed = change ? tx->commit() : Status(change.error());
   if (!committed) {
     m.resolver_stale = true;
-    m.search.reset();
     m.pending_synced = false;
     return committed.error();
   }

@@ -1043,6 +1043,33 @@ ResolverStats Resolver::stats() const {
   return st;
 }
 
+std::vector<FiledRecord> Resolver::filed_under(std::span<const std::uint64_t> keys) const {
+  std::vector<std::uint32_t> found;
+  for (std::uint64_t k : keys) {
+    const auto members = s_->blocks.members(k);
+    found.insert(found.end(), members.begin(), members.end());
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::vector<FiledRecord> out;
+  out.reserve(found.size());
+  for (std::uint32_t n : found) {
+    const Node& node = s_->nodes[n];
+    if (!node.live) continue;
+    FiledRecord f{&node.rec, {}, !node.rec.clear};
+    if (node.slot != kNone) {
+      const IdSlot& slot = s_->slots[node.slot];
+      f.national_id = slot.value;
+      for (std::uint32_t m : slot.members)
+        f.child_shielded = f.child_shielded || !s_->nodes[m].rec.clear;
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
 const MatchConfig& Resolver::config() const { return s_->config; }
+
+const Weights& Resolver::weights() const { return s_->weights; }
 
 }  // namespace aegis::resolve

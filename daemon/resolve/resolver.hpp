@@ -24,7 +24,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "resolve/features.hpp"
@@ -72,6 +74,14 @@ struct ReviewPair {
   RecordRef a;  // a < b
   RecordRef b;
   PairScore score;
+};
+
+// A record the engine holds, as practitioner search reads it (search.hpp): valid until the
+// engine next changes.
+struct FiledRecord {
+  const MatchRecord* record = nullptr;
+  std::string_view national_id;  // its child; empty while it has none
+  bool child_shielded = false;   // some record of that child is shielded (record->clear false)
 };
 
 struct ResolverStats {
@@ -139,8 +149,13 @@ class Resolver {
   std::vector<ReviewPair> review_pairs_of(const RecordRef& record) const;
   // The score and evidence of any two known records (for the review screen).
   std::optional<PairScore> explain(const RecordRef& a, const RecordRef& b) const;
+  // Every record filed under one of `keys` (blocking keys), once each, whatever the block's
+  // size (the block cap bounds comparisons, not what is filed); in no particular order. The
+  // engine's blocks serve practitioner search too: no second index of every record.
+  std::vector<FiledRecord> filed_under(std::span<const std::uint64_t> keys) const;
   ResolverStats stats() const;
   const MatchConfig& config() const;
+  const Weights& weights() const;  // the weights of config()
 
  private:
   struct State;

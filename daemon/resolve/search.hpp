@@ -1,22 +1,20 @@
 // Practitioner search (docs/query.md rules 2 and 4): query criteria → the children whose
 // records match them, scored by the engine's own comparators over the engine's own blocking
-// keys (no comparator of its own). A SearchIndex holds the MatchRecord of every live record
-// with the child (national id) it belongs to, filed under its blocking keys; a search builds
-// the MatchRecord the criteria describe, scores the records sharing a key with it, and keeps
-// those the engine would at least review. Pure and in memory; one writer at a time. Kept in
-// step with the engine change by change (upsert, remove, set_national_id): docs/query.md,
-// "Where it runs".
+// keys and blocks (no comparator or index of its own): the search builds the MatchRecord the
+// criteria describe, scores every record the engine files under one of its keys, and keeps
+// those the engine would at least review, grouped by the child (national id) the engine put
+// them in. Pure and in memory; reads the engine, which must not change meanwhile (docs/query.md,
+// "Where it runs").
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "aegis/protocol/query.hpp"
 #include "resolve/features.hpp"
+#include "resolve/resolver.hpp"
 #include "resolve/score.hpp"
 
 namespace aegis::resolve {
@@ -53,37 +51,11 @@ bool uses_shield_hidden_field(const protocol::QueryCriteria& criteria);
 // compare as missing).
 MatchRecord criteria_record(const protocol::QueryCriteria& criteria);
 
-class SearchIndex {
- public:
-  // Adds or replaces the record `r.ref` as a record of child `national_id`. A shielded record
-  // (r.clear false: its details are sealed) is filed like any other.
-  void upsert(const MatchRecord& r, const std::string& national_id);
-  // Removes a record; false when it is not held.
-  bool remove(const RecordRef& ref);
-  // Files a held record under another child (the engine merged or split its cluster); false
-  // when it is not held. Its match fields and blocking keys stay as they are.
-  bool set_national_id(const RecordRef& ref, const std::string& national_id);
-  std::size_t size() const { return by_ref_.size(); }
-
-  // The children matching `criteria`. With a shield-hidden field in the criteria, no child with
-  // a shielded record is a candidate at all (not even by its clear records elsewhere: they
-  // would confirm where it lived); otherwise a shielded record is found like any other (its
-  // answer is then identity only, docs/query.md rule 3).
-  SearchResult search(const protocol::QueryCriteria& criteria, const MatchConfig& config,
-                      const Weights& weights, const SearchOptions& options = {}) const;
-
- private:
-  struct Entry {
-    MatchRecord record;
-    std::string national_id;
-    std::vector<std::uint64_t> keys;
-    bool live = false;
-  };
-  std::vector<Entry> entries_;                            // slots, reused after remove
-  std::vector<std::uint32_t> free_;                       // free slots
-  std::map<RecordRef, std::uint32_t> by_ref_;
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> blocks_;
-  std::unordered_map<std::string, std::uint32_t> shielded_records_;  // per national id
-};
+// The children matching `criteria` among the records `engine` holds. With a shield-hidden field
+// in the criteria, no child with a shielded record is a candidate at all (not even by its clear
+// records elsewhere: they would confirm where it lived); otherwise a shielded record is found
+// like any other (its answer is then identity only, docs/query.md rule 3).
+SearchResult search(const Resolver& engine, const protocol::QueryCriteria& criteria,
+                    const SearchOptions& options = {});
 
 }  // namespace aegis::resolve

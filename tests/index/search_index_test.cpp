@@ -1,8 +1,8 @@
-// The query search index the index store keeps in step with its engine (docs/query.md, "Where
-// it runs"): after a seeded random sequence of batches (new records, changed names, dates and
-// NHS numbers that merge and split children, shields put on and lifted, deletes, records
-// upserted again after a delete) and operator decisions, every search answers exactly as a
-// search index built from the engine's records at that moment.
+// Practitioner search in the matching engine the index store keeps in step with its writes
+// (docs/query.md, "Where it runs"): after a seeded random sequence of batches (new records,
+// changed names, dates and NHS numbers that merge and split children, shields put on and
+// lifted, deletes, records upserted again after a delete) and operator decisions, every search
+// answers exactly as in an engine built from the store at that moment.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -66,19 +66,19 @@ std::string text(const SearchResult& r) {
   return out.str();
 }
 
-SearchResult search(IndexStore& store, const QueryCriteria& c, IndexStore::SearchIndexUse use) {
+SearchResult search(IndexStore& store, const QueryCriteria& c, IndexStore::SearchEngine use) {
   auto r = store.search(c, use);
   INFO((r ? std::string() : r.error().message()));
   REQUIRE(r.ok());
   return std::move(r->result);
 }
 
-// Compares every search in the kept index and in a rebuilt one; returns how many found a child.
+// Compares every search in the kept engine and in a rebuilt one; returns how many found a child.
 std::size_t require_same_answers(IndexStore& store) {
   std::size_t found = 0;
   for (const QueryCriteria& c : every_search()) {
-    const std::string kept = text(search(store, c, IndexStore::SearchIndexUse::kept));
-    const std::string rebuilt = text(search(store, c, IndexStore::SearchIndexUse::rebuilt));
+    const std::string kept = text(search(store, c, IndexStore::SearchEngine::kept));
+    const std::string rebuilt = text(search(store, c, IndexStore::SearchEngine::rebuilt));
     INFO(c.given << " " << c.family << " " << c.date_of_birth.to_string()
                  << (c.postcode ? " with postcode" : ""));
     REQUIRE(kept == rebuilt);
@@ -125,14 +125,14 @@ struct RandomHistory : IndexFixture {
 
 }  // namespace
 
-TEST_CASE("search index: kept in step, it answers as one rebuilt from the engine",
+TEST_CASE("search: the engine kept in step answers as one rebuilt from the store",
           "[index][query][search]") {
   const std::uint32_t seed = GENERATE(1u, 2u, 3u);
   INFO("seed " << seed);
   std::mt19937 rng(seed);
   RandomHistory f;
   f.random_batch(rng);
-  require_same_answers(f.store);  // the first search builds the kept index
+  require_same_answers(f.store);
   std::size_t found = 0, decided = 0;
   for (int step = 0; step < 40; ++step) {
     f.random_batch(rng);
@@ -155,7 +155,7 @@ TEST_CASE("search index: kept in step, it answers as one rebuilt from the engine
   (void)decided;
 }
 
-TEST_CASE("search index: a merge and a split move every record to its new child",
+TEST_CASE("search: a merge and a split move every record to its new child",
           "[index][query][search]") {
   IndexFixture f;
   Chain kent = Chain::kent(), leeds = Chain::leeds();
@@ -167,7 +167,7 @@ TEST_CASE("search index: a merge and a split move every record to its new child"
   c.given = k.identity.name.given;
   c.family = k.identity.name.family;
   c.date_of_birth = k.identity.date_of_birth;
-  auto kept = [&] { return search(f.store, c, IndexStore::SearchIndexUse::kept); };
+  auto kept = [&] { return search(f.store, c, IndexStore::SearchEngine::kept); };
   REQUIRE(kept().children.size() == 2);  // two NHS numbers: two children
   // leeds corrects the NHS number: one child with both records.
   l.details.nhs_number = k.details.nhs_number;
@@ -175,12 +175,12 @@ TEST_CASE("search index: a merge and a split move every record to its new child"
   SearchResult merged = kept();
   REQUIRE(merged.children.size() == 1);
   CHECK(merged.children[0].hits.size() == 2);
-  CHECK(text(merged) == text(search(f.store, c, IndexStore::SearchIndexUse::rebuilt)));
+  CHECK(text(merged) == text(search(f.store, c, IndexStore::SearchEngine::rebuilt)));
   // kent changes it: two children again.
   k.details.nhs_number = nhs_number_for("a third child");
   f.apply("kent", {kent.upsert(k)});
   CHECK(kept().children.size() == 2);
-  CHECK(text(kept()) == text(search(f.store, c, IndexStore::SearchIndexUse::rebuilt)));
+  CHECK(text(kept()) == text(search(f.store, c, IndexStore::SearchEngine::rebuilt)));
   // Deleted: no longer found; upserted again: found under its old national id.
   const std::string kent_id = [&] {
     for (const auto& ch : kept().children)
@@ -191,13 +191,13 @@ TEST_CASE("search index: a merge and a split move every record to its new child"
   REQUIRE(kept().children.size() == 1);
   CHECK(kept().children[0].hits[0].ref.authority_id == "leeds");
   f.apply("kent", {kent.upsert(k)});
-  CHECK(text(kept()) == text(search(f.store, c, IndexStore::SearchIndexUse::rebuilt)));
+  CHECK(text(kept()) == text(search(f.store, c, IndexStore::SearchEngine::rebuilt)));
   bool back = false;
   for (const auto& ch : kept().children) back = back || ch.national_id == kent_id;
   CHECK(back);
 }
 
-TEST_CASE("search index: a shield put on hides the child from a postcode search at once",
+TEST_CASE("search: a shield put on hides the child from a postcode search at once",
           "[index][query][search]") {
   IndexFixture f;
   Chain kent = Chain::kent();
@@ -208,23 +208,23 @@ TEST_CASE("search index: a shield put on hides the child from a postcode search 
   c.family = r.identity.name.family;
   c.date_of_birth = r.identity.date_of_birth;
   c.postcode = r.details.address->postcode;
-  REQUIRE(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
+  REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   ChildRecord shielded = sample_shielded_child("K:1");
   shielded.identity = r.identity;
   shielded.details.nhs_number = r.details.nhs_number;
   f.apply("kent", {kent.upsert(shielded)});
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.empty());
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
   c.postcode.reset();
-  const SearchResult by_name = search(f.store, c, IndexStore::SearchIndexUse::kept);
+  const SearchResult by_name = search(f.store, c, IndexStore::SearchEngine::kept);
   REQUIRE(by_name.children.size() == 1);
   CHECK(by_name.children[0].hits[0].shielded);
   // Lifted: found by postcode again.
   f.apply("kent", {kent.upsert(r)});
   c.postcode = r.details.address->postcode;
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
 }
 
-TEST_CASE("search index: a batch refused whole leaves the search as it was",
+TEST_CASE("search: a batch refused whole leaves the search as it was",
           "[index][query][search]") {
   IndexFixture f;
   Chain kent = Chain::kent();
@@ -234,7 +234,7 @@ TEST_CASE("search index: a batch refused whole leaves the search as it was",
   c.given = r.identity.name.given;
   c.family = r.identity.name.family;
   c.date_of_birth = r.identity.date_of_birth;
-  const std::string before = text(search(f.store, c, IndexStore::SearchIndexUse::kept));
+  const std::string before = text(search(f.store, c, IndexStore::SearchEngine::kept));
   // A forked envelope: rejected, nothing applied, the record still found as it was.
   ChildRecord renamed = r;
   renamed.identity.name.family = "Zebedee";
@@ -242,12 +242,12 @@ TEST_CASE("search index: a batch refused whole leaves the search as it was",
                                     f.signing);
   REQUIRE(result.ok());
   CHECK(result->applied_count == 0);
-  CHECK(text(search(f.store, c, IndexStore::SearchIndexUse::kept)) == before);
+  CHECK(text(search(f.store, c, IndexStore::SearchEngine::kept)) == before);
   c.family = "Zebedee";
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.empty());
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
 }
 
-TEST_CASE("search index: after a failed write it is built again and answers as the store",
+TEST_CASE("search: after a failed write it is built again and answers as the store",
           "[index][query][search]") {
   IndexFixture f;
   Chain kent = Chain::kent();
@@ -257,7 +257,7 @@ TEST_CASE("search index: after a failed write it is built again and answers as t
   c.given = r.identity.name.given;
   c.family = r.identity.name.family;
   c.date_of_birth = r.identity.date_of_birth;
-  REQUIRE(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
+  REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   Chain attempt = kent;  // the same envelope is sent again after the failure
   ChildRecord renamed = r;
   renamed.identity.name.family = "Zebedee";
@@ -269,19 +269,19 @@ TEST_CASE("search index: after a failed write it is built again and answers as t
   }
   REQUIRE_FALSE(f.store.apply_batch("kent", {change}, f.trust, kNowMs, f.signing).ok());
   // Rolled back: still found by the old name, not by the new one.
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   {
     RawDb raw(f.file);
     raw.exec("DROP TRIGGER full");
   }
   f.apply("kent", {change});
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.empty());
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
   c.family = "Zebedee";
-  CHECK(search(f.store, c, IndexStore::SearchIndexUse::kept).children.size() == 1);
+  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   require_same_answers(f.store);
 }
 
-TEST_CASE("search index: an operator's link moves the records at once",
+TEST_CASE("search: an operator's link moves the records at once",
           "[index][query][search]") {
   IndexFixture f;
   Chain kent = Chain::kent(), leeds = Chain::leeds();
@@ -298,7 +298,7 @@ TEST_CASE("search index: an operator's link moves the records at once",
   c.given = k.identity.name.given;
   c.family = k.identity.name.family;
   c.date_of_birth = k.identity.date_of_birth;
-  auto kept = [&] { return search(f.store, c, IndexStore::SearchIndexUse::kept); };
+  auto kept = [&] { return search(f.store, c, IndexStore::SearchEngine::kept); };
   REQUIRE(kept().children.size() == 2);
   auto pairs = f.store.review_list(1);
   REQUIRE(pairs.ok());
@@ -312,5 +312,5 @@ TEST_CASE("search index: an operator's link moves the records at once",
   const SearchResult one = kept();
   REQUIRE(one.children.size() == 1);
   CHECK(one.children[0].hits.size() == 2);
-  CHECK(text(one) == text(search(f.store, c, IndexStore::SearchIndexUse::rebuilt)));
+  CHECK(text(one) == text(search(f.store, c, IndexStore::SearchEngine::rebuilt)));
 }
