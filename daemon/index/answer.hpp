@@ -48,7 +48,7 @@ Result<protocol::Answer> build_answer(const protocol::QueryId& query_id,
                                       const std::vector<CandidateChild>& children, bool capped,
                                       const ShieldRoutes& routes);
 
-// The same from a search result: every record of each child that the search index holds
+// The same from a search result: every record of each child that the matching engine holds
 // (`all_records`: the records per national id, so a shielded record elsewhere that did not
 // match still shields the child) is read from `store`.
 Result<protocol::Answer> answer_from_store(

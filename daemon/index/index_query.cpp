@@ -1,5 +1,5 @@
-// Practitioner queries at the index (docs/query.md, IndexStore::answer_query): the search index
-// kept beside the matching engine, the answer, and the one write transaction that audits the
+// Practitioner queries at the index (docs/query.md, IndexStore::answer_query): the search (in
+// the matching engine's own blocks), the answer, and the one write transaction that audits the
 // query and tells the owning authorities (access_notice feed items) before anything is answered.
 #include <sodium.h>
 

@@ -516,7 +516,7 @@ class IndexStore {
   // The search step of answer_query alone (no answer, no audit entry, nothing written), for
   // tests and benchmarks: in the matching engine the store keeps in step with its writes
   // (`kept`), or in a second engine built from the store now (`rebuilt`, thrown away after; the
-  // kept one is left as it is). The two answer alike: tests/index/search_index_test.cpp.
+  // kept one is left as it is). The two answer alike: tests/index/engine_search_test.cpp.
   enum class SearchEngine { kept, rebuilt };
   struct SearchFound {
     resolve::SearchResult result;

@@ -2,8 +2,8 @@
 // (criteria fields used and a keyed digest, never the values; the records shown) and queues an
 // access notice for each other authority whose record was returned in full, which
 // flush_notices signs into its feed (one item per owner, feed version 6); a shielded child
-// gives no notice and no clear record; a postcode never finds it; the store's own search index
-// follows new records; a failed write answers nothing.
+// gives no notice and no clear record; a postcode never finds it; the search sees new records
+// at once; a failed write answers nothing.
 #include <catch2/catch.hpp>
 
 #include <string>
