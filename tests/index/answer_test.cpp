@@ -205,13 +205,7 @@ TEST_CASE("answer: canary strings of sealed fields never reach any answer", "[an
   }
   REQUIRE(sealed.size() > 64);
 
-  auto criteria = [](const ChildRecord& r) {
-    QueryCriteria q;
-    q.given = r.identity.name.given;
-    q.family = r.identity.name.family;
-    q.date_of_birth = r.identity.date_of_birth;
-    return q;
-  };
+  const auto criteria = name_and_birth;
   std::vector<QueryCriteria> queries;
   queries.push_back(criteria(noah));                            // name + DOB
   QueryCriteria typo = criteria(noah);

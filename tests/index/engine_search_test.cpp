@@ -163,10 +163,7 @@ TEST_CASE("search: a merge and a split move every record to its new child",
   l.details.nhs_number = nhs_number_for("another child");
   f.apply("kent", {kent.upsert(k)});
   f.apply("leeds", {leeds.upsert(l)});
-  QueryCriteria c;
-  c.given = k.identity.name.given;
-  c.family = k.identity.name.family;
-  c.date_of_birth = k.identity.date_of_birth;
+  QueryCriteria c = name_and_birth(k);
   auto kept = [&] { return search(f.store, c, IndexStore::SearchEngine::kept); };
   REQUIRE(kept().children.size() == 2);  // two NHS numbers: two children
   // leeds corrects the NHS number: one child with both records.
@@ -203,10 +200,7 @@ TEST_CASE("search: a shield put on hides the child from a postcode search at onc
   Chain kent = Chain::kent();
   ChildRecord r = child("K:1");
   f.apply("kent", {kent.upsert(r)});
-  QueryCriteria c;
-  c.given = r.identity.name.given;
-  c.family = r.identity.name.family;
-  c.date_of_birth = r.identity.date_of_birth;
+  QueryCriteria c = name_and_birth(r);
   c.postcode = r.details.address->postcode;
   REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   ChildRecord shielded = sample_shielded_child("K:1");
@@ -230,10 +224,7 @@ TEST_CASE("search: a batch refused whole leaves the search as it was",
   Chain kent = Chain::kent();
   ChildRecord r = child("K:1");
   f.apply("kent", {kent.upsert(r)});
-  QueryCriteria c;
-  c.given = r.identity.name.given;
-  c.family = r.identity.name.family;
-  c.date_of_birth = r.identity.date_of_birth;
+  QueryCriteria c = name_and_birth(r);
   const std::string before = text(search(f.store, c, IndexStore::SearchEngine::kept));
   // A forked envelope: rejected, nothing applied, the record still found as it was.
   ChildRecord renamed = r;
@@ -253,10 +244,7 @@ TEST_CASE("search: after a failed write it is built again and answers as the sto
   Chain kent = Chain::kent();
   ChildRecord r = child("K:1");
   f.apply("kent", {kent.upsert(r)});
-  QueryCriteria c;
-  c.given = r.identity.name.given;
-  c.family = r.identity.name.family;
-  c.date_of_birth = r.identity.date_of_birth;
+  QueryCriteria c = name_and_birth(r);
   REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   Chain attempt = kent;  // the same envelope is sent again after the failure
   ChildRecord renamed = r;
@@ -294,10 +282,7 @@ TEST_CASE("search: an operator's link moves the records at once",
   l.details.address = Address{{"40 Distant Avenue", "Leeds"}, "LS6 2QQ"};
   f.apply("kent", {kent.upsert(k)});
   f.apply("leeds", {leeds.upsert(l)});
-  QueryCriteria c;
-  c.given = k.identity.name.given;
-  c.family = k.identity.name.family;
-  c.date_of_birth = k.identity.date_of_birth;
+  QueryCriteria c = name_and_birth(k);
   auto kept = [&] { return search(f.store, c, IndexStore::SearchEngine::kept); };
   REQUIRE(kept().children.size() == 2);
   auto pairs = f.store.review_list(1);

@@ -16,6 +16,7 @@
 
 #include "../protocol/envelope_fixtures.hpp"
 #include "aegis/protocol/feed.hpp"
+#include "aegis/protocol/query.hpp"
 #include "aegis/protocol/sync.hpp"
 #include "index/index_store.hpp"
 #include "sqlite_file.hpp"
@@ -125,6 +126,15 @@ inline ChildRecord child(const std::string& record_id, const std::string& family
   r.details.uln.reset();
   r.details.nhs_number = nhs_number_for(record_id + "/" + family);
   return r;
+}
+
+// A practitioner's search for the record's child: its name and date of birth.
+inline QueryCriteria name_and_birth(const ChildRecord& r) {
+  QueryCriteria c;
+  c.given = r.identity.name.given;
+  c.family = r.identity.name.family;
+  c.date_of_birth = r.identity.date_of_birth;
+  return c;
 }
 
 // Deterministic 80-bit national id sources (splitmix64), distinct per seed.
