@@ -9,6 +9,7 @@
 #include <map>
 #include <numeric>
 #include <span>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -239,12 +240,14 @@ struct Resolver::State {
   // records (strings, keys, edges) to a new array at each doubling, nor holds both arrays.
   std::deque<Node> nodes;
   std::vector<std::uint32_t> free_nodes;
-  std::unordered_map<std::string, std::uint32_t> by_key;
+  // Views of nodes[n].key (a deque's elements never move; an entry goes before its node is
+  // reused): the ref is not held a third time.
+  std::unordered_map<std::string_view, std::uint32_t> by_key;
   BlockTable blocks;
   std::uint64_t oversized = 0;  // blocks over the cap now
 
   std::deque<IdSlot> slots;
-  std::unordered_map<std::string, std::uint32_t> slot_by_value;
+  std::unordered_map<std::string_view, std::uint32_t> slot_by_value;  // views of slots[s].value
   std::unordered_map<std::string, std::uint32_t> pending;  // ref key -> restored slot
   std::uint64_t next_minted = 1;
 
@@ -448,22 +451,22 @@ struct Resolver::State {
     }
     Node& node = nodes[n];
     node.rec = std::move(rec);
-    node.key = key;
+    node.key = std::move(key);
     node.live = true;
     node.slot = kNone;
-    if (auto p = pending.find(key); p != pending.end()) {
+    if (auto p = pending.find(node.key); p != pending.end()) {
       node.slot = p->second;
       slots[p->second].members.push_back(n);
       pending.erase(p);
     }
-    by_key.emplace(std::move(key), n);
+    by_key.emplace(std::string_view(node.key), n);
     return n;
   }
 
   std::uint32_t new_slot(std::string value, std::uint64_t minted) {
     const auto s = static_cast<std::uint32_t>(slots.size());
-    slots.push_back({value, minted, {}, false});
-    const bool fresh = slot_by_value.emplace(std::move(value), s).second;
+    slots.push_back({std::move(value), minted, {}, false});
+    const bool fresh = slot_by_value.emplace(std::string_view(slots.back().value), s).second;
     assert(fresh && "the mint function returned an id already in use");
     (void)fresh;
     return s;
