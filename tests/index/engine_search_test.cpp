@@ -194,79 +194,75 @@ TEST_CASE("search: a merge and a split move every record to its new child",
   CHECK(back);
 }
 
-TEST_CASE("search: a shield put on hides the child from a postcode search at once",
-          "[index][query][search]") {
-  IndexFixture f;
+// One child at kent, applied, and the search for its name and date of birth.
+struct OneKentChild : IndexFixture {
   Chain kent = Chain::kent();
   ChildRecord r = child("K:1");
-  f.apply("kent", {kent.upsert(r)});
   QueryCriteria c = name_and_birth(r);
+  OneKentChild() { apply("kent", {kent.upsert(r)}); }
+};
+
+TEST_CASE_METHOD(OneKentChild,
+                 "search: a shield put on hides the child from a postcode search at once",
+                 "[index][query][search]") {
   c.postcode = r.details.address->postcode;
-  REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
+  REQUIRE(search(store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   ChildRecord shielded = sample_shielded_child("K:1");
   shielded.identity = r.identity;
   shielded.details.nhs_number = r.details.nhs_number;
-  f.apply("kent", {kent.upsert(shielded)});
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
+  apply("kent", {kent.upsert(shielded)});
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.empty());
   c.postcode.reset();
-  const SearchResult by_name = search(f.store, c, IndexStore::SearchEngine::kept);
+  const SearchResult by_name = search(store, c, IndexStore::SearchEngine::kept);
   REQUIRE(by_name.children.size() == 1);
   CHECK(by_name.children[0].hits[0].shielded);
   // Lifted: found by postcode again.
-  f.apply("kent", {kent.upsert(r)});
+  apply("kent", {kent.upsert(r)});
   c.postcode = r.details.address->postcode;
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.size() == 1);
 }
 
-TEST_CASE("search: a batch refused whole leaves the search as it was",
-          "[index][query][search]") {
-  IndexFixture f;
-  Chain kent = Chain::kent();
-  ChildRecord r = child("K:1");
-  f.apply("kent", {kent.upsert(r)});
-  QueryCriteria c = name_and_birth(r);
-  const std::string before = text(search(f.store, c, IndexStore::SearchEngine::kept));
+TEST_CASE_METHOD(OneKentChild,
+                 "search: a batch refused whole leaves the search as it was",
+                 "[index][query][search]") {
+  const std::string before = text(search(store, c, IndexStore::SearchEngine::kept));
   // A forked envelope: rejected, nothing applied, the record still found as it was.
   ChildRecord renamed = r;
   renamed.identity.name.family = "Zebedee";
-  auto result = f.store.apply_batch("kent", {kent.upsert_forked(renamed)}, f.trust, kNowMs,
-                                    f.signing);
+  auto result =
+      store.apply_batch("kent", {kent.upsert_forked(renamed)}, trust, kNowMs, signing);
   REQUIRE(result.ok());
   CHECK(result->applied_count == 0);
-  CHECK(text(search(f.store, c, IndexStore::SearchEngine::kept)) == before);
+  CHECK(text(search(store, c, IndexStore::SearchEngine::kept)) == before);
   c.family = "Zebedee";
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.empty());
 }
 
-TEST_CASE("search: after a failed write it is built again and answers as the store",
-          "[index][query][search]") {
-  IndexFixture f;
-  Chain kent = Chain::kent();
-  ChildRecord r = child("K:1");
-  f.apply("kent", {kent.upsert(r)});
-  QueryCriteria c = name_and_birth(r);
-  REQUIRE(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
+TEST_CASE_METHOD(OneKentChild,
+                 "search: after a failed write it is built again and answers as the store",
+                 "[index][query][search]") {
+  REQUIRE(search(store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   Chain attempt = kent;  // the same envelope is sent again after the failure
   ChildRecord renamed = r;
   renamed.identity.name.family = "Zebedee";
   const Bytes change = attempt.upsert(renamed);
   {
-    RawDb raw(f.file);
+    RawDb raw(file);
     raw.exec("CREATE TRIGGER full BEFORE INSERT ON state_log "
              "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
   }
-  REQUIRE_FALSE(f.store.apply_batch("kent", {change}, f.trust, kNowMs, f.signing).ok());
+  REQUIRE_FALSE(store.apply_batch("kent", {change}, trust, kNowMs, signing).ok());
   // Rolled back: still found by the old name, not by the new one.
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.size() == 1);
   {
-    RawDb raw(f.file);
+    RawDb raw(file);
     raw.exec("DROP TRIGGER full");
   }
-  f.apply("kent", {change});
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.empty());
+  apply("kent", {change});
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.empty());
   c.family = "Zebedee";
-  CHECK(search(f.store, c, IndexStore::SearchEngine::kept).children.size() == 1);
-  require_same_answers(f.store);
+  CHECK(search(store, c, IndexStore::SearchEngine::kept).children.size() == 1);
+  require_same_answers(store);
 }
 
 TEST_CASE("search: an operator's link moves the records at once",
