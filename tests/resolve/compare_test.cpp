@@ -11,6 +11,18 @@ using aegis::protocol::Date;
 using aegis::protocol::Gender;
 using test::Child;
 
+namespace {
+
+// Whether two records are filed under at least one common blocking key (so they are compared).
+bool shares_a_key(const MatchRecord& x, const MatchRecord& y) {
+  const auto kx = blocking_keys(x);
+  const auto ky = blocking_keys(y);
+  return std::any_of(kx.begin(), kx.end(),
+                     [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
+}
+
+}  // namespace
+
 TEST_CASE("names are normalised: case, accents, punctuation, spaces") {
   CHECK(normalise_text("  Zoë  O'Brien-Smith ") == "zoe obrien smith");
   CHECK(normalise_text("ÉLODIE") == "elodie");
@@ -210,27 +222,21 @@ TEST_CASE("blocking keys: a transposed date and swapped names share a key; shiel
   a.dob = "2014-05-07";
   Child b = a;
   b.dob = "2014-07-05";
-  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
-    const auto kx = blocking_keys(x);
-    const auto ky = blocking_keys(y);
-    return std::any_of(kx.begin(), kx.end(),
-                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
-  };
   b.postcode = "LS1 4AP";
   b.line1 = "1 Other Road";
-  CHECK(shared(a.record(), b.record()));
+  CHECK(shares_a_key(a.record(), b.record()));
   Child c = a;
   std::swap(c.given, c.family);
   c.postcode = "LS1 4AP";
   c.line1 = "1 Other Road";
-  CHECK(shared(a.record(), c.record()));
+  CHECK(shares_a_key(a.record(), c.record()));
   Child d;
   d.given = "Zack";
   d.family = "Quarrie";
   d.dob = "2019-01-01";
   d.postcode = "LS1 4AP";
   d.line1 = "1 Other Road";
-  CHECK_FALSE(shared(a.record(), d.record()));
+  CHECK_FALSE(shares_a_key(a.record(), d.record()));
   Child s = a;
   s.shielded = true;
   CHECK(blocking_keys(s.record()).size() < blocking_keys(a.record()).size());
@@ -283,12 +289,6 @@ TEST_CASE("middle names: compared only when both have one; an initial is not agr
 }
 
 TEST_CASE("blocking keys: a typo in a name's first letters still meets through date and other name") {
-  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
-    const auto kx = blocking_keys(x);
-    const auto ky = blocking_keys(y);
-    return std::any_of(kx.begin(), kx.end(),
-                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
-  };
   Child a;  // Olivia Thompson, 2014-05-20, CT1 1AA
   Child moved = a;
   moved.postcode = "LS1 4AP";
@@ -297,34 +297,28 @@ TEST_CASE("blocking keys: a typo in a name's first letters still meets through d
   Child given_typo = moved;
   given_typo.given = "Alivia";
   CHECK(soundex("olivia") != soundex("alivia"));
-  CHECK(shared(a.record(), given_typo.record()));
+  CHECK(shares_a_key(a.record(), given_typo.record()));
   Child family_typo = moved;
   family_typo.family = "Hhompson";
-  CHECK(shared(a.record(), family_typo.record()));
+  CHECK(shares_a_key(a.record(), family_typo.record()));
   // Names swapped as well: still met.
   Child swapped = given_typo;
   std::swap(swapped.given, swapped.family);
-  CHECK(shared(a.record(), swapped.record()));
+  CHECK(shares_a_key(a.record(), swapped.record()));
   // Not a key on the date and one name: another child of that family and date, other name.
   Child sibling = moved;
   sibling.given = "Sophie";
-  CHECK_FALSE(shared(a.record(), sibling.record()));
+  CHECK_FALSE(shares_a_key(a.record(), sibling.record()));
   // Both names mistyped at the start, or another date: not met.
   Child both = given_typo;
   both.family = "Hhompson";
-  CHECK_FALSE(shared(a.record(), both.record()));
+  CHECK_FALSE(shares_a_key(a.record(), both.record()));
   Child other_date = given_typo;
   other_date.dob = "2013-01-02";
-  CHECK_FALSE(shared(a.record(), other_date.record()));
+  CHECK_FALSE(shares_a_key(a.record(), other_date.record()));
 }
 
 TEST_CASE("blocking keys: a postcode typo with a name replaced still meets on the date") {
-  auto shared = [](const MatchRecord& x, const MatchRecord& y) {
-    const auto kx = blocking_keys(x);
-    const auto ky = blocking_keys(y);
-    return std::any_of(kx.begin(), kx.end(),
-                       [&](auto k) { return std::binary_search(ky.begin(), ky.end(), k); });
-  };
   Child a;  // FEBRL-like: a 4-digit postcode without a district
   a.postcode = "2602";
   a.line1 = "5 milne cove";
@@ -335,18 +329,61 @@ TEST_CASE("blocking keys: a postcode typo with a name replaced still meets on th
     b.postcode = pc;
     INFO(pc);
     if (pc == "2620") {
-      CHECK_FALSE(shared(a.record(), b.record()));  // a middle typo: neither end kept
+      CHECK_FALSE(shares_a_key(a.record(), b.record()));  // a middle typo: neither end kept
     } else {
-      CHECK(shared(a.record(), b.record()));
+      CHECK(shares_a_key(a.record(), b.record()));
     }
   }
   // Another date: not met (the key is not the postcode alone).
   b.postcode = "2603";
   b.dob = "2013-02-01";
-  CHECK_FALSE(shared(a.record(), b.record()));
+  CHECK_FALSE(shares_a_key(a.record(), b.record()));
   // A shielded record has no postcode keys.
   Child s = b;
   s.dob = a.dob;
   s.shielded = true;
-  CHECK_FALSE(shared(a.record(), s.record()));
+  CHECK_FALSE(shares_a_key(a.record(), s.record()));
+}
+
+TEST_CASE("blocking keys: a typo inside a short given name still meets through date, family, initial") {
+  Child a;  // Olivia Thompson, 2014-05-20, CT1 1AA
+  a.given = "Simon";
+  a.gender = Gender::male;
+  Child moved = a;  // another home, no identifier in common
+  moved.postcode = "LS1 4AP";
+  moved.line1 = "1 Park Row";
+  // One typo that changes the Soundex code and both the first and last 3 letters.
+  for (const std::string typo : {"Siyon", "Sion"}) {  // the middle letter replaced, removed
+    INFO(typo);
+    Child given_typo = moved;
+    given_typo.given = typo;
+    CHECK(shares_a_key(a.record(), given_typo.record()));
+    // A former family name instead of the family name: met through the former name.
+    Child renamed = given_typo;
+    renamed.family = "Ryan";
+    renamed.former = {aegis::protocol::PersonName{"", "", "Thompson"}};
+    CHECK(shares_a_key(a.record(), renamed.record()));
+    // Not when the gender differs (a sister with a name of that initial), nor with another
+    // family name.
+    Child sister = given_typo;
+    sister.gender = Gender::female;
+    CHECK_FALSE(shares_a_key(a.record(), sister.record()));
+    Child other = given_typo;
+    other.family = "Taylor";
+    CHECK_FALSE(shares_a_key(a.record(), other.record()));
+  }
+  CHECK(soundex("simon") != soundex("siyon"));
+  CHECK(soundex("simon") != soundex("sion"));
+  // A brother born the same day, another home, a given name with another initial: not met.
+  Child brother = moved;
+  brother.given = "Oscar";
+  CHECK_FALSE(shares_a_key(a.record(), brother.record()));
+  // Not the other way round: a typo inside a short family name with the given name whole
+  // (a block of the given name and the family's initial would be too large).
+  Child lewis = a;
+  lewis.family = "Lewis";
+  Child family_typo = moved;
+  family_typo.family = "Lebis";
+  CHECK(soundex("lewis") != soundex("lebis"));
+  CHECK_FALSE(shares_a_key(lewis.record(), family_typo.record()));
 }
