@@ -23,6 +23,10 @@ namespace aegis::resolve {
 //   tail      date of birth + one name whole + the last 3 letters of the other, both ways
 //             round (unordered): a typo in a name's first letters changes its Soundex code
 //             and first 3 letters at once
+//   initial   date of birth + gender + family (or former family) name whole + the given
+//             name's initial: a typo inside a short given name changes its Soundex code and
+//             its first and last 3 letters at once. Not the given name whole + the family's
+//             initial (given names are few: that block grew the review queue, not the links)
 //   near home date of birth + the postcode less its last, or its first, character: a
 //             postcode typo with a name replaced (clear records only)
 //   postcode  postcode + birth year; postcode + the Soundex code of either name (clear records

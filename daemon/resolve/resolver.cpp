@@ -897,6 +897,10 @@ void Resolver::add_many(std::vector<MatchRecord> records) {
 }
 
 std::vector<LinkageEvent> Resolver::resolve_added() {
+  // Restored ids wait in `pending` for their records; once every one has arrived (a rebuild
+  // at start), its buckets (8 bytes a record restored) are freed before the clustering.
+  if (s_->pending.empty() && s_->pending.bucket_count() > 1)
+    std::unordered_map<std::string, std::uint32_t>().swap(s_->pending);
   return s_->resolve_dirty(Decider::engine, "record upserted");
 }
 
