@@ -243,6 +243,18 @@ std::string missed_pattern(const resolve::PairScore& s) {
   return out.empty() ? "(all agree)" : out;
 }
 
+// The 25 most frequent of counted patterns, most frequent first, as JSON.
+nlohmann::json top_patterns(const std::map<std::string, std::uint64_t>& counts) {
+  std::vector<std::pair<std::uint64_t, std::string>> patterns;
+  for (const auto& [pattern, k] : counts) patterns.emplace_back(k, pattern);
+  std::sort(patterns.begin(), patterns.end(), std::greater<>());
+  if (patterns.size() > 25) patterns.resize(25);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [k, pattern] : patterns)
+    out.push_back({{"pairs", k}, {"reason_and_fields", pattern}});
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -553,10 +565,14 @@ int main(int argc, char** argv) {
       j["f1"] = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
     };
     std::uint64_t review_true = 0;
-    for (const auto& p : review) {
+    std::map<std::string, std::uint64_t> false_review_patterns;  // --analyse: the operator's
+    for (const auto& p : review) {                                // wasted work, by kind
       const auto x = person(p.a);
       const auto y = person(p.b);
-      review_true += x && y && *x == *y ? 1 : 0;
+      const bool same = x && y && *x == *y;
+      review_true += same ? 1 : 0;
+      if (!same && analyse_requested)
+        ++false_review_patterns[missed_reason(p.score) + " | " + missed_pattern(p.score)];
     }
     out["true_pairs"] = true_pairs;
     figures(predicted, true_positive, out);
@@ -609,14 +625,9 @@ int main(int argc, char** argv) {
                                        {"mean_score", score_sum[reason] / static_cast<double>(k)}};
       }
       missed["pairs"] = total;
-      std::vector<std::pair<std::uint64_t, std::string>> patterns;
-      for (const auto& [pattern, k] : by_pattern) patterns.emplace_back(k, pattern);
-      std::sort(patterns.begin(), patterns.end(), std::greater<>());
-      if (patterns.size() > 25) patterns.resize(25);
-      for (const auto& [k, pattern] : patterns) {
-        missed["top_patterns"].push_back({{"pairs", k}, {"reason_and_fields", pattern}});
-      }
+      missed["top_patterns"] = top_patterns(by_pattern);
       out["missed"] = missed;
+      out["false_review_top_patterns"] = top_patterns(false_review_patterns);
     }
     // Then an operator who always decides right works through the review queue once.
     for (const auto& p : review) {

@@ -35,8 +35,9 @@ struct MatchConfig {
   double review_threshold = 13.0;   // score >= this: review
   double swap_penalty = 2.0;       // subtracted when names only agree swapped
   // Different given names cap a pair at review unless an identifier agrees (twins share
-  // surname, date of birth and address). Off only to measure the scores alone on data with
-  // no twins (FEBRL replaces given names as a corruption).
+  // surname, date of birth and address); with another date of birth or gender as well, at no
+  // link (a brother or sister). Off only to measure the scores alone on data with no twins
+  // (FEBRL replaces given names as a corruption).
   bool sibling_guard = true;
   std::size_t max_block_size = 200;  // blocks with more records are not compared (counted)
   // Engine links never make a cluster larger than this (a child is known to a few
@@ -58,6 +59,8 @@ enum class Cap : std::uint8_t {
   given_names_differ,   // both given names known and different (a sibling?): at most review
   birth_dates_differ,   // dates of birth differ in two parts or more (a sibling given the
                         // same name?) and no identifier agrees: at most review
+  another_child,        // given names wholly different and the date of birth or the gender
+                        // too, no identifier agrees (a brother or sister): no link
 };
 std::string_view cap_name(Cap c) noexcept;
 

@@ -279,6 +279,47 @@ TEST_CASE("a sibling given the same name (another date of birth) is never linked
   CHECK(score(a, b).outcome == Outcome::link);
 }
 
+TEST_CASE("a brother or sister (another given name and another date of birth or gender) is no link") {
+  Child a;  // Olivia Thompson, 2014-05-20, 12 High Street, CT1 1AA
+  a.locality = {"Canterbury"};
+  Child sister = other(a);
+  sister.given = "Grace";
+  sister.dob = "2016-09-03";
+  const PairScore s = score(a, sister);
+  REQUIRE(level(s, Field::given_name) == Level::disagree);
+  REQUIRE(level(s, Field::date_of_birth) == Level::disagree);
+  CHECK(s.score >= MatchConfig{}.review_threshold);  // home and family alone would ask a person
+  CHECK(s.outcome == Outcome::no_link);
+  CHECK(s.cap == Cap::another_child);
+  // A twin brother: same date, another given name and gender.
+  Child brother = other(a);
+  brother.given = "Harry";
+  brother.gender = Gender::male;
+  const PairScore t = score(a, brother);
+  CHECK(t.outcome == Outcome::no_link);
+  CHECK(t.cap == Cap::another_child);
+  // A twin sister (same gender) still waits for review: a given name replaced in error looks so.
+  Child twin = other(a);
+  twin.given = "Amelia";
+  CHECK(score(a, twin).outcome == Outcome::review);
+  CHECK(score(a, twin).cap == Cap::given_names_differ);
+  // Another date alone, the same given name: a sibling named alike, or a date mistyped: review.
+  Child named_alike = other(a);
+  named_alike.dob = "2016-09-03";
+  CHECK(score(a, named_alike).cap == Cap::birth_dates_differ);
+  CHECK(score(a, named_alike).outcome == Outcome::review);
+  // A shared identifier links whatever the names and dates say: an operator's evidence too.
+  sister.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  CHECK(score(a, sister).cap == Cap::none);
+  // Without the guards (measuring scores alone), the score decides.
+  MatchConfig off;
+  off.sibling_guard = false;
+  sister.tokens.clear();
+  a.tokens.clear();
+  CHECK(score(a, sister, off).cap == Cap::none);
+}
+
 TEST_CASE("a move counts once: the address line and locality weigh nothing when the postcode differs") {
   Child a;
   a.locality = {"Canterbury"};
