@@ -14,6 +14,7 @@ packages=(
   libxml2-dev                               # CTF and CIN census XML, XSD validation (adapters)
   libssl-dev                                # SHA-256 of imported files with the CPU's SHA instructions (inbox)
   libcpp-httplib-dev                        # aegisd's /metrics endpoint (daemon/metrics/)
+  libjemalloc-dev                           # the programs' allocator (CMakeLists.txt, AEGIS_JEMALLOC)
   catch2                                    # unit tests
   python3                                   # test scripts parse JSON output
   libsystemd-dev systemd procps             # sd_notify; systemd-analyze, sysusers, tmpfiles; kill

@@ -29,7 +29,12 @@ SYSCALL = re.compile(r"^\d+\s+([a-z_0-9]+)\(")
 SOCKET_FAMILY = re.compile(r"^\d+\s+socket(?:pair)?\((AF_[A-Z0-9]+)")
 # What MemoryDenyWriteExecute= refuses: a mapping both writable and executable, or made
 # executable afterwards.
-PROC_OUTSIDE_PID = re.compile(r'"/proc/(?!self/|self"|thread-self|[0-9]+(?:/|"))[^"]*"')
+# One exception: jemalloc (the allocator, CMakeLists.txt AEGIS_JEMALLOC) reads
+# /proc/sys/vm/overcommit_memory once at start; hidden by ProcSubset=pid, the open fails and
+# jemalloc takes the kernel for one that does not overcommit (it maps without MAP_NORESERVE and
+# gives pages back by remapping them): a probe with a fallback, not a need.
+PROC_OUTSIDE_PID = re.compile(
+    r'"/proc/(?!self/|self"|thread-self|[0-9]+(?:/|")|sys/vm/overcommit_memory")[^"]*"')
 WRITE_EXECUTE = re.compile(r"^\d+\s+(?:mmap\(.*PROT_WRITE\|PROT_EXEC|(?:pkey_)?mprotect\(.*PROT_EXEC)")
 
 
