@@ -41,11 +41,12 @@ void add_part(KeyHash& h, const Unordered& u) {
   h.add(std::max(u.a, u.b));
 }
 
-// The hash of family "xx" with its parts joined by '|': "xx|part|part...".
+// A key of the kind "xx" (two letters naming its key family, blocking.hpp) with its parts:
+// the hash of "xx|part|part...".
 template <class... Parts>
-std::uint64_t key(std::string_view family, const Parts&... parts) {
+std::uint64_t key(std::string_view kind, const Parts&... parts) {
   KeyHash h;
-  h.add(family);
+  h.add(kind);
   ((h.add('|'), add_part(h, parts)), ...);
   return h.value();
 }
