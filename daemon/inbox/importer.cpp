@@ -350,9 +350,10 @@ std::optional<fs::path> deliver(const fs::path& file, const Report& report, std:
   }
   const fs::path name = file.filename();
   std::string target = name.string();
-  auto taken = [&](const std::string& n) {
-    return fs::exists(dir / n, ec) || fs::exists(dir / (n + std::string(kReportSuffix)), ec);
-  };
+  // A name is taken by a delivered file. A report without its file is what a crash between
+  // the two renames below leaves: the file is still in the inbox, this is its retry, and the
+  // new report replaces the orphan.
+  auto taken = [&](const std::string& n) { return fs::exists(dir / n, ec); };
   for (unsigned n = 2; taken(target); ++n) target = numbered(name, n);
 
   const fs::path report_path = dir / (target + std::string(kReportSuffix));

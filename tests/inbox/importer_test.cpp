@@ -296,6 +296,22 @@ TEST_CASE("deliver: a file that cannot be moved leaves no report behind, however
   CHECK(fs::is_empty(f.files / "processed"));
 }
 
+TEST_CASE("deliver: a report left without its file by a crash is replaced by the retry's") {
+  ImportFixture f;
+  const auto file = write_file(f.files / "pupils.csv", csv_file(1, 2));
+  const inbox::Report r = f.imported(file);
+  // What a kill between the report's rename and the file's leaves: the report, not the file.
+  fs::create_directory(f.files / "processed");
+  write_file(f.files / "processed" / "pupils.csv.report.json", "{\"outcome\": \"stale\"}");
+  std::string error;
+  auto moved = inbox::deliver(file, r, error);
+  INFO(error);
+  REQUIRE(moved);
+  CHECK(*moved == f.files / "processed" / "pupils.csv");
+  CHECK(load_json(f.files / "processed" / "pupils.csv.report.json")["outcome"] == "imported");
+  CHECK_FALSE(fs::exists(f.files / "processed" / "pupils.2.csv"));
+}
+
 TEST_CASE("report: a quarantine spill that could not be written still gives a report, marked "
           "incomplete") {
   inbox::Report spilled;
