@@ -20,19 +20,17 @@ CHILDREN = 60000
 IDS = range(1, CHILDREN + 1)
 
 
-def kill_mid_import(c, kent, inbox, name, text, before):
-    """Drops the file, kills the daemon soon after the import starts; returns (whether the
-    kill came before the commit, whether it came between the commit and the file's move to
-    processed/ so that the restart imports the file again, as a no-op)."""
+def kill_mid_import(c, kent, inbox, name, text, before, latest):
+    """Drops the file, kills the daemon soon after the import starts; returns where the kill
+    landed: "before" the commit (nothing of the file stored, the file still in the inbox),
+    "between" the commit and the file's move to processed/ (the restart imports it again, a
+    no-op), or after its "delivery"."""
     since = kent.log_size()
     imp.drop(inbox, name, text)
     kent.wait_log(rf"^<6>importing file={name} ", since, timeout=60)
-    time.sleep(random.uniform(0.05, 1.0))
-    committed = f"imported file={name} " in kent.log_text()[since:]
+    time.sleep(random.uniform(0.05, latest))
     kent.kill()
     envelopes = kent.outbox_tail()
-    h.log(f"{name}: killed {'after' if committed else 'during'} the import "
-          f"(outbox tail {envelopes})")
     # Nothing partial: none of the file's changes, or all of them.
     h.check(envelopes in (before, before + CHILDREN), f"{name}: partial import: {envelopes}")
     rows = h.query(kent.db, "SELECT count(*) FROM imports")[0][0]
@@ -40,9 +38,14 @@ def kill_mid_import(c, kent, inbox, name, text, before):
     if envelopes == before:
         h.check(still_in_inbox, f"{name}: lost from the inbox")
         h.check(rows == before // CHILDREN, f"{name}: an imports row without its records")
+        landed = "before"
     else:
         h.check(rows == before // CHILDREN + 1, f"{name}: records without their imports row")
-    return not committed and envelopes == before, envelopes != before and still_in_inbox
+        landed = "between" if still_in_inbox else "delivery"
+    where = {"before": "before the commit", "between": "between the commit and the move",
+             "delivery": "after the move"}[landed]
+    h.log(f"{name}: killed {where} (outbox tail {envelopes})")
+    return landed
 
 
 def check_store_and_index(c, kent, versions):
@@ -66,18 +69,21 @@ def test(c):
     for version, name in enumerate(["roll-v1.csv", "roll-v2.csv"]):
         text = imp.csv_text(IDS, version)
         before = version * CHILDREN
-        during, again = kill_mid_import(c, kent, inbox, name, text, before)
-        mid += during
+        # The first kill comes early (60,000 records take over a second to import at the
+        # signing rate, docs/adapters.md), so that one lands before the commit; the second
+        # may land anywhere, after the commit too.
+        landed = kill_mid_import(c, kent, inbox, name, text, before, 0.6 if version == 0 else 1.5)
+        mid += landed == "before"
         since = kent.start()
         report = imp.wait_report(inbox, name)
         h.check(report["outcome"] == "imported" and report["records"] == CHILDREN,
                 f"{name}: report {report}")
-        kent.wait_log(rf"^<6>imported file={name} ", since, timeout=5)
+        if landed != "delivery":  # the file was still in the inbox: imported at the restart
+            kent.wait_log(rf"^<6>imported file={name} ", since, timeout=5)
         check_store_and_index(c, kent, version + 1)
-        if again:
+        if landed == "between":
             # The documented no-op re-import (docs/adapters.md): a second row, no changes,
             # its report naming the first.
-            h.log(f"{name}: killed between the commit and the move: imported again")
             redone.append(report["import_id"])
             h.check(report["changed"] == 0 and report["previous_import"] is not None,
                     f"{name}: the re-import after the commit: {report}")
