@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "resolve/blocking.hpp"
+#include "resolve/string_index.hpp"
 
 namespace aegis::resolve {
 
@@ -240,14 +241,23 @@ struct Resolver::State {
   // records (strings, keys, edges) to a new array at each doubling, nor holds both arrays.
   std::deque<Node> nodes;
   std::vector<std::uint32_t> free_nodes;
-  // Views of nodes[n].key (a deque's elements never move; an entry goes before its node is
-  // reused): the ref is not held a third time.
-  std::unordered_map<std::string_view, std::uint32_t> by_key;
+  // nodes[n].key -> n (a deque's elements never move; an entry goes before its node is
+  // reused): the ref is not held a second time.
+  struct NodeKey {
+    const std::deque<Node>* nodes;
+    std::string_view operator()(std::uint32_t n) const { return (*nodes)[n].key; }
+  };
+  StringIndex<NodeKey> by_key{NodeKey{&nodes}};
+  static_assert(StringIndex<NodeKey>::kAbsent == kNone);
   BlockTable blocks;
   std::uint64_t oversized = 0;  // blocks over the cap now
 
   std::deque<IdSlot> slots;
-  std::unordered_map<std::string_view, std::uint32_t> slot_by_value;  // views of slots[s].value
+  struct SlotValue {
+    const std::deque<IdSlot>* slots;
+    std::string_view operator()(std::uint32_t s) const { return (*slots)[s].value; }
+  };
+  StringIndex<SlotValue> slot_by_value{SlotValue{&slots}};  // slots[s].value -> s
   std::unordered_map<std::string, std::uint32_t> pending;  // ref key -> restored slot
   std::uint64_t next_minted = 1;
 
@@ -290,8 +300,8 @@ struct Resolver::State {
   }
 
   const Node* find(const RecordRef& r) const {
-    const auto it = by_key.find(ref_key(r));
-    return it == by_key.end() ? nullptr : &nodes[it->second];
+    const std::uint32_t n = by_key.find(ref_key(r));
+    return n == kNone ? nullptr : &nodes[n];
   }
 
   const Decision* decision(const std::string& a, const std::string& b) const {
@@ -459,14 +469,16 @@ struct Resolver::State {
       slots[p->second].members.push_back(n);
       pending.erase(p);
     }
-    by_key.emplace(std::string_view(node.key), n);
+    const bool fresh = by_key.insert(node.key, n);
+    assert(fresh && "a record added twice");
+    (void)fresh;
     return n;
   }
 
   std::uint32_t new_slot(std::string value, std::uint64_t minted) {
     const auto s = static_cast<std::uint32_t>(slots.size());
     slots.push_back({std::move(value), minted, {}, false});
-    const bool fresh = slot_by_value.emplace(std::string_view(slots.back().value), s).second;
+    const bool fresh = slot_by_value.insert(slots.back().value, s);
     assert(fresh && "the mint function returned an id already in use");
     (void)fresh;
     return s;
@@ -487,8 +499,8 @@ struct Resolver::State {
     }
     if (auto it = decided_with.find(n.key); it != decided_with.end()) {
       for (const std::string& other : it->second) {
-        const auto o = by_key.find(other);
-        if (o != by_key.end() && decision(n.key, other)->kind == DecisionKind::link) f(o->second);
+        const std::uint32_t o = by_key.find(other);
+        if (o != kNone && decision(n.key, other)->kind == DecisionKind::link) f(o);
       }
     }
   }
@@ -610,9 +622,9 @@ struct Resolver::State {
       auto it = decided_with.find(x.key);
       if (it == decided_with.end()) continue;
       for (const std::string& other : it->second) {
-        const auto o = by_key.find(other);
-        if (o == by_key.end()) continue;
-        const std::uint32_t l = local_of(o->second);
+        const std::uint32_t o = by_key.find(other);
+        if (o == kNone) continue;
+        const std::uint32_t l = local_of(o);
         if (l == kNone) continue;
         if (decision(x.key, other)->kind == DecisionKind::separate) {
           separated[i].push_back(l);
@@ -827,21 +839,21 @@ void Resolver::restore_national_id(const RecordRef& record, const std::string& n
                                    std::uint64_t minted_order) {
   State& s = *s_;
   std::uint32_t slot;
-  if (auto it = s.slot_by_value.find(national_id); it != s.slot_by_value.end()) {
-    slot = it->second;
+  if (const std::uint32_t found = s.slot_by_value.find(national_id); found != kNone) {
+    slot = found;
   } else {
     slot = s.new_slot(national_id, minted_order);
   }
   s.next_minted = std::max(s.next_minted, minted_order + 1);
   const std::string key = ref_key(record);
-  if (auto n = s.by_key.find(key); n != s.by_key.end()) {
-    Node& node = s.nodes[n->second];
+  if (const std::uint32_t n = s.by_key.find(key); n != kNone) {
+    Node& node = s.nodes[n];
     if (node.slot != kNone) {
       auto& m = s.slots[node.slot].members;
-      m.erase(std::remove(m.begin(), m.end(), n->second), m.end());
+      m.erase(std::remove(m.begin(), m.end(), n), m.end());
     }
     node.slot = slot;
-    s.slots[slot].members.push_back(n->second);
+    s.slots[slot].members.push_back(n);
   } else {
     s.pending[key] = slot;
   }
@@ -884,11 +896,10 @@ void Resolver::reserve(std::size_t records) {
 void Resolver::add_many(std::vector<MatchRecord> records) {
   State& s = *s_;
   for (MatchRecord& r : records) {
-    const auto it = s.by_key.find(ref_key(r.ref));
-    if (it == s.by_key.end()) {
+    const std::uint32_t n = s.by_key.find(ref_key(r.ref));
+    if (n == kNone) {
       s.attach(s.add_node(std::move(r)));
     } else {
-      const std::uint32_t n = it->second;
       s.detach(n);
       s.nodes[n].rec = std::move(r);
       s.attach(n);
@@ -900,15 +911,14 @@ std::vector<LinkageEvent> Resolver::resolve_added() {
   // Restored ids wait in `pending` for their records; once every one has arrived (a rebuild
   // at start), its buckets (8 bytes a record restored) are freed before the clustering.
   if (s_->pending.empty() && s_->pending.bucket_count() > 1)
-    std::unordered_map<std::string, std::uint32_t>().swap(s_->pending);
+    decltype(s_->pending)().swap(s_->pending);
   return s_->resolve_dirty(Decider::engine, "record upserted");
 }
 
 std::vector<LinkageEvent> Resolver::remove(const RecordRef& record) {
   State& s = *s_;
-  const auto it = s.by_key.find(ref_key(record));
-  if (it == s.by_key.end()) return {};
-  const std::uint32_t n = it->second;
+  const std::uint32_t n = s.by_key.find(ref_key(record));
+  if (n == kNone) return {};
   s.detach(n);
   std::vector<LinkageEvent> events;
   Node& node = s.nodes[n];
@@ -926,7 +936,7 @@ std::vector<LinkageEvent> Resolver::remove(const RecordRef& record) {
   node.live = false;
   node.slot = kNone;
   node.rec = {};
-  s.by_key.erase(it);
+  s.by_key.erase(node.key);
   s.free_nodes.push_back(n);
   return s.resolve_dirty(Decider::engine, "record removed", std::move(events));
 }
@@ -934,11 +944,11 @@ std::vector<LinkageEvent> Resolver::remove(const RecordRef& record) {
 std::vector<LinkageEvent> Resolver::decide(const Decision& d) {
   State& s = *s_;
   restore_decision(d);
-  const auto a = s.by_key.find(ref_key(d.a));
-  const auto b = s.by_key.find(ref_key(d.b));
-  if (a == s.by_key.end() || b == s.by_key.end() || a->second == b->second) return {};
-  s.dirty.push_back(a->second);
-  s.dirty.push_back(b->second);
+  const std::uint32_t a = s.by_key.find(ref_key(d.a));
+  const std::uint32_t b = s.by_key.find(ref_key(d.b));
+  if (a == kNone || b == kNone || a == b) return {};
+  s.dirty.push_back(a);
+  s.dirty.push_back(b);
   const std::string what = d.kind == DecisionKind::link ? "operator link" : "operator separate";
   return s.resolve_dirty(Decider::operator_, d.reason.empty() ? what : what + ": " + d.reason);
 }
@@ -954,9 +964,9 @@ std::optional<std::string> Resolver::national_id(const RecordRef& record) const 
 }
 
 std::optional<std::uint64_t> Resolver::minted_order(const std::string& national_id) const {
-  const auto it = s_->slot_by_value.find(national_id);
-  if (it == s_->slot_by_value.end()) return std::nullopt;
-  return s_->slots[it->second].minted;
+  const std::uint32_t slot = s_->slot_by_value.find(national_id);
+  if (slot == kNone) return std::nullopt;
+  return s_->slots[slot].minted;
 }
 
 std::vector<RecordRef> Resolver::cluster_of(const RecordRef& record) const {
@@ -989,7 +999,7 @@ std::vector<ReviewPair> Resolver::review_queue() const {
       const Node& y = s.nodes[e.other];
       if (e.outcome != Outcome::review || !(x.key < y.key) || x.slot == y.slot) continue;
       if (s.decision(x.key, y.key)) continue;
-      out.push_back({x.rec.ref, y.rec.ref, s.score(s.by_key.at(x.key), e.other)});
+      out.push_back({x.rec.ref, y.rec.ref, s.score(s.by_key.find(x.key), e.other)});
     }
   }
   std::sort(out.begin(), out.end(), [](const ReviewPair& p, const ReviewPair& q) {
@@ -1002,15 +1012,15 @@ std::vector<ReviewPair> Resolver::review_queue() const {
 std::vector<ReviewPair> Resolver::review_pairs_of(const RecordRef& record) const {
   const State& s = *s_;
   std::vector<ReviewPair> out;
-  const auto it = s.by_key.find(ref_key(record));
-  if (it == s.by_key.end() || !s.nodes[it->second].live) return out;
-  const Node& x = s.nodes[it->second];
+  const std::uint32_t n = s.by_key.find(ref_key(record));
+  if (n == kNone || !s.nodes[n].live) return out;
+  const Node& x = s.nodes[n];
   for (const Edge& e : x.edges) {
     const Node& y = s.nodes[e.other];
     if (e.outcome != Outcome::review || x.slot == y.slot || s.decision(x.key, y.key)) continue;
     const bool first = x.key < y.key;
     out.push_back({first ? x.rec.ref : y.rec.ref, first ? y.rec.ref : x.rec.ref,
-                   s.score(it->second, e.other)});
+                   s.score(n, e.other)});
   }
   std::sort(out.begin(), out.end(), [](const ReviewPair& p, const ReviewPair& q) {
     if (p.score.score != q.score.score) return p.score.score > q.score.score;
@@ -1020,10 +1030,10 @@ std::vector<ReviewPair> Resolver::review_pairs_of(const RecordRef& record) const
 }
 
 std::optional<PairScore> Resolver::explain(const RecordRef& a, const RecordRef& b) const {
-  const auto x = s_->by_key.find(ref_key(a));
-  const auto y = s_->by_key.find(ref_key(b));
-  if (x == s_->by_key.end() || y == s_->by_key.end()) return std::nullopt;
-  return s_->score(x->second, y->second);
+  const std::uint32_t x = s_->by_key.find(ref_key(a));
+  const std::uint32_t y = s_->by_key.find(ref_key(b));
+  if (x == kNone || y == kNone) return std::nullopt;
+  return s_->score(x, y);
 }
 
 ResolverStats Resolver::stats() const {
