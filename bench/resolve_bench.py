@@ -126,6 +126,10 @@ def main():
     ap.add_argument("--children", type=int, default=1_000_000, help="the large scale run")
     ap.add_argument("--quick", action="store_true", help="10,000 and 100,000 children")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="resolve each scale's files this many times; the median CPU time counts "
+                         "(a 100k run takes under a second: one run is at the mercy of the "
+                         "machine's moment)")
     ap.add_argument("--documented", action="store_true",
                     help="the documented m/u and fixed thresholds, no estimation")
     ap.add_argument("--posterior", type=float, default=POSTERIOR,
@@ -172,10 +176,19 @@ def main():
             d = os.path.join(work, f"scale-{n}")
             summary, made = make_children(d, n, 150, 0.05, 5)
             parse = tool(csv_args(d, 150) + ["--parse-only"])
-            r = tool(csv_args(d, 150) + ["--truth", os.path.join(d, "truth.csv")] + MODEL)
+            runs = [tool(csv_args(d, 150) + ["--truth", os.path.join(d, "truth.csv")] + MODEL)
+                    for _ in range(max(1, opt.repeat))]
             # CPU time per record: on a shared machine wall time counts other people's work.
+            # The run with the median CPU time is the one reported (its links are every run's:
+            # resolution is deterministic).
+            runs.sort(key=lambda run: run["cpu_us_per_record"])
+            r = runs[len(runs) // 2]
             us = r["cpu_us_per_record"]
             per_record.append(us)
+            if len(runs) > 1:
+                print(f"scale {n:,} children: CPU us/record over {len(runs)} runs: "
+                      + ", ".join(f"{run['cpu_us_per_record']:.2f}" for run in runs)
+                      + " (the median counts)", flush=True)
             print(f"scale {n:,} children: {r['records']:,} records resolved in "
                   f"{r['seconds']:.1f} s wall, {r['cpu_seconds']:.1f} s CPU = "
                   f"{r['records_per_s']:,.0f} records/s ({us:.1f} CPU us/record), "

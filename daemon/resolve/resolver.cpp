@@ -67,9 +67,8 @@ struct Edge {
 struct Node {
   MatchRecord rec;
   std::string key;                  // ref_key(rec.ref)
-  std::vector<std::uint64_t> keys;  // blocking_keys(rec), sorted, while attached (kept: a
-                                    // block that overflows asks them of every member's partners)
-  std::vector<Edge> edges;
+  std::vector<Edge> edges;          // (its blocking keys are not kept: blocking_keys(rec) makes
+                                    // them again where a rare path needs them, see attach)
   std::uint32_t slot = kNone;       // national id slot
   bool live = false;
 };
@@ -357,8 +356,8 @@ struct Resolver::State {
 
   // True when a and b still share a block no larger than the cap.
   bool share_small_block(std::uint32_t a, std::uint32_t b) const {
-    const std::vector<std::uint64_t>& x = nodes[a].keys;
-    const std::vector<std::uint64_t>& y = nodes[b].keys;
+    const std::vector<std::uint64_t> x = blocking_keys(nodes[a].rec);
+    const std::vector<std::uint64_t> y = blocking_keys(nodes[b].rec);
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < x.size() && j < y.size()) {
@@ -383,7 +382,7 @@ struct Resolver::State {
     for (std::uint32_t x : members) {
       for (const Edge& e : nodes[x].edges) {
         if (x >= e.other) continue;
-        const std::vector<std::uint64_t>& other_keys = nodes[e.other].keys;
+        const std::vector<std::uint64_t> other_keys = blocking_keys(nodes[e.other].rec);
         if (std::binary_search(other_keys.begin(), other_keys.end(), key) &&
             !share_small_block(x, e.other)) {
           lost.emplace_back(x, e.other);
@@ -407,9 +406,11 @@ struct Resolver::State {
 
   // --- records -------------------------------------------------------------------------
 
+  // A record's keys are made here and again only where a block crosses the cap and by
+  // detach (0.5 µs a record); keeping them took ~150 bytes a record (1.6 GB at 11M) for
+  // those rare paths. blocking_keys depends on the record alone, so they are the same keys.
   void attach(std::uint32_t n) {
-    nodes[n].keys = blocking_keys(nodes[n].rec);
-    const std::vector<std::uint64_t>& keys = nodes[n].keys;
+    const std::vector<std::uint64_t> keys = blocking_keys(nodes[n].rec);
     for (std::uint64_t k : keys) {
       if (blocks.add(k, n) == cap() + 1) block_overflowed(k);
     }
@@ -439,9 +440,7 @@ struct Resolver::State {
       if (e.outcome == Outcome::link) dirty.push_back(e.other);
     }
     node.edges.clear();
-    const std::vector<std::uint64_t> keys = std::move(node.keys);
-    node.keys.clear();
-    for (std::uint64_t k : keys) {
+    for (std::uint64_t k : blocking_keys(node.rec)) {
       if (blocks.remove(k, n) == cap()) block_shrank(k);
     }
     dirty.push_back(n);
