@@ -354,10 +354,9 @@ struct Resolver::State {
     }
   }
 
-  // True when a and b still share a block no larger than the cap.
-  bool share_small_block(std::uint32_t a, std::uint32_t b) const {
-    const std::vector<std::uint64_t> x = blocking_keys(nodes[a].rec);
-    const std::vector<std::uint64_t> y = blocking_keys(nodes[b].rec);
+  // True when two records with these (sorted) keys still share a block no larger than the cap.
+  bool share_small_block(const std::vector<std::uint64_t>& x,
+                         const std::vector<std::uint64_t>& y) const {
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < x.size() && j < y.size()) {
@@ -374,19 +373,21 @@ struct Resolver::State {
     return false;
   }
 
-  // A block just grew past the cap: pairs found only through it are no longer kept.
+  // A block just grew past the cap: pairs found only through it are no longer kept. Keys
+  // are made once per record looked at (a member's only when it has a partner to check).
   void block_overflowed(std::uint64_t key) {
     ++oversized;
     const auto members = blocks.members(key);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> lost;
+    std::vector<std::uint64_t> x_keys;
     for (std::uint32_t x : members) {
+      x_keys.clear();
       for (const Edge& e : nodes[x].edges) {
         if (x >= e.other) continue;
         const std::vector<std::uint64_t> other_keys = blocking_keys(nodes[e.other].rec);
-        if (std::binary_search(other_keys.begin(), other_keys.end(), key) &&
-            !share_small_block(x, e.other)) {
-          lost.emplace_back(x, e.other);
-        }
+        if (!std::binary_search(other_keys.begin(), other_keys.end(), key)) continue;
+        if (x_keys.empty()) x_keys = blocking_keys(nodes[x].rec);
+        if (!share_small_block(x_keys, other_keys)) lost.emplace_back(x, e.other);
       }
     }
     for (auto [x, y] : lost) drop_edge(x, y);
