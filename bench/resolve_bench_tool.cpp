@@ -436,6 +436,7 @@ int main(int argc, char** argv) {
   out["records_per_cpu_s"] = cpu > 0 ? static_cast<double>(n_records) / cpu : 0.0;
   out["cpu_us_per_record"] = n_records ? cpu * 1e6 / static_cast<double>(n_records) : 0.0;
   out["pairs_compared"] = st.compared_pairs;
+  out["pairs_prescreened"] = st.prescreened_pairs;
   out["pairs_skipped_block_cap"] = st.skipped_pairs;
   out["oversized_blocks"] = st.oversized_blocks;
   out["unions_refused_evidence_against"] = st.refused_against;

@@ -87,7 +87,8 @@ struct FiledRecord {
 struct ResolverStats {
   std::uint64_t records = 0;
   std::uint64_t clusters = 0;
-  std::uint64_t compared_pairs = 0;    // pairs scored since construction
+  std::uint64_t compared_pairs = 0;    // pairs compared since construction (prescreened or scored)
+  std::uint64_t prescreened_pairs = 0; // of those, turned away unscored: certainly no link
   std::uint64_t skipped_pairs = 0;     // record-to-block-member pairs not compared (block cap)
   std::uint64_t oversized_blocks = 0;  // blocks over the cap now
   std::uint64_t link_pairs = 0;        // scored pairs with outcome link now
