@@ -48,6 +48,28 @@ MatchConfig random_config(std::mt19937_64& rng) {
   return c;
 }
 
+// The default configuration's prescreen and scores, for pairs of children.
+struct Defaults {
+  MatchConfig config;
+  Weights weights{config};
+  Prescreen prescreen{config, weights};
+  bool may_score(const Child& a, const Child& b) const {
+    return prescreen.may_score(summarize(a.record()), summarize(b.record()));
+  }
+  PairScore score(const Child& a, const Child& b) const {
+    return score_pair(a.record(), b.record(), config, weights);
+  }
+};
+
+// Kent's Olivia with an NHS number, and Leeds's copy of her.
+std::pair<Child, Child> olivia_twice() {
+  Child a;
+  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
+  Child b = a;
+  b.authority = "leeds";
+  return {a, b};
+}
+
 }  // namespace
 
 TEST_CASE("prescreen: a pair turned away is never more than no link, in either order") {
@@ -143,51 +165,41 @@ TEST_CASE("prescreen: a pair turned away is never more than no link, in either o
 }
 
 TEST_CASE("prescreen: identifiers that certainly conflict turn a pair away, whatever agrees") {
-  const MatchConfig config;
-  const Weights weights(config);
-  const Prescreen prescreen(config, weights);
-  Child a;
-  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
-  Child b = a;
-  b.authority = "leeds";
+  const Defaults d;
+  auto [a, b] = olivia_twice();
   b.tokens = {token(IdentifierKind::nhs_number, "n2")};
   // Everything else the same: a twin with its own NHS number.
-  CHECK_FALSE(prescreen.may_score(summarize(a.record()), summarize(b.record())));
-  CHECK(score_pair(a.record(), b.record(), config, weights).cap == Cap::identifier_conflict);
+  CHECK_FALSE(d.may_score(a, b));
+  CHECK(d.score(a, b).cap == Cap::identifier_conflict);
 
   SECTION("a second token of the kind might be shared: scored") {
     b.tokens.push_back(token(IdentifierKind::nhs_number, "n1"));
     std::sort(b.tokens.begin(), b.tokens.end());
-    CHECK(prescreen.may_score(summarize(a.record()), summarize(b.record())));
-    CHECK(score_pair(a.record(), b.record(), config, weights).outcome == Outcome::link);
+    CHECK(d.may_score(a, b));
+    CHECK(d.score(a, b).outcome == Outcome::link);
   }
   SECTION("tokens that differ beyond their fingerprint: scored (then no link)") {
     b.tokens = {token(IdentifierKind::nhs_number, "n1x")};
-    CHECK(prescreen.may_score(summarize(a.record()), summarize(b.record())));
-    CHECK(score_pair(a.record(), b.record(), config, weights).outcome == Outcome::no_link);
+    CHECK(d.may_score(a, b));
+    CHECK(d.score(a, b).outcome == Outcome::no_link);
   }
   SECTION("another kind agrees: scored") {
     a.tokens.push_back(token(IdentifierKind::upn, "u1"));
     b.tokens.push_back(token(IdentifierKind::upn, "u1"));
     std::sort(a.tokens.begin(), a.tokens.end());
     std::sort(b.tokens.begin(), b.tokens.end());
-    CHECK(prescreen.may_score(summarize(a.record()), summarize(b.record())));
+    CHECK(d.may_score(a, b));
   }
 }
 
 TEST_CASE("prescreen: the same child with typos, a move and no identifiers is scored") {
-  const MatchConfig config;
-  const Weights weights(config);
-  const Prescreen prescreen(config, weights);
-  Child a;
-  a.tokens = {token(IdentifierKind::nhs_number, "n1")};
-  Child b = a;
-  b.authority = "leeds";
+  const Defaults d;
+  auto [a, b] = olivia_twice();
   b.tokens = {};
   b.given = "Olvia";
   b.family = "Thomson";
   b.postcode = "LS1 4AP";
   b.line1 = "1 Park Row";
-  CHECK(prescreen.may_score(summarize(a.record()), summarize(b.record())));
-  CHECK(score_pair(a.record(), b.record(), config, weights).outcome != Outcome::no_link);
+  CHECK(d.may_score(a, b));
+  CHECK(d.score(a, b).outcome != Outcome::no_link);
 }
