@@ -61,6 +61,7 @@ struct Options {
   bool keep = false;
   bool reopen_only = false;
   bool skip_reopen = false;
+  std::uint64_t merge_every = index::OpenOptions{}.merge_every;
 };
 
 double cpu_seconds() {
@@ -90,6 +91,10 @@ Options parse(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{kGroup}, std::uint64_t{100'000'000}));
     a.add_option("--dir", o.dir, "work directory (default: a fresh one in $TMPDIR)");
     a.add_flag("--keep", o.keep, "keep the work directory");
+    a.add_option("--merge-every", o.merge_every,
+                 "OpenOptions::merge_every: record states merged into `records` this many at a "
+                 "time (docs/index-store.md §4); 0, the default: automatic, as aegisd")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{100'000'000}));
     CLI::Option* dir = a.get_option("--dir");
     CLI::Option* reopen_only =
         a.add_flag("--reopen-only", o.reopen_only,
@@ -153,7 +158,9 @@ int main(int argc, char** argv) {
     }
   }
   { auto created = index::IndexStore::create(file, bench::kNowMs); if (!created) die(created.error().message()); }
-  auto opened = index::IndexStore::open(file);
+  index::OpenOptions open_options;
+  open_options.merge_every = opt.merge_every;
+  auto opened = index::IndexStore::open(file, open_options);
   if (!opened) die("open: " + opened.error().message());
   std::optional<index::IndexStore> store(std::move(opened).value());
   std::uint64_t id_counter = 0;

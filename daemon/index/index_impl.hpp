@@ -205,6 +205,8 @@ struct IndexStore::Impl {
   OpenOptions options;
   PendingStates pending;
   std::uint64_t pending_changes = 0;  // state_log rows (one per change) since the last merge
+  // How many changes may wait before apply_batches merges them (OpenOptions::merge_every).
+  std::uint64_t merge_threshold() const;
   bool pending_synced = false;        // pending mirrors state_log as of data_version
   std::int64_t data_version = 0;
   std::string merge_error;            // the last failed merge; empty when none

@@ -26,7 +26,8 @@
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
 // about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync; the
 // apply_batches call after which OpenOptions::merge_every changes wait also merges them (about
-// a second per 100,000 states with 1,000,000 records stored).
+// a second per 100,000 states with 1,000,000 records stored; by default a tenth of the live
+// records wait at most, so about a second per million records stored).
 //
 // Durability: every write is one transaction committed with synchronous=FULL before the call
 // returns, so an Ack built from an ApplyResult only ever covers durably committed envelopes.
@@ -81,9 +82,13 @@ struct OpenOptions {
   int checkpoint_wal_frames = 4096;
   // Record states are appended to state_log by the apply transaction and merged into `records`
   // once this many changes are waiting (docs/index-store.md §4): a larger value writes fewer
-  // pages per change and keeps more states in memory (about 250 bytes each). 1: merge after
-  // every apply (no deferral).
-  std::uint64_t merge_every = 100000;
+  // pages per change and keeps more states in memory (about 250 bytes each). 0 (the default):
+  // automatic, the larger of merge_at_least and the live records / merge_share (a tenth), so
+  // that a merge writes about a quarter of a page per change at any size of `records`.
+  // 1: merge after every apply (no deferral).
+  std::uint64_t merge_every = 0;
+  std::uint64_t merge_at_least = 100000;
+  std::uint64_t merge_share = 10;
 };
 
 // 80 fresh random bits for one national id (the daemon passes the OS generator).
@@ -410,8 +415,9 @@ class IndexStore {
 
   // Merges every record state waiting in state_log into `records`, in one transaction (the
   // states read by record() and verify_all do not change). apply_batches does it by itself
-  // after a transaction that leaves OpenOptions::merge_every changes waiting; a caller may also
-  // do it when idle. An error Result means nothing was merged (the states stay waiting).
+  // after a transaction that leaves enough changes waiting (OpenOptions::merge_every); a
+  // caller may also do it when idle. An error Result means nothing was merged (the states stay
+  // waiting).
   Status merge_states();
 
   // Feed items of an authority with seq >= from_seq, in order, at most `max` (wire bytes).

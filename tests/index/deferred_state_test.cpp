@@ -219,6 +219,37 @@ TEST_CASE("index: apply_batches merges by itself once merge_every changes wait")
   require_intact(f.store, f.trust);
 }
 
+TEST_CASE("index: by default the merge waits for a share of the live records") {
+  OpenOptions o;  // merge_every 0: automatic
+  o.merge_at_least = 3;
+  o.merge_share = 2;  // half the live records (aegisd: a tenth, at least 100,000)
+  IndexFixture f(o);
+  Chain kent = Chain::kent();
+  auto ids = [](int from, int to) {
+    std::vector<std::string> v;
+    for (int i = from; i <= to; ++i) v.push_back("s-" + std::to_string(i));
+    return v;
+  };
+  auto upserts = [&](const std::vector<std::string>& v) {
+    std::vector<Bytes> batch;
+    for (const auto& id : v) batch.push_back(kent.upsert(child(id)));
+    return batch;
+  };
+  f.apply("kent", upserts(ids(1, 4)));  // 4 waiting, 4 live: the threshold is 3
+  CHECK(pending(f.store) == 0);
+  f.apply("kent", upserts(ids(5, 7)));  // 3 waiting, 7 live: 3
+  CHECK(pending(f.store) == 0);
+  f.apply("kent", upserts(ids(8, 10)));  // 3 waiting, 10 live: 5
+  CHECK(pending(f.store) == 3);
+  f.apply("kent", {kent.upsert(child("s-1", "Moved"))});  // 4 waiting
+  CHECK(pending(f.store) == 4);
+  f.apply("kent", {kent.upsert(child("s-2", "Moved"))});  // 5 waiting
+  CHECK(pending(f.store) == 0);
+  RawDb raw(f.file);
+  CHECK(raw.scalar("SELECT count(*) FROM records") == 10);
+  require_intact(f.store, f.trust);
+}
+
 TEST_CASE("index: merge_every 1 keeps records current after every apply") {
   IndexFixture f(deferred(1));
   Chain kent = Chain::kent();
