@@ -1,10 +1,10 @@
 // Prescreening a pair before scoring it (docs/resolution.md, "Prescreen"): a 24-byte summary
 // of each record — identifier token fingerprints, date of birth, gender, fingerprints of the
-// names, postcode and first address line — kept in one flat array by the engine, bounds a
-// pair's score from above without touching either record. A pair whose bound is under the
-// review threshold, or whose identifiers certainly conflict with none possibly agreeing (the
-// identifier_conflict cap), is no link whatever score_pair would say: the engine skips
-// scoring it. Most pairs a block brings together are such strangers; at national scale
+// names, postcode, first address line and locality — kept in one flat array by the engine,
+// bounds a pair's score from above without touching either record. A pair whose bound is
+// under the review threshold, or whose identifiers certainly conflict with none possibly
+// agreeing (the identifier_conflict cap), is no link whatever score_pair would say: the
+// engine skips scoring it. Most pairs a block brings together are such strangers; at national scale
 // scoring them cost a cache miss or more per record touched (the record, its ref key, its
 // token vector) and four Jaro-Winkler comparisons.
 //
@@ -56,7 +56,7 @@ class Prescreen {
   // The highest weight of a field over the levels the summaries leave possible.
   double best(Field f, std::uint32_t levels) const;
 
-  const Weights& weights_;
+  const Weights& weights_;  // the engine's own: outlives this
   double review_threshold_;
 };
 
