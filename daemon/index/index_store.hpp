@@ -26,8 +26,9 @@
 // A call blocks for the time of its work: apply_batch of a full batch (1024 envelopes) takes
 // about 70-100 ms on 2 cores (signature checks dominate), one envelope about one fsync; the
 // apply_batches call after which OpenOptions::merge_every changes wait also merges them (about
-// a second per 100,000 states with 1,000,000 records stored; by default a tenth of the live
-// records wait at most, so about a second per million records stored).
+// a second per 100,000 states with 1,000,000 records stored; by default up to a tenth of the
+// live records wait: at 11 million records the slowest chunks of the national load suggest
+// 2-4 s for a merge of ~1.1 million states).
 //
 // Durability: every write is one transaction committed with synchronous=FULL before the call
 // returns, so an Ack built from an ApplyResult only ever covers durably committed envelopes.

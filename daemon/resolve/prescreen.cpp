@@ -2,6 +2,7 @@
 #include "resolve/prescreen.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <string_view>
@@ -12,15 +13,12 @@ namespace aegis::resolve {
 
 namespace {
 
-// FNV-1a over the text, folded to 16 bits; never 0 (0 stands for "empty").
+// The text's hash folded to 16 bits; never 0 (0 stands for "empty"). Held in memory only, so
+// the standard library's hash serves: nothing needs it stable across runs.
 std::uint16_t fingerprint(std::string_view s) {
   if (s.empty()) return 0;
-  std::uint32_t h = 0x811c9dc5u;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x01000193u;
-  }
-  const auto f = static_cast<std::uint16_t>(h ^ (h >> 16));
+  const std::uint64_t h = std::hash<std::string_view>{}(s);
+  const auto f = static_cast<std::uint16_t>(h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48));
   return f == 0 ? 1 : f;
 }
 
