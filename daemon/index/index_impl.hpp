@@ -135,8 +135,12 @@ struct IndexStore::Impl {
   // Appends a change's new state to state_log and to pending (inside the apply transaction).
   Status append_state(std::int64_t aid, std::string_view record_id, std::uint64_t seq,
                       const RecordState& state);
-  // Moves every pending state into `records` and empties state_log, in one transaction.
+  // Moves every pending state into `records` and the national ids minted since into
+  // national_ids, and empties their logs, in one transaction.
   Status merge();
+  Status merge_pending();  // merge() but for reloading what a failure left unsure
+  // The id `national_id` stands for now: followed through merges (alias_of), at most 64 hops.
+  Result<std::string> follow_merges(std::string national_id);
 
   // Resolution (docs/index-store.md, "Resolution").
   // Sets the national id of a record's current state (a record another change moved to another

@@ -338,16 +338,9 @@ Result<AnsweredOverride> IndexStore::answer_override(const protocol::OverrideReq
   {
     Result<sql::Transaction> tx = sql::Transaction::begin_read(m.db, "override: read child");
     if (!tx) return tx.error();
-    for (int hops = 0; hops < 64; ++hops) {
-      Result<sql::Statement> q =
-          m.db.prepare("SELECT alias_of FROM national_ids WHERE national_id = ?1", "read alias");
-      if (!q) return q.error();
-      q->bind(1, national_id);
-      Result<bool> row = q->step();
-      if (!row) return row.error();
-      if (!*row || q->is_null(0)) break;
-      national_id = q->text(0);
-    }
+    Result<std::string> followed = m.follow_merges(std::move(national_id));
+    if (!followed) return followed.error();
+    national_id = std::move(followed).value();
     Result<sql::Statement> q = m.db.prepare(
         "SELECT c.aid, a.authority_id, c.record_id, c.last_seq FROM current_records c "
         "JOIN authorities a ON a.aid = c.aid "

@@ -401,16 +401,9 @@ Result<SubjectAccess> IndexStore::subject_access(std::string_view national_id) {
   SubjectAccess out;
   out.national_id = std::string(national_id);
   // Follow merges: an id merged into another now names the other's records.
-  for (int hops = 0; hops < 64; ++hops) {
-    Result<sql::Statement> q =
-        m.db.prepare("SELECT alias_of FROM national_ids WHERE national_id = ?1", "read alias");
-    if (!q) return q.error();
-    q->bind(1, out.national_id);
-    Result<bool> row = q->step();
-    if (!row) return row.error();
-    if (!*row || q->is_null(0)) break;
-    out.national_id = q->text(0);
-  }
+  Result<std::string> followed = m.follow_merges(out.national_id);
+  if (!followed) return followed.error();
+  out.national_id = std::move(followed).value();
   Result<std::map<std::int64_t, AuthorityInfo>> authorities = read_authorities(m.db);
   if (!authorities) return authorities.error();
   std::set<RecordRef> refs;

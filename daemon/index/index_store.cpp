@@ -890,6 +890,7 @@ Status IndexStore::Impl::sync_pending() {
   pending.clear();
   pending_changes = 0;
   pending_synced = false;
+  if (Status s = resolution->reload(); !s) return s;  // the national ids minted since the merge
   Result<sql::Statement> q = db.prepare(
       "SELECT id, record_id, national_id, deleted, shielded FROM state_log ORDER BY id",
       "read state log");
@@ -962,10 +963,17 @@ std::uint64_t IndexStore::Impl::merge_threshold() const {
 }
 
 Status IndexStore::Impl::merge() {
+  Status merged = merge_pending();
+  if (!merged) pending_synced = false;  // the national ids may have been taken: reloaded next
+  return merged;
+}
+
+// The record states, and the national ids minted since the last merge, in one transaction.
+Status IndexStore::Impl::merge_pending() {
   Result<sql::Transaction> tx = sql::Transaction::begin(db, "merge record states");
   if (!tx) return tx.error();
   if (Status s = sync_pending(); !s) return s;
-  if (pending_changes == 0) return protocol::Ok{};
+  if (Status s = resolution->merge_ids(); !s) return s;
   // In key order: consecutive states share leaf pages, each page is written once.
   for (const PendingEntry* entry : sorted_entries(pending)) {
     const auto& [key, state] = *entry;
@@ -987,6 +995,17 @@ Status IndexStore::Impl::merge() {
 }
 
 // ---- Resolution -----------------------------------------------------------------------------
+
+Result<std::string> IndexStore::Impl::follow_merges(std::string national_id) {
+  if (Status s = sync_pending(); !s) return s.error();  // the logged ids as of this transaction
+  for (int hops = 0; hops < 64; ++hops) {
+    Result<std::optional<std::string>> alias = resolution->alias_of(national_id);
+    if (!alias) return alias.error();
+    if (!*alias) break;
+    national_id = std::move(**alias);
+  }
+  return national_id;
+}
 
 Status IndexStore::Impl::set_national_id(std::int64_t aid, std::string_view record_id,
                                          const std::optional<std::string>& national_id) {
@@ -1419,7 +1438,7 @@ Result<IndexStore::MetricCounts> IndexStore::metric_counts() {
     out.rejections_by_code[std::string(q->text(0))] = u64(q->int64(1));
   }
   Result<sql::Statement> n = impl_->db.prepare(
-      "SELECT count(*) FROM national_ids WHERE alias_of IS NULL AND retired = 0",
+      "SELECT count(*) FROM current_national_ids WHERE alias_of IS NULL AND retired = 0",
       "count national ids");
   if (!n) return n.error();
   Result<bool> row = n->step();

@@ -100,14 +100,24 @@ Result<std::unique_ptr<ResolutionLog>> ResolutionLog::prepare(sql::Db& db) {
   const Spec specs[] = {
       {&Statements::minted_order,
        "SELECT minted_order FROM national_ids WHERE national_id = ?1", "read national id"},
-      {&Statements::insert_id,
-       "INSERT INTO national_ids (national_id, minted_order) VALUES (?1, ?2) "
-       "ON CONFLICT (national_id) DO UPDATE SET retired = 0",
+      {&Statements::log_id,
+       "INSERT INTO national_id_log (national_id, minted_order) VALUES (?1, ?2)",
        "store national id"},
+      {&Statements::revive_logged,
+       "UPDATE national_id_log SET retired = 0 WHERE minted_order = ?1", "store national id"},
       {&Statements::alias_id, "UPDATE national_ids SET alias_of = ?2 WHERE national_id = ?1",
+       "store national id alias"},
+      {&Statements::alias_logged,
+       "UPDATE national_id_log SET alias_of = ?2 WHERE minted_order = ?1",
        "store national id alias"},
       {&Statements::retire_id, "UPDATE national_ids SET retired = 1 WHERE national_id = ?1",
        "retire national id"},
+      {&Statements::retire_logged,
+       "UPDATE national_id_log SET retired = 1 WHERE minted_order = ?1", "retire national id"},
+      {&Statements::alias_of, "SELECT alias_of FROM national_ids WHERE national_id = ?1",
+       "read national id alias"},
+      {&Statements::alias_of_logged,
+       "SELECT alias_of FROM national_id_log WHERE minted_order = ?1", "read national id alias"},
       {&Statements::insert_event,
        "INSERT INTO linkage_events (time_ms, kind, national_id, previous_ids, decided_by, "
        "reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
@@ -162,20 +172,38 @@ Result<std::unique_ptr<ResolutionLog>> ResolutionLog::prepare(sql::Db& db) {
   return made;
 }
 
-Result<std::unordered_map<std::string, std::uint64_t>> ResolutionLog::minted_orders() {
-  Result<sql::Statement> q =
-      db_->prepare("SELECT national_id, minted_order FROM national_ids", "read national ids");
+namespace {
+
+constexpr std::string_view kLoggedOrders = "SELECT national_id, minted_order FROM national_id_log";
+
+// Every (national id, minting order) row `sql` selects, into `out` (a later row of an id wins).
+Status read_orders(sql::Db& db, std::string_view sql,
+                   std::unordered_map<std::string, std::uint64_t>& out) {
+  Result<sql::Statement> q = db.prepare(sql, "read national ids");
   if (!q) return q.error();
-  std::unordered_map<std::string, std::uint64_t> out;
   for (;;) {
     Result<bool> row = q->step();
     if (!row) return row.error();
-    if (!*row) return out;
-    out.emplace(q->text(0), static_cast<std::uint64_t>(q->int64(1)));
+    if (!*row) return protocol::Ok{};
+    out.insert_or_assign(q->text(0), static_cast<std::uint64_t>(q->int64(1)));
   }
 }
 
+}  // namespace
+
+Result<std::unordered_map<std::string, std::uint64_t>> ResolutionLog::minted_orders() {
+  std::unordered_map<std::string, std::uint64_t> out;
+  // The log last: an id minted again since the merge (a minting source that repeated itself)
+  // is what the merge will keep.
+  if (Status s = read_orders(*db_, "SELECT national_id, minted_order FROM national_ids", out); !s)
+    return s.error();
+  if (Status s = read_orders(*db_, kLoggedOrders, out); !s) return s.error();
+  return out;
+}
+
 Result<std::optional<std::uint64_t>> ResolutionLog::minted_order(std::string_view national_id) {
+  if (auto it = logged_.find(std::string(national_id)); it != logged_.end())
+    return std::optional<std::uint64_t>(it->second);
   sql::Use q(*st_.minted_order);
   q->bind(1, national_id);
   Result<bool> row = q->step();
@@ -184,27 +212,77 @@ Result<std::optional<std::uint64_t>> ResolutionLog::minted_order(std::string_vie
   return std::optional<std::uint64_t>(static_cast<std::uint64_t>(q->int64(0)));
 }
 
+Result<std::optional<std::string>> ResolutionLog::alias_of(std::string_view national_id) {
+  const auto it = logged_.find(std::string(national_id));
+  sql::Use q(it != logged_.end() ? *st_.alias_of_logged : *st_.alias_of);
+  if (it != logged_.end()) q->bind(1, i64(it->second));
+  else q->bind(1, national_id);
+  Result<bool> row = q->step();
+  if (!row) return row.error();
+  if (!*row || q->is_null(0)) return std::optional<std::string>();
+  return std::optional<std::string>(q->text(0));
+}
+
+// Sorted by id: consecutive ids share leaf pages of national_ids, each written once per merge.
+// An id minted again since (only a minting source that repeats itself) takes the log's state.
+Status ResolutionLog::merge_ids() {
+  if (logged_.empty()) return protocol::Ok{};
+  if (Status s = db_->exec(
+          "INSERT INTO national_ids (national_id, minted_order, alias_of, retired) "
+          "SELECT national_id, minted_order, alias_of, retired FROM national_id_log WHERE true "
+          "ORDER BY national_id "
+          "ON CONFLICT (national_id) DO UPDATE SET alias_of = excluded.alias_of, "
+          "retired = excluded.retired; "
+          "DELETE FROM national_id_log;",
+          "merge national ids");
+      !s)
+    return s;
+  logged_.clear();
+  return protocol::Ok{};
+}
+
+Status ResolutionLog::reload() {
+  logged_.clear();
+  return read_orders(*db_, kLoggedOrders, logged_);
+}
+
+Status ResolutionLog::update_id(const std::string& national_id, sql::Statement& logged,
+                                sql::Statement& merged, const std::string* value) {
+  const auto it = logged_.find(national_id);
+  sql::Use q(it != logged_.end() ? logged : merged);
+  if (it != logged_.end()) q->bind(1, i64(it->second));
+  else q->bind(1, national_id);
+  if (value) q->bind(2, *value);
+  return q->run();
+}
+
 Status ResolutionLog::write(const std::vector<resolve::LinkageEvent>& events,
                             const resolve::Resolver& engine, std::uint64_t now_ms) {
   for (const resolve::LinkageEvent& e : events) {
     if (e.kind == ChangeKind::created || e.kind == ChangeKind::split) {
-      sql::Use q(*st_.insert_id);
-      q->bind(1, e.national_id);
-      q->bind(2, i64(engine.minted_order(e.national_id).value_or(0)));
-      if (Status s = q->run(); !s) return s;
+      // Appended to the log in minting order, never a random-key insert (schema step 7).
+      if (auto it = logged_.find(e.national_id); it != logged_.end()) {
+        sql::Use q(*st_.revive_logged);  // a minting source that repeated itself
+        q->bind(1, i64(it->second));
+        if (Status s = q->run(); !s) return s;
+      } else {
+        const std::uint64_t order = engine.minted_order(e.national_id).value_or(0);
+        sql::Use q(*st_.log_id);
+        q->bind(1, e.national_id);
+        q->bind(2, i64(order));
+        if (Status s = q->run(); !s) return s;
+        logged_.emplace(e.national_id, order);
+      }
     }
     if (e.kind == ChangeKind::merged) {
       for (const std::string& old : e.previous_ids) {
-        sql::Use q(*st_.alias_id);
-        q->bind(1, old);
-        q->bind(2, e.national_id);
-        if (Status s = q->run(); !s) return s;
+        if (Status s = update_id(old, *st_.alias_logged, *st_.alias_id, &e.national_id); !s)
+          return s;
       }
     }
     if (e.kind == ChangeKind::retired) {
-      sql::Use q(*st_.retire_id);
-      q->bind(1, e.national_id);
-      if (Status s = q->run(); !s) return s;
+      if (Status s = update_id(e.national_id, *st_.retire_logged, *st_.retire_id, nullptr); !s)
+        return s;
     }
     std::string previous;
     for (const std::string& id : e.previous_ids) previous += (previous.empty() ? "" : " ") + id;

@@ -27,6 +27,9 @@ class ResolutionLog final : public ResolutionStore {
 
   Result<std::unordered_map<std::string, std::uint64_t>> minted_orders() override;
   Result<std::optional<std::uint64_t>> minted_order(std::string_view national_id) override;
+  Result<std::optional<std::string>> alias_of(std::string_view national_id) override;
+  Status merge_ids() override;
+  Status reload() override;
   Status write(const std::vector<resolve::LinkageEvent>& events, const resolve::Resolver& engine,
                std::uint64_t now_ms) override;
 
@@ -53,15 +56,24 @@ class ResolutionLog final : public ResolutionStore {
 
  private:
   struct Statements {
-    std::optional<sqlite::Statement> minted_order, insert_id, alias_id, retire_id, insert_event,
+    std::optional<sqlite::Statement> minted_order, log_id, revive_logged, alias_id, alias_logged,
+        retire_id, retire_logged, alias_of, alias_of_logged, insert_event,
         insert_event_record, sent_to, told_about, set_sent, forget_sent, forget_all_sent,
         decision_on, add_decision, review_of, upsert_review, delete_review, review_list,
         review_pair;
   };
   explicit ResolutionLog(sqlite::Db& db) : db_(&db) {}
   Status upsert_review(const resolve::ReviewPair& pair, std::uint64_t now_ms);
+  // Runs `logged` on the id's national_id_log row (bound by minting order) when it is there,
+  // else `merged` on its national_ids row (bound by id); ?2 is `value` when given.
+  Status update_id(const std::string& national_id, sqlite::Statement& logged,
+                   sqlite::Statement& merged, const std::string* value);
   sqlite::Db* db_;
   Statements st_;
+  // The ids in national_id_log with their minting order (its key): what finds a logged id
+  // without an index on national_id_log.national_id, whose random keys would cost a page write
+  // per new child. Mirrors the log as of the last reload and this connection's writes since.
+  std::unordered_map<std::string, std::uint64_t> logged_;
 };
 
 }  // namespace aegis::index

@@ -63,6 +63,13 @@ class ResolutionStore {
   // National ids: every id ever minted with its minting order (load all), or one.
   virtual Result<std::unordered_map<std::string, std::uint64_t>> minted_orders() = 0;
   virtual Result<std::optional<std::uint64_t>> minted_order(std::string_view national_id) = 0;
+  // The id `national_id` was merged into, if it was.
+  virtual Result<std::optional<std::string>> alias_of(std::string_view national_id) = 0;
+  // Ids minted since the last merge are kept apart, in minting order (docs/index-store.md §4):
+  // merge_ids files them with the others, inside the caller's merge transaction; reload reads
+  // them again after another connection wrote or a transaction of this one rolled back.
+  virtual Status merge_ids() = 0;
+  virtual Status reload() = 0;
   // The delta of one change: new ids (created, split) with the engine's minting order, aliases
   // (merged), retirements, and the events themselves (the linkage history).
   virtual Status write(const std::vector<resolve::LinkageEvent>& events,

@@ -9,7 +9,7 @@ namespace aegis::index::schema {
 namespace {
 
 // Step i (0-based) takes the database from version i to version i + 1.
-constexpr std::array<std::string_view, 6> kSteps = {
+constexpr std::array<std::string_view, 7> kSteps = {
     // 1: meta, authorities (chain and feed heads), envelopes (as received), records (current
     //    state), feed (signed items per authority), rejections (no payload, ever).
     R"sql(
@@ -205,6 +205,25 @@ CREATE TABLE IF NOT EXISTS pending_notices (
   purpose             INTEGER NOT NULL CHECK (purpose BETWEEN 1 AND 5), -- protocol::QueryPurpose
   time_ms             INTEGER NOT NULL                           -- the query's time
 ) STRICT;
+)sql",
+    // 7: national ids minted since the last merge (docs/index-store.md §4), appended in minting
+    //    order and filed into national_ids, sorted by id, with the record states. A new child
+    //    then writes no random-key row for its id: national ids are random, and one row a
+    //    child in national_ids' index cost about a page of WAL and checkpoint writes per
+    //    change at millions of ids. current_national_ids lays the log over national_ids: for
+    //    inspection and tests, not the hot path (the store finds logged ids in memory).
+    R"sql(
+CREATE TABLE national_id_log (
+  minted_order INTEGER PRIMARY KEY,                              -- lower = older
+  national_id  TEXT NOT NULL,
+  alias_of     TEXT,                                             -- merged into that id
+  retired      INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1))
+) STRICT;
+CREATE VIEW current_national_ids (national_id, minted_order, alias_of, retired) AS
+  SELECT national_id, minted_order, alias_of, retired FROM national_id_log
+  UNION ALL
+  SELECT national_id, minted_order, alias_of, retired FROM national_ids n
+   WHERE NOT EXISTS (SELECT 1 FROM national_id_log l WHERE l.national_id = n.national_id);
 )sql",
 };
 static_assert(kSteps.size() == kSchemaVersion, "one migration step per schema version");

@@ -11,7 +11,7 @@ namespace aegis::index::schema {
 
 // The schema version this build writes. Older databases are migrated on open; newer ones are
 // refused with schema_too_new.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // envelopes.id and feed.id pack (aid, seq) into one integer key: aid << 40 | seq, so each
 // authority's log is one contiguous, append-only run of a rowid B-tree.

@@ -320,6 +320,31 @@ TEST_CASE("index: a failed merge changes nothing, is reported, and is retried") 
   REQUIRE(totals.ok());
   CHECK(totals->merge_error.empty());
   CHECK(raw.scalar("SELECT count(*) FROM records") == 3);
+  CHECK(raw.scalar("SELECT count(*) FROM national_id_log") == 0);
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 3);
+  require_intact(f.store, f.trust);
+}
+
+TEST_CASE("index: national ids a failed merge had in hand are still found and filed") {
+  IndexFixture f(deferred(3));
+  Chain kent = Chain::kent();
+  RawDb raw(f.file);
+  // Fails until four changes are applied. No other connection writes between a failure and
+  // what follows it, so only the store's own bookkeeping can find the logged ids again.
+  raw.exec("CREATE TRIGGER fail_merge BEFORE DELETE ON state_log "
+           "WHEN (SELECT count(*) FROM envelopes) < 4 "
+           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  f.apply("kent", {kent.upsert(child("n-1")), kent.upsert(child("n-2"))});
+  const std::string id = *read(f.store, "kent", "n-1").national_id;
+  REQUIRE_FALSE(f.store.merge_states().ok());
+  f.apply("kent", {kent.remove("n-1")});  // retires n-1's id; its merge fails too: reported
+  CHECK(pending(f.store) == 3);
+  CHECK(raw.scalar("SELECT retired FROM national_id_log WHERE national_id = '" + id + "'") == 1);
+  f.apply("kent", {kent.upsert(child("n-3"))});  // four applied: this merge succeeds
+  CHECK(pending(f.store) == 0);
+  CHECK(raw.scalar("SELECT count(*) FROM national_id_log") == 0);
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 3);
+  CHECK(raw.scalar("SELECT retired FROM national_ids WHERE national_id = '" + id + "'") == 1);
   require_intact(f.store, f.trust);
 }
 
@@ -398,14 +423,15 @@ TEST_CASE("index: a version 1 store is migrated to the state log on open") {
     RawDb raw(file);  // what version 1 had: no state_log, no current_records
     raw.exec("DROP TABLE review_queue; DROP TABLE operator_decisions; "
              "DROP TABLE elsewhere_sent; DROP TABLE linkage_event_records; "
-             "DROP TABLE linkage_events; DROP TABLE national_ids; "
+             "DROP TABLE linkage_events; DROP VIEW current_national_ids; "
+             "DROP TABLE national_id_log; DROP TABLE national_ids; "
              "DROP VIEW current_records; DROP TABLE state_log; PRAGMA user_version = 1");
   }
   IndexStore store = reopen(file, deferred());
   RawDb raw(file);
   CHECK(raw.scalar("PRAGMA user_version") == aegis::index::schema::kSchemaVersion);
   // The id assigned before resolution is a known national id (minting order 1).
-  CHECK(raw.scalar("SELECT minted_order FROM national_ids WHERE national_id = "
+  CHECK(raw.scalar("SELECT minted_order FROM current_national_ids WHERE national_id = "
                    "(SELECT national_id FROM records WHERE record_id = 's-1')") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM state_log") == 0);
   CHECK(read(store, "kent", "s-1").last_seq == 1);

@@ -169,7 +169,24 @@ class RawDb : public SqliteFile {
     wire[offset] ^= 0x01;
     exec_with_blob("UPDATE " + table + " SET wire = ?1" + row, wire);
   }
-  // Every row of every table, in key order, as text: two equal dumps are equal databases.
+  // Every row `sql` selects, as text: a line a row, '|' after each column.
+  std::string rows(const std::string& sql) {
+    std::string out;
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(handle(), sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(s); ++c) {
+        const unsigned char* t = sqlite3_column_text(s, c);
+        out += t ? reinterpret_cast<const char*>(t) : "NULL";
+        out += '|';
+      }
+      out += '\n';
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  // Every row of every table, in key order, as text: two equal dumps are equal databases. The
+  // record states and national ids as reads see them, wherever they are (log or merged).
   std::string dump() {
     std::string out;
     for (const char* sql :
@@ -177,21 +194,12 @@ class RawDb : public SqliteFile {
           "SELECT id, received_ms, hex(wire) FROM envelopes ORDER BY id",
           "SELECT * FROM records ORDER BY aid, record_id",
           "SELECT id, record_id, national_id, deleted, shielded FROM state_log ORDER BY id",
+          "SELECT * FROM current_national_ids ORDER BY minted_order",
           "SELECT id, hex(wire) FROM feed ORDER BY id",
           "SELECT * FROM rejections ORDER BY id"}) {
-      sqlite3_stmt* s = nullptr;
-      REQUIRE(sqlite3_prepare_v2(handle(), sql, -1, &s, nullptr) == SQLITE_OK);
       out += sql;
       out += '\n';
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        for (int c = 0; c < sqlite3_column_count(s); ++c) {
-          const unsigned char* t = sqlite3_column_text(s, c);
-          out += t ? reinterpret_cast<const char*>(t) : "NULL";
-          out += '|';
-        }
-        out += '\n';
-      }
-      sqlite3_finalize(s);
+      out += rows(sql);
     }
     return out;
   }

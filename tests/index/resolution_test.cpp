@@ -109,9 +109,9 @@ TEST_CASE("resolution: one child at two authorities gets one national id, the ol
 
   // The alias and the history.
   RawDb raw(f.file);
-  CHECK(raw.scalar("SELECT count(*) FROM national_ids WHERE national_id = '" + m.kent_id +
+  CHECK(raw.scalar("SELECT count(*) FROM current_national_ids WHERE national_id = '" + m.kent_id +
                    "' AND alias_of = '" + m.leeds_id + "'") == 1);
-  CHECK(raw.scalar("SELECT count(*) FROM national_ids WHERE alias_of IS NULL") == 1);
+  CHECK(raw.scalar("SELECT count(*) FROM current_national_ids WHERE alias_of IS NULL") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM linkage_events WHERE kind = 'merged' AND national_id = '" +
                    m.leeds_id + "' AND previous_ids = '" + m.kent_id + "'") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM linkage_events e JOIN linkage_event_records r "
@@ -218,7 +218,7 @@ TEST_CASE("resolution: a delete unlinks the pair and retires the id it leaves em
   CHECK(raw.scalar("SELECT count(*) FROM elsewhere_sent") == 0);
   CHECK(raw.scalar("SELECT count(*) FROM linkage_events WHERE kind = 'removed'") == 1);
   f.apply("leeds", {leeds.remove("l-1")});
-  CHECK(raw.scalar("SELECT retired FROM national_ids WHERE national_id = '" + id + "'") == 1);
+  CHECK(raw.scalar("SELECT retired FROM current_national_ids WHERE national_id = '" + id + "'") == 1);
   CHECK(raw.scalar("SELECT count(*) FROM linkage_events WHERE kind = 'retired'") == 1);
   require_intact(f);
 }
@@ -285,6 +285,60 @@ TEST_CASE("resolution: reopening keeps every id and the partition, and mints not
   CHECK(minted == 0);
   CHECK(r.other_feeds.empty());
   CHECK(r.feed_items.size() == 1);  // the `applied` item only
+  require_intact(f);
+}
+
+TEST_CASE("resolution: national ids wait in their log until the merge and read the same after") {
+  IndexFixture f;  // the default merge threshold: nothing here merges by itself
+  Chain kent = Chain::kent(), leeds = Chain::leeds(), york = Chain::york();
+  Merged m = merge_kent_and_leeds(f, kent, leeds);
+  f.apply("york", {york.upsert(child("y-1")), york.upsert(child("y-2"))});
+  const std::string y1 = national_id(f.store, "york", "y-1");
+  const std::string y2 = national_id(f.store, "york", "y-2");
+  RawDb raw(f.file);
+  // Appended in minting order, none in national_ids yet; the alias is on the log row.
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 0);
+  CHECK(raw.rows("SELECT national_id, alias_of FROM national_id_log ORDER BY minted_order") ==
+        m.leeds_id + "|NULL|\n" + m.kent_id + "|" + m.leeds_id + "|\n" + y1 + "|NULL|\n" + y2 +
+            "|NULL|\n");
+  auto follows = [&](IndexStore& store, const std::string& from, const std::string& to) {
+    auto sar = store.subject_access(from);
+    REQUIRE(sar.ok());
+    CHECK(sar->national_id == to);
+  };
+  follows(f.store, m.kent_id, m.leeds_id);
+
+  // A reopen finds the logged ids again: a retirement after it lands on the log row.
+  f.store = std::move(IndexStore::open(f.file).value());
+  f.apply("york", {york.remove("y-1")});
+  CHECK(raw.scalar("SELECT retired FROM national_id_log WHERE national_id = '" + y1 + "'") == 1);
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 0);
+
+  // The merge files them by id, and every read gives what it gave before.
+  const std::string view = "SELECT * FROM current_national_ids ORDER BY minted_order";
+  const std::string before = raw.rows(view);
+  REQUIRE(f.store.merge_states().ok());
+  CHECK(raw.scalar("SELECT count(*) FROM national_id_log") == 0);
+  CHECK(raw.scalar("SELECT count(*) FROM national_ids") == 4);
+  const std::string merged = raw.rows(view);
+  CHECK(merged == before);
+  CHECK(raw.rows("SELECT * FROM national_ids ORDER BY minted_order") == merged);
+  CHECK(merged.find(y1 + "|3|NULL|1|") != std::string::npos);
+  follows(f.store, m.kent_id, m.leeds_id);
+  follows(f.store, y2, y2);
+
+  // Ids minted after the merge are logged again; a retirement of a merged id lands on its
+  // national_ids row; a reopen with both reads the same.
+  f.apply("york", {york.upsert(child("y-3")), york.remove("y-2")});
+  const std::string y3 = national_id(f.store, "york", "y-3");
+  CHECK(raw.rows("SELECT national_id, minted_order FROM national_id_log") == y3 + "|5|\n");
+  CHECK(raw.scalar("SELECT retired FROM national_ids WHERE national_id = '" + y2 + "'") == 1);
+  auto reopened = IndexStore::open(f.file);
+  REQUIRE(reopened.ok());
+  follows(*reopened, m.kent_id, m.leeds_id);
+  auto totals = reopened->metric_counts();
+  REQUIRE(totals.ok());
+  CHECK(totals->national_ids == 2);  // the child's id and y-3's
   require_intact(f);
 }
 
