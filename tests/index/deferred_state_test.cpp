@@ -492,6 +492,14 @@ TEST_CASE("index: a kill -9 during applies and merges leaves a store that resume
 
   IndexStore store = reopen(file, deferred(7));
   require_intact(store, trust);
+  // Each national id is in the log or merged, never both, and every live record's id is known.
+  RawDb raw(file);
+  const std::string unknown_ids =
+      "SELECT count(*) FROM current_records WHERE deleted = 0 AND national_id NOT IN "
+      "(SELECT national_id FROM current_national_ids)";
+  CHECK(raw.scalar("SELECT count(*) FROM national_id_log JOIN national_ids USING (national_id)") ==
+        0);
+  CHECK(raw.scalar(unknown_ids) == 0);
   auto head = store.chain_state("kent");
   REQUIRE(head.ok());
   std::size_t sent = 0, done_batches = 0;
@@ -517,4 +525,6 @@ TEST_CASE("index: a kill -9 during applies and merges leaves a store that resume
   auto status_now = store.authority_status("kent");
   REQUIRE(status_now.ok());
   CHECK(status_now->live_records == 160 - 39);  // 160 records, 39 deleted
+  CHECK(raw.scalar("SELECT count(*) FROM national_id_log") == 0);
+  CHECK(raw.scalar(unknown_ids) == 0);
 }
