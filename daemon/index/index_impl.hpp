@@ -138,7 +138,9 @@ struct IndexStore::Impl {
   // Moves every pending state into `records` and the national ids minted since into
   // national_ids, and empties their logs, in one transaction.
   Status merge();
-  Status merge_pending();  // merge() but for reloading what a failure left unsure
+  // merge()'s transaction; merge() marks pending for a reload when it fails (the national ids'
+  // map may have been emptied by a merge that then rolled back).
+  Status merge_pending();
   // The id `national_id` stands for now: followed through merges (alias_of), at most 64 hops.
   Result<std::string> follow_merges(std::string national_id);
 

@@ -193,23 +193,25 @@ Status read_orders(sql::Db& db, std::string_view sql,
 
 Result<std::unordered_map<std::string, std::uint64_t>> ResolutionLog::minted_orders() {
   std::unordered_map<std::string, std::uint64_t> out;
-  // The log last: an id minted again since the merge (a minting source that repeated itself)
-  // is what the merge will keep.
+  // national_ids last: an id minted again since the merge (a minting source that repeated
+  // itself) keeps its older order, as the merge will (merge_ids).
+  if (Status s = read_orders(*db_, kLoggedOrders, out); !s) return s.error();
   if (Status s = read_orders(*db_, "SELECT national_id, minted_order FROM national_ids", out); !s)
     return s.error();
-  if (Status s = read_orders(*db_, kLoggedOrders, out); !s) return s.error();
   return out;
 }
 
+// national_ids first, for the same reason as minted_orders (a rare path: a record upserted
+// again after its delete).
 Result<std::optional<std::uint64_t>> ResolutionLog::minted_order(std::string_view national_id) {
-  if (auto it = logged_.find(std::string(national_id)); it != logged_.end())
-    return std::optional<std::uint64_t>(it->second);
   sql::Use q(*st_.minted_order);
   q->bind(1, national_id);
   Result<bool> row = q->step();
   if (!row) return row.error();
-  if (!*row) return std::optional<std::uint64_t>();
-  return std::optional<std::uint64_t>(static_cast<std::uint64_t>(q->int64(0)));
+  if (*row) return std::optional<std::uint64_t>(static_cast<std::uint64_t>(q->int64(0)));
+  if (auto it = logged_.find(std::string(national_id)); it != logged_.end())
+    return std::optional<std::uint64_t>(it->second);
+  return std::optional<std::uint64_t>();
 }
 
 Result<std::optional<std::string>> ResolutionLog::alias_of(std::string_view national_id) {
@@ -224,7 +226,8 @@ Result<std::optional<std::string>> ResolutionLog::alias_of(std::string_view nati
 }
 
 // Sorted by id: consecutive ids share leaf pages of national_ids, each written once per merge.
-// An id minted again since (only a minting source that repeats itself) takes the log's state.
+// An id minted again since (only a minting source that repeats itself) takes the log's alias
+// and retirement and keeps its older minting order.
 Status ResolutionLog::merge_ids() {
   if (logged_.empty()) return protocol::Ok{};
   if (Status s = db_->exec(
